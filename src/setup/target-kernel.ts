@@ -1,0 +1,289 @@
+/**
+ * Prepares a replica of a Debian target kernel from Debian's archive, once, into a cache.
+ *
+ * Usage:
+ *   const target = await ensureTarget();                     // default 6.1.0-50-amd64
+ *   const target = await ensureTarget({ release: '6.1.0-47-amd64', cacheDir: '/var/cache/ksa' });
+ *
+ * Pipeline (each step logged with its number and time):
+ *   host packages → resolve versions → download → same-source check → unpack headers, image,
+ *   System.map + vmlinux from -dbg → unpack source → Debian's config → make olddefconfig prepare
+ *   modules_prepare → config dir → completion marker.
+ *
+ * Why the -dbg package for System.map: Debian's /boot/System.map is a stub, and the -dbg package
+ * holds both the real System.map and the vmlinux whose bytes the reproduction check compares
+ * against, from the very build that made the image. /proc/kallsyms would need the target running
+ * and gives no vmlinux. Only those two members are unpacked; they come first in the archive.
+ *
+ * The cache is `<cacheDir>/<release>/` with a marker written last: a run killed halfway leaves no
+ * marker, and the next run wipes the half tree and starts that release again. Downloads are kept
+ * in `<cacheDir>/debs/` and survive that.
+ */
+import { copyFile, mkdir, readFile, rm, stat, symlink, writeFile, access } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { availableVersions, downloadPackage, extractMembers, extractPackage, readControl } from './debian-archive.ts';
+import { ensureHostPackages, HOST_PACKAGES } from './host-packages.ts';
+import { readSystemMap } from './system-map.ts';
+import type { TargetKernel } from './target-kernel-types.ts';
+import { run, runShell } from '../util/exec.ts';
+import { withLock } from '../util/lock.ts';
+import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
+
+export type { TargetKernel } from './target-kernel-types.ts';
+
+export const DEFAULT_RELEASE = '6.1.0-50-amd64';
+const READY_MARKER = '.ksplice-ready.json';
+/** Bump when the prepared layout changes, so old caches are rebuilt rather than misread. */
+const CACHE_LAYOUT = 1;
+
+export interface EnsureTargetOptions {
+  release?: string;
+  /** Default: $KSPLICE_CACHE_DIR, else $XDG_CACHE_HOME/ksplice-action, else ~/.cache/ksplice-action. */
+  cacheDir?: string;
+  /** Where downloaded .deb files are kept; default `<cacheDir>/debs`. */
+  debDir?: string;
+  log?: LogSink;
+  /** Skip the apt check of host tools (the caller has done it). */
+  skipHostPackages?: boolean;
+}
+
+export function defaultCacheDir(): string {
+  if (process.env.KSPLICE_CACHE_DIR) return process.env.KSPLICE_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
+  return path.join(base, 'ksplice-action');
+}
+
+/** The pieces of a Debian kernel release name, e.g. `6.1.0-50-amd64` → series 6.1, abi 6.1.0-50, flavour amd64. */
+export interface ReleaseName {
+  release: string;
+  series: string;
+  abi: string;
+  flavour: string;
+}
+
+export function parseRelease(release: string): ReleaseName {
+  const m = /^((\d+\.\d+)\.\d+-\d+)-([a-z0-9][a-z0-9-]*)$/.exec(release);
+  if (!m) throw new Error(`not a Debian kernel release name: '${release}' (expected e.g. ${DEFAULT_RELEASE})`);
+  return { release, abi: m[1], series: m[2], flavour: m[3] };
+}
+
+/** The Debian packages one release needs, by role. All must come from one `linux` source version. */
+export function packagesFor(name: ReleaseName) {
+  return {
+    image: `linux-image-${name.release}-unsigned`,
+    dbg: `linux-image-${name.release}-dbg`,
+    headers: `linux-headers-${name.release}`,
+    headersCommon: `linux-headers-${name.abi}-common`,
+    kbuild: `linux-kbuild-${name.series}`,
+    source: `linux-source-${name.series}`,
+  } as const;
+}
+type PackageRole = keyof ReturnType<typeof packagesFor>;
+
+/** Where each part of a prepared release lives, relative to nothing: pure path arithmetic. */
+export function targetLayout(root: string, name: ReleaseName, sourceVersion: string): TargetKernel {
+  const sourceDir = path.join(root, `linux-source-${name.series}`);
+  const headersDir = path.join(root, 'headers', 'usr', 'src', `linux-headers-${name.release}`);
+  const configDir = path.join(sourceDir, 'ksplice');
+  return {
+    release: name.release,
+    sourceVersion,
+    upstreamVersion: sourceVersion.replace(/-[^-]+$/, ''),
+    root,
+    sourceDir,
+    configDir,
+    headersDir,
+    vmlinuz: path.join(root, 'image', 'boot', `vmlinuz-${name.release}`),
+    vmlinux: path.join(root, 'dbg', `vmlinux-${name.release}`),
+    systemMap: path.join(configDir, 'System.map'),
+    config: path.join(configDir, '.config'),
+    modulesDir: path.join(root, 'image', 'lib', 'modules', name.release),
+  };
+}
+
+interface ReadyMarker {
+  layout: number;
+  release: string;
+  sourceVersion: string;
+  packages: Record<string, string>;
+  preparedAt: string;
+}
+
+/** The prepared target if `<cacheDir>/<release>` carries a valid completion marker, else null. */
+export async function findReadyTarget(release: string, cacheDir = defaultCacheDir()): Promise<TargetKernel | null> {
+  const name = parseRelease(release);
+  const root = path.join(cacheDir, release);
+  const marker = await readFile(path.join(root, READY_MARKER), 'utf8').then((t) => JSON.parse(t) as ReadyMarker).catch(() => null);
+  if (!marker || marker.layout !== CACHE_LAYOUT || marker.release !== release) return null;
+  return targetLayout(root, name, marker.sourceVersion);
+}
+
+export async function ensureTarget(options: EnsureTargetOptions = {}): Promise<TargetKernel> {
+  const release = options.release ?? DEFAULT_RELEASE;
+  const name = parseRelease(release);
+  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const log = options.log ?? stderrSink;
+
+  const ready = await findReadyTarget(release, cacheDir);
+  if (ready) return ready;
+
+  return withLock(path.join(cacheDir, `${release}.lock`), async () => {
+    // Another process may have finished while this one waited for the lock.
+    const readyNow = await findReadyTarget(release, cacheDir);
+    if (readyNow) return readyNow;
+    return prepareTarget(name, cacheDir, options.debDir ?? path.join(cacheDir, 'debs'), log, !options.skipHostPackages);
+  }, log);
+}
+
+async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string, log: LogSink, checkHost: boolean): Promise<TargetKernel> {
+  const progress = new Progress(`setup ${name.release}`, 10, log);
+
+  progress.step('host packages');
+  if (checkHost) await ensureHostPackages(HOST_PACKAGES, (l) => progress.info(l));
+
+  progress.step("resolving package versions in Debian's archive");
+  const wanted = packagesFor(name);
+  const sourceVersion = await resolveSourceVersion(wanted);
+  progress.info(`source version ${sourceVersion}`);
+
+  progress.step('downloading packages (cached in ' + debDir + ')');
+  const debs = {} as Record<PackageRole, string>;
+  for (const role of Object.keys(wanted) as PackageRole[]) {
+    debs[role] = await downloadPackage(wanted[role], sourceVersion, debDir);
+    progress.info(path.basename(debs[role]));
+  }
+
+  progress.step('checking that every package comes from one source version');
+  await checkSameSource(debs, sourceVersion);
+
+  const root = path.join(cacheDir, name.release);
+  const target = targetLayout(root, name, sourceVersion);
+  // No marker (we would have returned): whatever is here is a killed run's leftovers.
+  await rm(root, { recursive: true, force: true });
+  await mkdir(root, { recursive: true });
+
+  progress.step('unpacking headers, kbuild and image');
+  const headersRoot = path.join(root, 'headers');
+  for (const role of ['headers', 'headersCommon', 'kbuild'] as const) await extractPackage(debs[role], headersRoot);
+  await relocateHeadersMakefile(target.headersDir, headersRoot);
+  await extractPackage(debs.image, path.join(root, 'image'));
+
+  progress.step('unpacking the real System.map and vmlinux from the -dbg package');
+  const dbgDir = path.join(root, 'dbg');
+  const dbgBoot = './usr/lib/debug/boot';
+  await extractMembers(debs.dbg, [`${dbgBoot}/System.map-${name.release}`, `${dbgBoot}/vmlinux-${name.release}`], dbgDir);
+  const fullVmlinux = path.join(dbgDir, dbgBoot, `vmlinux-${name.release}`);
+  // DWARF is 90% of the file and nothing here reads it; code and symbols are what we compare.
+  await run('objcopy', ['--strip-debug', fullVmlinux, target.vmlinux]);
+  const realMap = path.join(dbgDir, `System.map-${name.release}`);
+  await copyFile(path.join(dbgDir, dbgBoot, `System.map-${name.release}`), realMap);
+  await rm(path.join(dbgDir, 'usr'), { recursive: true, force: true });
+  await readSystemMap(realMap); // refuses a stub, should Debian ever ship one there
+
+  progress.step('unpacking the kernel source');
+  await unpackSource(debs.source, name.series, root);
+
+  progress.step("installing Debian's config and build variables");
+  const debianConfig = path.join(target.headersDir, '.config');
+  await copyFile(debianConfig, path.join(target.sourceDir, '.config'));
+  // .kernelvariables sets KERNELRELEASE and CC=gcc-12 exactly as Debian's build did; the tree's
+  // Makefile includes it.
+  await copyFile(path.join(target.headersDir, '.kernelvariables'), path.join(target.sourceDir, '.kernelvariables'));
+
+  progress.step('make olddefconfig prepare modules_prepare');
+  await run('make', ['-C', target.sourceDir, `-j${os.availableParallelism()}`, 'olddefconfig', 'prepare', 'modules_prepare'], {
+    onLine: (line) => (/\b(warning|error):/i.test(line) ? progress.info(line.trim()) : progress.heartbeat(line)),
+  });
+  const drift = await configDrift(debianConfig, path.join(target.sourceDir, '.config'));
+  if (drift.length > 0) progress.info(`warning: olddefconfig changed ${drift.length} config lines: ${drift.slice(0, 5).join('; ')}`);
+
+  progress.step('writing the config directory (.config, System.map, build link)');
+  await mkdir(target.configDir, { recursive: true });
+  await copyFile(debianConfig, target.config);
+  await copyFile(realMap, target.systemMap);
+  await symlink(target.headersDir, path.join(target.configDir, 'build'));
+
+  const marker: ReadyMarker = {
+    layout: CACHE_LAYOUT,
+    release: name.release,
+    sourceVersion,
+    packages: Object.fromEntries(Object.entries(debs).map(([role, deb]) => [role, path.basename(deb)])),
+    preparedAt: new Date().toISOString(),
+  };
+  await writeFile(path.join(root, READY_MARKER), JSON.stringify(marker, null, 2) + '\n');
+  progress.done(`${name.release} (${sourceVersion}) ready in ${root}`);
+  return target;
+}
+
+/**
+ * The Debian source version to use: the newest one the unsigned image is available at, provided
+ * every other package exists at that same version. Otherwise one error naming each missing piece.
+ */
+async function resolveSourceVersion(wanted: Record<PackageRole, string>): Promise<string> {
+  const imageVersions = await availableVersions(wanted.image);
+  if (imageVersions.length === 0) {
+    throw new Error(
+      `Debian's archive has no ${wanted.image}: no such kernel release in the configured apt sources ` +
+        `(check the release name, e.g. ${DEFAULT_RELEASE}, and /etc/apt/sources.list)`,
+    );
+  }
+  const problems: string[] = [];
+  for (const version of imageVersions) {
+    problems.length = 0;
+    for (const role of Object.keys(wanted) as PackageRole[]) {
+      const versions = role === 'image' ? imageVersions : await availableVersions(wanted[role]);
+      if (!versions.includes(version)) {
+        problems.push(`${wanted[role]} ${version} (archive has: ${versions.join(', ') || 'none'})`);
+      }
+    }
+    if (problems.length === 0) return version;
+  }
+  throw new Error(`Debian's archive lacks packages for ${wanted.image.replace(/^linux-image-|-unsigned$/g, '')}: missing ${problems.join('; ')}`);
+}
+
+/** Every package must be built from the `linux` source at `sourceVersion`; mixing versions breaks the replica. */
+export async function checkSameSource(debs: Record<string, string>, sourceVersion: string): Promise<void> {
+  const controls = await Promise.all(Object.values(debs).map((deb) => readControl(deb)));
+  const mismatched = sourceMismatches(controls, sourceVersion);
+  if (mismatched.length > 0) throw new Error(`packages from another source version: ${mismatched.join('; ')}`);
+}
+
+/** The packages (as `name: source version`) that are not from `linux` at `sourceVersion`. */
+export function sourceMismatches(controls: readonly { package: string; source: string; sourceVersion: string }[], sourceVersion: string): string[] {
+  return controls
+    .filter((c) => c.source !== 'linux' || c.sourceVersion !== sourceVersion)
+    .map((c) => `${c.package} is from ${c.source} ${c.sourceVersion}, expected linux ${sourceVersion}`);
+}
+
+/**
+ * Debian's headers Makefile includes the -common Makefile by absolute path under /usr/src;
+ * unpacked elsewhere, point it at the unpacked copy.
+ */
+async function relocateHeadersMakefile(headersDir: string, unpackedRoot: string): Promise<void> {
+  const makefile = path.join(headersDir, 'Makefile');
+  const text = await readFile(makefile, 'utf8');
+  const rewritten = text.replace(/^include \/usr\/src\//m, `include ${unpackedRoot}/usr/src/`);
+  if (rewritten === text) throw new Error(`unexpected headers Makefile (no include of /usr/src/...): ${makefile}`);
+  await writeFile(makefile, rewritten);
+}
+
+async function unpackSource(sourceDeb: string, series: string, root: string): Promise<void> {
+  const tree = path.join(root, `linux-source-${series}`);
+  if (await access(path.join(tree, 'Makefile')).then(() => true, () => false)) return;
+  const member = `./usr/src/linux-source-${series}.tar.xz`;
+  await runShell(`dpkg-deb --fsys-tarfile "$1" | tar -xO "$2" | xz -dc | tar -x -C "$3"`, [sourceDeb, member, root]).catch((e: Error) => {
+    throw new Error(`${path.basename(sourceDeb)} did not unpack as a kernel tree from ${member}: ${e.message}`);
+  });
+  await stat(path.join(tree, 'Makefile')).catch(() => {
+    throw new Error(`${path.basename(sourceDeb)} held no kernel tree at ${member}`);
+  });
+}
+
+/** Config lines (ignoring comments) that differ between Debian's config and the tree's. */
+async function configDrift(expectedFile: string, actualFile: string): Promise<string[]> {
+  const lines = async (f: string) => new Set((await readFile(f, 'utf8')).split('\n').filter((l) => l && !l.startsWith('#')));
+  const expected = await lines(expectedFile);
+  const actual = await lines(actualFile);
+  return [...[...expected].filter((l) => !actual.has(l)).map((l) => `-${l}`), ...[...actual].filter((l) => !expected.has(l)).map((l) => `+${l}`)];
+}

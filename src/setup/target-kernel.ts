@@ -41,7 +41,7 @@ export interface EnsureTargetOptions {
   release?: string;
   /** Default: $KSPLICE_CACHE_DIR, else $XDG_CACHE_HOME/ksplice-action, else ~/.cache/ksplice-action. */
   cacheDir?: string;
-  /** Where downloaded .deb files are kept; default `<cacheDir>/debs`. */
+  /** Where downloaded .deb files are kept; default $KSPLICE_DEB_DIR, else `<cacheDir>/debs`. */
   debDir?: string;
   log?: LogSink;
   /** Skip the apt check of host tools (the caller has done it). */
@@ -132,7 +132,7 @@ export async function ensureTarget(options: EnsureTargetOptions = {}): Promise<T
     // Another process may have finished while this one waited for the lock.
     const readyNow = await findReadyTarget(release, cacheDir);
     if (readyNow) return readyNow;
-    return prepareTarget(name, cacheDir, options.debDir ?? path.join(cacheDir, 'debs'), log, !options.skipHostPackages);
+    return prepareTarget(name, cacheDir, options.debDir ?? process.env.KSPLICE_DEB_DIR ?? path.join(cacheDir, 'debs'), log, !options.skipHostPackages);
   }, log);
 }
 

@@ -1,0 +1,62 @@
+// Release names, Debian's archive and the same-source rule, against the real archive.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { test } from 'node:test';
+import { availableVersions, downloadPackage, readControl } from '../../src/setup/debian-archive.ts';
+import { defaultCacheDir, ensureTarget, packagesFor, parseRelease, sourceMismatches } from '../../src/setup/target-kernel.ts';
+
+const debDir = path.join(defaultCacheDir(), 'debs');
+
+test('a Debian release name splits into series, ABI and flavour', () => {
+  assert.deepEqual(parseRelease('6.1.0-50-amd64'), { release: '6.1.0-50-amd64', series: '6.1', abi: '6.1.0-50', flavour: 'amd64' });
+  assert.equal(parseRelease('6.1.0-50-cloud-amd64').flavour, 'cloud-amd64');
+  assert.throws(() => parseRelease('6.1.176'), /not a Debian kernel release name/);
+  assert.equal(packagesFor(parseRelease('6.1.0-50-amd64')).headersCommon, 'linux-headers-6.1.0-50-common');
+});
+
+test("the archive offers the default target's packages at 6.1.176-1", async () => {
+  const wanted = packagesFor(parseRelease('6.1.0-50-amd64'));
+  for (const pkg of Object.values(wanted)) {
+    assert.ok((await availableVersions(pkg)).includes('6.1.176-1'), `${pkg} 6.1.176-1 should be in the archive`);
+  }
+});
+
+test('a release that does not exist fails with the package named', async () => {
+  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'ksa-nope-'));
+  try {
+    await assert.rejects(
+      ensureTarget({ release: '6.1.0-999-amd64', cacheDir, debDir, skipHostPackages: true, log: () => {} }),
+      /archive has no linux-image-6\.1\.0-999-amd64-unsigned/,
+    );
+  } finally {
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('a release whose kbuild package is missing at its version names exactly what is missing', async () => {
+  // 6.1.0-47 is 6.1.170-3; Debian's archive keeps linux-kbuild-6.1 only at 6.1.176-1 and 6.1.192-2.
+  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'ksa-47-'));
+  try {
+    await assert.rejects(
+      ensureTarget({ release: '6.1.0-47-amd64', cacheDir, debDir, skipHostPackages: true, log: () => {} }),
+      (e: Error) => {
+        assert.match(e.message, /missing .*linux-kbuild-6\.1 6\.1\.170-3/);
+        assert.doesNotMatch(e.message, /linux-image-6\.1\.0-47-amd64-unsigned 6\.1\.170-3/);
+        return true;
+      },
+    );
+  } finally {
+    await rm(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test('packages from two source versions are caught by the same-source check', async () => {
+  const good = await readControl(await downloadPackage('linux-kbuild-6.1', '6.1.176-1', debDir));
+  const newer = await readControl(await downloadPackage('linux-kbuild-6.1', '6.1.192-2', debDir));
+  assert.deepEqual(sourceMismatches([good], '6.1.176-1'), []);
+  const mismatches = sourceMismatches([good, newer], '6.1.176-1');
+  assert.equal(mismatches.length, 1);
+  assert.match(mismatches[0], /linux-kbuild-6\.1 is from linux 6\.1\.192-2, expected linux 6\.1\.176-1/);
+});

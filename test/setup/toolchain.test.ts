@@ -1,0 +1,67 @@
+// The toolchain fingerprint: this machine against the default target, and forged mismatches
+// (a fake gcc-12 earlier on PATH; a config claiming another assembler).
+import assert from 'node:assert/strict';
+import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
+import { binutilsVersionNumber, checkToolchain, configValue, ToolchainMismatchError } from '../../src/setup/toolchain.ts';
+
+let target: TargetKernel;
+let scratch: string;
+
+before(async () => {
+  target = await ensureTarget();
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-toolchain-'));
+});
+after(() => rm(scratch, { recursive: true, force: true }));
+
+test('binutils version lines convert as the kernel scripts do', () => {
+  assert.equal(binutilsVersionNumber('GNU assembler (GNU Binutils for Debian) 2.40'), 24000);
+  assert.equal(binutilsVersionNumber('GNU ld (GNU Binutils) 2.38.50.20220101'), 23850);
+  assert.equal(configValue('CONFIG_CC_VERSION_TEXT="gcc-12 (Debian) 12.2.0"\n', 'CONFIG_CC_VERSION_TEXT'), 'gcc-12 (Debian) 12.2.0');
+});
+
+test("this machine's toolchain matches the one that built Debian's 6.1.0-50", async () => {
+  const check = await checkToolchain(target);
+  assert.deepEqual(check.mismatches, []);
+  assert.equal(check.target.ccVersionText, 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0');
+  assert.equal(check.local.asVersion, 24000);
+  assert.ok(check.target.comment.includes('GCC: (Debian 12.2.0-14+deb12u1) 12.2.0'));
+});
+
+test('a different compiler is refused with both versions named', async () => {
+  // A gcc-12 that claims to be another build, and compiles with the real one so .comment differs too.
+  const bin = path.join(scratch, 'bin');
+  await import('node:fs/promises').then((fs) => fs.mkdir(bin, { recursive: true }));
+  const fake = path.join(bin, 'gcc-12');
+  await writeFile(fake, [
+    '#!/bin/sh',
+    'if [ "$1" = "--version" ]; then echo "gcc-12 (Debian 12.3.0-1) 12.3.0"; exit 0; fi',
+    'exec /usr/bin/gcc-12 "$@"',
+    '',
+  ].join('\n'));
+  await chmod(fake, 0o755);
+  const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+  await assert.rejects(checkToolchain(target, { env }), (e: Error) => {
+    assert.ok(e instanceof ToolchainMismatchError);
+    assert.match(e.message, /target built with 'gcc-12 \(Debian 12\.2\.0-14\+deb12u1\) 12\.2\.0'/);
+    assert.match(e.message, /this machine has 'gcc-12 \(Debian 12\.3\.0-1\) 12\.3\.0'/);
+    return true;
+  });
+});
+
+test('a config built with another assembler is refused; the override only warns', async () => {
+  const forgedConfig = path.join(scratch, 'config');
+  await copyFile(target.config, forgedConfig);
+  const text = await readFile(forgedConfig, 'utf8');
+  await writeFile(forgedConfig, text.replace(/^CONFIG_AS_VERSION=\d+$/m, 'CONFIG_AS_VERSION=23900'));
+  const forgedTarget = { config: forgedConfig, vmlinux: target.vmlinux };
+  await assert.rejects(checkToolchain(forgedTarget), /target CONFIG_AS_VERSION=23900, this machine's as is 24000/);
+
+  const warnings: string[] = [];
+  const check = await checkToolchain(forgedTarget, { allowMismatch: true, log: (l) => warnings.push(l) });
+  assert.equal(check.mismatches.length, 1);
+  assert.ok(warnings.some((w) => /WARNING: toolchain mismatch overridden/.test(w)));
+});

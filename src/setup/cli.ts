@@ -3,11 +3,14 @@
  * that this machine's toolchain is the one that built it.
  *
  * Usage: tsx src/setup/cli.ts [--release=6.1.0-50-amd64] [--cache-dir=DIR] [--json] [--allow-toolchain-mismatch]
+ *        tsx src/setup/cli.ts --host-packages-only      (install the host's apt packages, nothing else)
  * Exit 0: ready (paths printed, or one JSON object with --json); 1: any error, with its reason.
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_RELEASE, ensureTarget } from './target-kernel.ts';
 import { checkToolchain } from './toolchain.ts';
+import { ensureHostPackages, HOST_PACKAGES } from './host-packages.ts';
+import { stderrSink } from '../util/progress.ts';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -16,8 +19,13 @@ async function main(): Promise<void> {
       'cache-dir': { type: 'string' },
       json: { type: 'boolean', default: false },
       'allow-toolchain-mismatch': { type: 'boolean', default: false },
+      'host-packages-only': { type: 'boolean', default: false },
     },
   });
+  if (values['host-packages-only']) {
+    await ensureHostPackages(HOST_PACKAGES, stderrSink);
+    return;
+  }
   const target = await ensureTarget({ release: values.release, cacheDir: values['cache-dir'] });
   const toolchain = await checkToolchain(target, { allowMismatch: values['allow-toolchain-mismatch'] });
   if (values.json) {

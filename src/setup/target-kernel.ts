@@ -26,6 +26,7 @@ import { availableVersions, downloadPackage, extractMembers, extractPackage, rea
 import { ensureHostPackages, HOST_PACKAGES } from './host-packages.ts';
 import { readSystemMap } from './system-map.ts';
 import type { TargetKernel } from './target-kernel-types.ts';
+import { kbuildArgs } from './kbuild-flags.ts';
 import { run, runShell } from '../util/exec.ts';
 import { withLock } from '../util/lock.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
@@ -191,8 +192,8 @@ async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string
   // Makefile includes it.
   await copyFile(path.join(target.headersDir, '.kernelvariables'), path.join(target.sourceDir, '.kernelvariables'));
 
-  progress.step('make olddefconfig prepare modules_prepare');
-  await run('make', ['-C', target.sourceDir, `-j${os.availableParallelism()}`, 'olddefconfig', 'prepare', 'modules_prepare'], {
+  progress.step('make olddefconfig prepare modules_prepare (with the update build flags)');
+  await run('make', [...kbuildArgs(target.sourceDir, os.availableParallelism()), 'olddefconfig', 'prepare', 'modules_prepare'], {
     onLine: (line) => (/\b(warning|error):/i.test(line) ? progress.info(line.trim()) : progress.heartbeat(line)),
   });
   const drift = await configDrift(debianConfig, path.join(target.sourceDir, '.config'));

@@ -1,0 +1,69 @@
+// The targeted double build on the real Debian tree: the article's printk patch, a patch that
+// does not apply, and the tree left pristine after each.
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { doubleBuild, objectsForTouchedFiles, UnsupportedPatchError } from '../../src/create/double-build.ts';
+import { PatchDoesNotApplyError, touchedFiles } from '../../src/create/patch-file.ts';
+import { fingerprintFiles } from '../../src/create/pristine-tree.ts';
+import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
+import { run } from '../../src/util/exec.ts';
+
+const corpus = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../../shared/corpus');
+let target: TargetKernel;
+let scratch: string;
+
+before(async () => {
+  target = await ensureTarget();
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-double-'));
+});
+after(() => rm(scratch, { recursive: true, force: true }));
+
+/** The raw bytes of one section of an object, via objcopy (a test oracle independent of our ELF code). */
+async function sectionBytes(object: string, section: string): Promise<Buffer> {
+  const out = path.join(scratch, `${path.basename(object)}.${section}.bin`);
+  await run('objcopy', ['-O', 'binary', `--only-section=${section}`, object, out]);
+  return readFile(out);
+}
+
+test('touched files and their objects are read from the patch', async () => {
+  const printk = await readFile(path.join(corpus, 'examples/printk.patch'), 'utf8');
+  assert.deepEqual(touchedFiles(printk), ['kernel/printk/printk.c']);
+  assert.deepEqual(objectsForTouchedFiles(['kernel/sys.c', 'arch/x86/entry/entry_64.S', 'Documentation/x.rst']), ['arch/x86/entry/entry_64.o', 'kernel/sys.o']);
+  assert.throws(() => objectsForTouchedFiles(['include/linux/sched.h']), UnsupportedPatchError);
+});
+
+test('printk.patch builds printk.o twice; only _printk differs; the tree is pristine after', async () => {
+  const patchPath = path.join(corpus, 'examples/printk.patch');
+  const before = await fingerprintFiles(target.sourceDir, ['kernel/printk/printk.c']);
+  const lines: string[] = [];
+  const build = await doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, 'printk'), log: (l) => lines.push(l) });
+  assert.deepEqual(build.objects, ['kernel/printk/printk.o']);
+  assert.ok(lines.some((l) => /tree pristine again/.test(l)));
+
+  const pre = path.join(build.preDir, 'kernel/printk/printk.o');
+  const post = path.join(build.postDir, 'kernel/printk/printk.o');
+  // Built with function sections: _printk is __cold, so it sits in .text.unlikely._printk.
+  const preBytes = await sectionBytes(pre, '.text.unlikely._printk');
+  const postBytes = await sectionBytes(post, '.text.unlikely._printk');
+  assert.ok(preBytes.length > 0);
+  assert.notDeepEqual(preBytes, postBytes);
+  assert.deepEqual(await sectionBytes(pre, '.text.vprintk_emit'), await sectionBytes(post, '.text.vprintk_emit'));
+
+  assert.deepEqual(await fingerprintFiles(target.sourceDir, ['kernel/printk/printk.c']), before);
+});
+
+test('a patch that does not apply fails before building and leaves the tree untouched', async () => {
+  const bad = path.join(scratch, 'bad.patch');
+  await writeFile(bad, [
+    '--- a/kernel/printk/printk.c', '+++ b/kernel/printk/printk.c', '@@ -2324,3 +2324,4 @@',
+    ' 	this line is not in printk.c', '+	vprintk("nope\\n", NULL);', ' 	nor this one', ' 	nor this', '',
+  ].join('\n'));
+  const before = await fingerprintFiles(target.sourceDir, ['kernel/printk/printk.c']);
+  const lines: string[] = [];
+  await assert.rejects(doubleBuild({ tree: target.sourceDir, patchPath: bad, outDir: path.join(scratch, 'bad'), log: (l) => lines.push(l) }), PatchDoesNotApplyError);
+  assert.ok(!lines.some((l) => /pre build/.test(l)), 'nothing was built');
+  assert.deepEqual(await fingerprintFiles(target.sourceDir, ['kernel/printk/printk.c']), before);
+});

@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * core.c - ksplice.ko: registry of updates, apply and undo.
+ *
+ * Usage (normally through kmod/tools/ksplice-apply and friends):
+ *   insmod ksplice.ko
+ *   insmod ksplice_<id>.ko                      # registers, changes nothing
+ *   echo apply > /sys/kernel/ksplice/<id>/stage # run-pre match, stop, switch
+ *   cat /sys/kernel/ksplice/<id>/stage          # applied
+ *   echo undo > /sys/kernel/ksplice/<id>/stage  # stop, switch back
+ *   rmmod ksplice_<id>
+ * A failed apply or undo changes nothing, makes the write fail with
+ * ECANCELED and leaves "<code>: <details>" in abort_cause.
+ *
+ * Reference counting: an applied update pins its own module (its new code
+ * is live) and the core (its ftrace handler is live), so neither can be
+ * removed until the update is undone.
+ */
+#include <linux/ctype.h>
+#include <linux/delay.h>
+#include <linux/kallsyms.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/stop_machine.h>
+#include <linux/timekeeping.h>
+#include <linux/utsname.h>
+#include "ksplice_internal.h"
+
+#define KSPLICE_STOP_ATTEMPTS 5
+#define KSPLICE_STOP_RETRY_PAUSE_MS 200
+
+DEFINE_MUTEX(ksplice_mutex);
+static LIST_HEAD(ksplice_updates);	/* protected by ksplice_mutex */
+
+struct ksplice_stop_work {
+	struct ksplice_update_state *us;
+	const struct ksplice_code_range *ranges;
+	unsigned int nr_ranges;
+	bool apply;			/* false: reverse */
+	bool hook_failed;
+};
+
+/* Runs on one CPU while every other CPU spins with interrupts off. */
+static int ksplice_stop_work_fn(void *data)
+{
+	struct ksplice_stop_work *w = data;
+	struct ksplice_update_state *us = w->us;
+	struct ksplice_hooks *hooks = &us->update->hooks;
+	u64 start = ktime_get_mono_fast_ns();
+	int ret;
+
+	ret = ksplice_check_stacks(us, w->ranges, w->nr_ranges);
+	if (!ret) {
+		int (*check)(void) = w->apply ? hooks->check_apply : hooks->check_reverse;
+
+		if (check && check()) {
+			w->hook_failed = true;
+			ret = -EAGAIN;
+		}
+	}
+	if (!ret) {
+		if (w->apply) {
+			ksplice_redirect_switch_in(us);
+			if (hooks->apply)
+				hooks->apply();
+		} else {
+			ksplice_redirect_switch_out(us);
+			if (hooks->reverse)
+				hooks->reverse();
+		}
+	}
+	us->stop_ns = ktime_get_mono_fast_ns() - start;
+	return ret;
+}
+
+/* stop_machine() with retries; returns 0 or an abort (code_busy/call_failed). */
+static int ksplice_stop_and_switch(struct ksplice_update_state *us,
+				   const struct ksplice_code_range *ranges,
+				   unsigned int nr_ranges, bool apply)
+{
+	struct ksplice_stop_work w = {
+		.us = us, .ranges = ranges, .nr_ranges = nr_ranges, .apply = apply,
+	};
+	char first[64];
+	int ret = -EBUSY;
+	u64 start;
+
+	for (us->attempts = 1; us->attempts <= KSPLICE_STOP_ATTEMPTS; us->attempts++) {
+		start = ktime_get_ns();
+		ret = stop_machine(ksplice_stop_work_fn, &w, NULL);
+		us->stop_total_ns = ktime_get_ns() - start;
+		if (ret != -EBUSY)
+			break;
+		if (us->attempts < KSPLICE_STOP_ATTEMPTS)
+			msleep(KSPLICE_STOP_RETRY_PAUSE_MS);
+	}
+	if (!ret)
+		return 0;
+	if (w.hook_failed)
+		return ksplice_abort(us, KSPLICE_ABORT_CALL_FAILED, "check_%s hook refused",
+				     apply ? "apply" : "reverse");
+	if (ret == -EBUSY) {
+		/* conflicts holds "<comm> <pid> <function>" lines; quote the first. */
+		strscpy(first, us->conflicts, sizeof(first));
+		strreplace(first, '\n', '\0');
+		us->attempts = KSPLICE_STOP_ATTEMPTS;
+		return ksplice_abort(us, KSPLICE_ABORT_CODE_BUSY,
+				     "after %d attempts, still in use (task pid function): %s",
+				     KSPLICE_STOP_ATTEMPTS, first);
+	}
+	return ksplice_abort(us, KSPLICE_ABORT_UNEXPECTED, "stop_machine failed (%d)", ret);
+}
+
+static unsigned long module_text_end(struct module *mod)
+{
+	return (unsigned long)mod->core_layout.base + mod->core_layout.text_size;
+}
+
+/* Extent of a function from kallsyms ("name+0x0/0xsize"), 0 if unknown. */
+static unsigned long kallsyms_size(unsigned long addr)
+{
+	char buf[KSYM_SYMBOL_LEN];
+	char *slash, *end;
+	unsigned long size;
+
+	sprint_symbol(buf, addr);
+	slash = strchr(buf, '/');
+	if (!slash || !strstr(buf, "+0x0/"))
+		return 0;
+	end = strchr(slash, ' ');
+	if (end)
+		*end = '\0';
+	return kstrtoul(slash + 1, 16, &size) ? 0 : size;
+}
+
+/*
+ * Apply: code being replaced = each target's original code, and the
+ * replacement currently live on it if an earlier update patched it.
+ */
+static struct ksplice_code_range *apply_ranges(struct ksplice_update_state *us, unsigned int *nr)
+{
+	unsigned int n = us->update->nr_funcs, i, k = 0;
+	struct ksplice_code_range *r = kcalloc(2 * n, sizeof(*r), GFP_KERNEL);
+
+	if (!r)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		struct ksplice_func_state *fs = &us->funcs[i];
+		struct ksplice_func_state *live = ksplice_redirect_top(fs->target);
+
+		r[k].start = fs->addr;
+		r[k].end = fs->addr + fs->func->pre_size;
+		r[k++].name = fs->func->name;
+		if (live) {
+			unsigned long start = (unsigned long)live->func->new_func;
+			unsigned long size = kallsyms_size(start);
+
+			r[k].start = start;
+			r[k].end = size ? start + size : module_text_end(live->update->update->owner);
+			r[k++].name = fs->func->name;
+		}
+	}
+	*nr = k;
+	return r;
+}
+
+/* Reverse: code being removed = this update's replacements (its module text). */
+static struct ksplice_code_range *reverse_ranges(struct ksplice_update_state *us, unsigned int *nr)
+{
+	unsigned int n = us->update->nr_funcs, i;
+	struct ksplice_code_range *r = kcalloc(n + 1, sizeof(*r), GFP_KERNEL);
+	struct module *owner = us->update->owner;
+
+	if (!r)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		unsigned long start = (unsigned long)us->funcs[i].func->new_func;
+		unsigned long size = kallsyms_size(start);
+
+		r[i].start = start;
+		r[i].end = size ? start + size : module_text_end(owner);
+		r[i].name = us->funcs[i].func->name;
+	}
+	/* Anything else of the module's code (helpers of the new functions). */
+	r[n].start = (unsigned long)owner->core_layout.base;
+	r[n].end = module_text_end(owner);
+	r[n].name = owner->name;
+	*nr = n + 1;
+	return r;
+}
+
+int ksplice_apply(struct ksplice_update_state *us)
+{
+	struct ksplice_update *u = us->update;
+	struct ksplice_code_range *ranges = NULL;
+	unsigned int nr_ranges = 0;
+	int ret;
+
+	lockdep_assert_held(&ksplice_mutex);
+	ksplice_clear_abort(us);
+	us->conflicts[0] = '\0';
+
+	if (us->stage == KSPLICE_STAGE_APPLIED)
+		return ksplice_abort(us, KSPLICE_ABORT_ALREADY_APPLIED, "update %s", u->id);
+	if (strcmp(u->kernel_release, init_utsname()->release))
+		return ksplice_abort(us, KSPLICE_ABORT_WRONG_KERNEL,
+				     "built for %s, running %s", u->kernel_release,
+				     init_utsname()->release);
+	if (!try_module_get(u->owner))
+		return ksplice_abort(us, KSPLICE_ABORT_MODULE_BUSY, "module %s is going away",
+				     u->owner->name);
+
+	if (u->hooks.pre_apply && u->hooks.pre_apply()) {
+		ret = ksplice_abort(us, KSPLICE_ABORT_CALL_FAILED, "pre_apply hook refused");
+		goto fail_put;
+	}
+	ret = ksplice_locate_and_match(us);
+	if (ret)
+		goto fail_hook;
+	ret = ksplice_redirect_prepare(us);
+	if (ret)
+		goto fail_hook;
+	ranges = apply_ranges(us, &nr_ranges);
+	if (!ranges) {
+		ret = ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "code ranges");
+		goto fail_release;
+	}
+	ret = ksplice_stop_and_switch(us, ranges, nr_ranges, true);
+	kfree(ranges);
+	if (ret)
+		goto fail_release;
+
+	us->stage = KSPLICE_STAGE_APPLIED;
+	__module_get(THIS_MODULE);
+	if (u->hooks.post_apply)
+		u->hooks.post_apply();
+	pr_info("ksplice: Update %s applied successfully\n", u->id);
+	pr_info("ksplice: Update %s: machine stopped for %llu ns (stop_machine call %llu ns, attempt %u)\n",
+		u->id, us->stop_ns, us->stop_total_ns, us->attempts);
+	return 0;
+
+fail_release:
+	ksplice_redirect_release(us);
+fail_hook:
+	if (u->hooks.fail_apply)
+		u->hooks.fail_apply();
+fail_put:
+	module_put(u->owner);
+	return ret;
+}
+
+int ksplice_reverse(struct ksplice_update_state *us)
+{
+	struct ksplice_update *u = us->update;
+	struct ksplice_code_range *ranges;
+	unsigned int nr_ranges, i;
+	int ret;
+
+	lockdep_assert_held(&ksplice_mutex);
+	ksplice_clear_abort(us);
+	us->conflicts[0] = '\0';
+
+	if (us->stage != KSPLICE_STAGE_APPLIED)
+		return ksplice_abort(us, KSPLICE_ABORT_NOT_APPLIED, "update %s", u->id);
+	for (i = 0; i < u->nr_funcs; i++) {
+		struct ksplice_func_state *top = ksplice_redirect_top(us->funcs[i].target);
+
+		if (top != &us->funcs[i])
+			return ksplice_abort(us, KSPLICE_ABORT_OUT_OF_ORDER,
+					     "%s is patched again by later update %s",
+					     u->funcs[i].name, top ? top->update->update->id : "?");
+	}
+	if (u->hooks.pre_reverse && u->hooks.pre_reverse())
+		return ksplice_abort(us, KSPLICE_ABORT_CALL_FAILED, "pre_reverse hook refused");
+
+	ranges = reverse_ranges(us, &nr_ranges);
+	if (!ranges)
+		return ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "code ranges");
+	ret = ksplice_stop_and_switch(us, ranges, nr_ranges, false);
+	kfree(ranges);
+	if (ret) {
+		if (u->hooks.fail_reverse)
+			u->hooks.fail_reverse();
+		return ret;
+	}
+
+	us->stage = KSPLICE_STAGE_REVERSED;
+	ksplice_redirect_release(us);
+	if (u->hooks.post_reverse)
+		u->hooks.post_reverse();
+	pr_info("ksplice: Update %s reversed successfully\n", u->id);
+	pr_info("ksplice: Update %s: machine stopped for %llu ns (stop_machine call %llu ns, attempt %u)\n",
+		u->id, us->stop_ns, us->stop_total_ns, us->attempts);
+	module_put(u->owner);
+	module_put(THIS_MODULE);
+	return 0;
+}
+
+static bool valid_id(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+	size_t i;
+
+	if (!n || n > 32)
+		return false;
+	for (i = 0; i < n; i++)
+		if (!isalnum(id[i]) && id[i] != '_' && id[i] != '-')
+			return false;
+	return true;
+}
+
+static struct ksplice_update_state *find_update(const char *id)
+{
+	struct ksplice_update_state *us;
+
+	list_for_each_entry(us, &ksplice_updates, node)
+		if (!strcmp(us->update->id, id))
+			return us;
+	return NULL;
+}
+
+static int check_descriptor(struct ksplice_update *u)
+{
+	unsigned int i;
+
+	if (u->abi_version != KSPLICE_ABI_VERSION) {
+		pr_err("ksplice: update ABI %u, core speaks %u\n", u->abi_version, KSPLICE_ABI_VERSION);
+		return -EPROTO;
+	}
+	if (!valid_id(u->id) || !u->kernel_release || !u->owner || !u->nr_funcs || !u->funcs) {
+		pr_err("ksplice: malformed update descriptor (id, release, owner or funcs)\n");
+		return -EINVAL;
+	}
+	for (i = 0; i < u->nr_funcs; i++) {
+		struct ksplice_func *f = &u->funcs[i];
+
+		if (!f->name || !f->pre_code || !f->pre_size || !f->map_addr ||
+		    (f->nr_sites && !f->sites) ||
+		    !within_module_core((unsigned long)f->new_func, u->owner)) {
+			pr_err("ksplice: update %s: malformed function %u (%s)\n", u->id, i,
+			       f->name ? f->name : "?");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+void ksplice_free_state(struct ksplice_update_state *us)
+{
+	kfree(us->learned);
+	kfree(us->funcs);
+	kfree(us);
+}
+
+int ksplice_register_update(struct ksplice_update *u)
+{
+	struct ksplice_update_state *us;
+	unsigned int i;
+	int ret;
+
+	ret = check_descriptor(u);
+	if (ret)
+		return ret;
+	us = kzalloc(sizeof(*us), GFP_KERNEL);
+	if (!us)
+		return -ENOMEM;
+	us->funcs = kcalloc(u->nr_funcs, sizeof(*us->funcs), GFP_KERNEL);
+	if (!us->funcs) {
+		kfree(us);
+		return -ENOMEM;
+	}
+	us->update = u;
+	us->stage = KSPLICE_STAGE_LOADED;
+	for (i = 0; i < u->nr_funcs; i++) {
+		us->funcs[i].func = &u->funcs[i];
+		us->funcs[i].update = us;
+		INIT_LIST_HEAD(&us->funcs[i].stack_node);
+	}
+
+	mutex_lock(&ksplice_mutex);
+	if (find_update(u->id)) {
+		mutex_unlock(&ksplice_mutex);
+		pr_err("ksplice: update %s is already loaded\n", u->id);
+		ksplice_free_state(us);
+		return -EEXIST;
+	}
+	ret = ksplice_sysfs_add(us);	/* on failure it has freed us */
+	if (!ret)
+		list_add_tail(&us->node, &ksplice_updates);
+	mutex_unlock(&ksplice_mutex);
+	if (ret)
+		return ret;
+	pr_info("ksplice: Update %s loaded (%u functions)\n", u->id, u->nr_funcs);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(ksplice_register_update);
+
+void ksplice_unregister_update(struct ksplice_update *u)
+{
+	struct ksplice_update_state *us, *found = NULL;
+
+	mutex_lock(&ksplice_mutex);
+	list_for_each_entry(us, &ksplice_updates, node)
+		if (us->update == u)
+			found = us;
+	mutex_unlock(&ksplice_mutex);
+	if (!found)
+		return;
+	/*
+	 * An applied update holds a reference on its module, so its exit only
+	 * runs applied after `rmmod -f`: then reverse now, or the redirect
+	 * would outlive the code it points to.
+	 */
+	mutex_lock(&ksplice_mutex);
+	if (found->stage == KSPLICE_STAGE_APPLIED && ksplice_reverse(found))
+		WARN(1, "ksplice: forced unload of applied update %s\n", u->id);
+	mutex_unlock(&ksplice_mutex);
+	/* Waits for sysfs writes in progress; they take ksplice_mutex themselves. */
+	ksplice_sysfs_remove_dir(found);
+	mutex_lock(&ksplice_mutex);
+	list_del(&found->node);
+	mutex_unlock(&ksplice_mutex);
+	ksplice_sysfs_put(found);
+}
+EXPORT_SYMBOL_GPL(ksplice_unregister_update);
+
+static int __init ksplice_init(void)
+{
+	int ret = ksplice_sysfs_init();
+
+	if (ret)
+		return ret;
+	pr_info("ksplice: core loaded (ABI %u)\n", KSPLICE_ABI_VERSION);
+	return 0;
+}
+
+static void __exit ksplice_exit(void)
+{
+	/* Update modules depend on us, and applied ones pin us: nothing is left. */
+	WARN_ON(!list_empty(&ksplice_updates));
+	ksplice_sysfs_exit();
+}
+
+module_init(ksplice_init);
+module_exit(ksplice_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Ksplice-style rebootless kernel updates: core");

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ksplice_internal.h - state the core keeps per update and per patched
+ * address. Nothing here is seen by update modules.
+ */
+#ifndef _KSPLICE_INTERNAL_H
+#define _KSPLICE_INTERNAL_H
+
+#include <linux/ftrace.h>
+#include <linux/kobject.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include "ksplice_update.h"
+
+#define KSPLICE_ABORT_CAUSE_LEN 256
+#define KSPLICE_CONFLICTS_LEN 1024
+
+enum ksplice_stage {
+	KSPLICE_STAGE_LOADED,	/* registered, never applied */
+	KSPLICE_STAGE_APPLIED,
+	KSPLICE_STAGE_REVERSED,
+};
+
+/* Typed abort codes; abort.c holds the word and human message of each. */
+enum ksplice_abort {
+	KSPLICE_ABORT_NONE = 0,
+	KSPLICE_ABORT_NO_MATCH,
+	KSPLICE_ABORT_CODE_BUSY,
+	KSPLICE_ABORT_MODULE_BUSY,
+	KSPLICE_ABORT_OUT_OF_ORDER,
+	KSPLICE_ABORT_ALREADY_APPLIED,
+	KSPLICE_ABORT_NOT_APPLIED,
+	KSPLICE_ABORT_WRONG_KERNEL,
+	KSPLICE_ABORT_BAD_ADDRESS,
+	KSPLICE_ABORT_BAD_DESCRIPTOR,
+	KSPLICE_ABORT_CANNOT_REDIRECT,
+	KSPLICE_ABORT_OUT_OF_MEMORY,
+	KSPLICE_ABORT_CALL_FAILED,
+	KSPLICE_ABORT_UNEXPECTED,
+	KSPLICE_ABORT_COUNT,
+};
+
+struct ksplice_target;
+
+/* Runtime facts about one ksplice_func of one update. */
+struct ksplice_func_state {
+	struct ksplice_func *func;
+	struct ksplice_update_state *update;
+	unsigned long addr;		/* running address of the target */
+	unsigned long fentry_ip;	/* the ftrace location inside it */
+	struct ksplice_target *target;	/* shared per-address redirect */
+	struct list_head stack_node;	/* in target->stack, newest first */
+};
+
+/* A symbol whose value run-pre matching learned from the running code. */
+struct ksplice_learned {
+	const char *name;
+	unsigned long value;
+};
+
+struct ksplice_update_state {
+	struct ksplice_update *update;
+	struct list_head node;		/* in ksplice_updates, load order */
+	struct kobject kobj;
+	enum ksplice_stage stage;
+	enum ksplice_abort abort_code;
+	char abort_cause[KSPLICE_ABORT_CAUSE_LEN];
+	char conflicts[KSPLICE_CONFLICTS_LEN];
+	u64 stop_ns;			/* time all CPUs were stopped, last switch */
+	u64 stop_total_ns;		/* whole stop_machine() call, last switch */
+	unsigned int probing;		/* >0: trying a form, do not record aborts */
+	unsigned int attempts;		/* stop_machine attempts, last operation */
+	unsigned long slide;
+	struct ksplice_func_state *funcs;	/* nr_funcs entries */
+	struct ksplice_learned *learned;
+	unsigned int nr_learned, max_learned;
+};
+
+/* One patched address: a single IPMODIFY ftrace_ops shared by all updates. */
+struct ksplice_target {
+	struct list_head node;		/* in ksplice_targets */
+	unsigned long ip;
+	struct ftrace_ops ops;
+	struct list_head stack;		/* switched-in funcs, newest first (RCU) */
+	unsigned int users;		/* prepared funcs, switched in or not */
+};
+
+extern struct mutex ksplice_mutex;
+
+/* abort.c */
+int ksplice_abort(struct ksplice_update_state *us, enum ksplice_abort code,
+		  const char *fmt, ...) __printf(3, 4);
+void ksplice_clear_abort(struct ksplice_update_state *us);
+const char *ksplice_abort_word(enum ksplice_abort code);
+const char *ksplice_abort_message(enum ksplice_abort code);
+
+/* match.c */
+int ksplice_locate_and_match(struct ksplice_update_state *us);
+int ksplice_match_plain(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+			const u8 *run, unsigned int off, unsigned int len,
+			unsigned int site_index);
+
+/* arch_x86.c */
+int ksplice_arch_match_site(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+			    const u8 *run, unsigned int site_index);
+bool ksplice_arch_is_nop(const u8 *code, unsigned int len);
+
+/* stack_check.c */
+struct ksplice_code_range {
+	unsigned long start, end;	/* [start, end) */
+	const char *name;		/* for the conflicts report */
+};
+int ksplice_check_stacks(struct ksplice_update_state *us,
+			 const struct ksplice_code_range *ranges, unsigned int nr);
+
+/* redirect.c */
+int ksplice_redirect_prepare(struct ksplice_update_state *us);
+void ksplice_redirect_release(struct ksplice_update_state *us);
+void ksplice_redirect_switch_in(struct ksplice_update_state *us);
+void ksplice_redirect_switch_out(struct ksplice_update_state *us);
+struct ksplice_func_state *ksplice_redirect_top(struct ksplice_target *t);
+struct ksplice_target *ksplice_redirect_find(unsigned long ip);
+
+/* sysfs.c */
+int ksplice_sysfs_init(void);
+void ksplice_sysfs_exit(void);
+int ksplice_sysfs_add(struct ksplice_update_state *us);
+void ksplice_sysfs_remove_dir(struct ksplice_update_state *us);
+void ksplice_sysfs_put(struct ksplice_update_state *us);
+
+/* core.c */
+int ksplice_apply(struct ksplice_update_state *us);
+int ksplice_reverse(struct ksplice_update_state *us);
+void ksplice_free_state(struct ksplice_update_state *us);
+
+#endif /* _KSPLICE_INTERNAL_H */

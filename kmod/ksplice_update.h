@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * ksplice_update.h - the contract between the ksplice core (ksplice.ko) and
+ * one per-update module (ksplice_<id>.ko).
+ *
+ * Who fills it: ksplice-create generates ksplice_<id>.c, which holds the new
+ * (post) code of every changed function plus one `struct ksplice_update`
+ * describing them, and ends with KSPLICE_UPDATE_MODULE(update). Until that
+ * stage exists, test/fixtures/kmod/make-update.ts generates the same thing.
+ *
+ * What the core does with it (see kmod/README.md for the whole story):
+ *   1. insmod ksplice_<id>.ko: its init calls ksplice_register_update();
+ *      /sys/kernel/ksplice/<id>/ appears with stage "loaded". Nothing else.
+ *   2. `echo apply > /sys/kernel/ksplice/<id>/stage`:
+ *      - the KASLR slide is computed from two exported anchors (&_printk and
+ *        &stop_machine minus their System.map addresses, which must agree);
+ *      - each target's running address is map_addr + slide, and kallsyms must
+ *        name it `name` at offset 0 (sprint_symbol);
+ *      - run-pre matching: the running bytes of each target must equal
+ *        pre_code everywhere, where every `site` says how the bytes at that
+ *        place are allowed to differ (relocations are computed and compared,
+ *        runtime-patched instructions must have one of their known forms);
+ *      - the ftrace redirect is prepared, then under stop_machine every
+ *        task's stack is checked for addresses inside the code being
+ *        replaced and, if none, the redirect is switched on;
+ *      - log "ksplice: Update <id> applied successfully", stage "applied".
+ *   3. `echo undo > /sys/kernel/ksplice/<id>/stage`: the reverse, checking
+ *      stacks for this module's code; stage "reversed" (and "loaded" again
+ *      is never reached: a reversed update is removed with rmmod).
+ *   Any failure: stage unchanged, `abort_cause` says "<code>: <why>".
+ *
+ * Addresses in this file are link-time (System.map) addresses, never
+ * runtime ones: the core adds the KASLR slide itself.
+ *
+ * Rules for the generator:
+ *   - sites[] sorted by offset; sites may nest only as "relocation inside a
+ *     runtime-patched instruction" (e.g. the R_X86_64_PLT32 to __fentry__
+ *     inside the FENTRY site); other overlaps are refused (bad_descriptor).
+ *   - every byte of pre_code not covered by a site must match exactly.
+ *   - new_func must live in the update module (it is the redirect target).
+ *   - symbols[] lets new code reach non-exported kernel objects without klp
+ *     relocations: the core stores map_addr + slide into *addr after checking
+ *     kallsyms names that address `name`. The preferred route for generated
+ *     code is klp relocations resolved by the module loader (README.md).
+ */
+#ifndef _KSPLICE_UPDATE_H
+#define _KSPLICE_UPDATE_H
+
+#include <linux/module.h>
+#include <linux/types.h>
+
+#define KSPLICE_ABI_VERSION 1
+
+/* How the bytes covered by a site may legitimately differ from pre_code. */
+enum ksplice_site_kind {
+	/* A relocation: bytes = value computed from symbol + addend (+ place). */
+	KSPLICE_SITE_RELOC = 1,
+	/* `call __fentry__` (5 bytes): a 5-byte nop, or a call into ftrace. */
+	KSPLICE_SITE_FENTRY = 2,
+	/* `jmp __x86_return_thunk` (5 bytes): `ret; int3...` or a jmp to a return thunk. */
+	KSPLICE_SITE_RETURN_THUNK = 3,
+	/* `call/jmp __x86_indirect_thunk_<reg>`: thunk call, or inline indirect branch. */
+	KSPLICE_SITE_RETPOLINE = 4,
+	/* `call *pv_ops+X(%rip)`: unchanged, direct call, or inline native code. */
+	KSPLICE_SITE_PARAVIRT = 5,
+	/* Original instructions of an alternative: original or a replacement. */
+	KSPLICE_SITE_ALTERNATIVE = 6,
+	/* `call/jmp __SCT__<name>` (5 bytes): call/jmp to a function start, or nop. */
+	KSPLICE_SITE_STATIC_CALL = 7,
+	/* Jump label (2 or 5 bytes): nop, or jmp to target_offset. */
+	KSPLICE_SITE_JUMP_LABEL = 8,
+	/* `lock` prefix (1 byte): 0xf0, or 0x3e (ds) once the kernel ran UP. */
+	KSPLICE_SITE_LOCK_PREFIX = 9,
+};
+
+/* Relocation types carried in ksplice_site.reloc_type: the ELF numbers. */
+#define KSPLICE_R_X86_64_64	1
+#define KSPLICE_R_X86_64_PC32	2
+#define KSPLICE_R_X86_64_PLT32	4
+#define KSPLICE_R_X86_64_32	10
+#define KSPLICE_R_X86_64_32S	11
+#define KSPLICE_R_X86_64_PC64	24
+
+/* One replacement of an alternative, as it appears in .altinstr_replacement. */
+struct ksplice_alt_replacement {
+	const unsigned char *bytes;
+	unsigned int len;
+};
+
+struct ksplice_site {
+	unsigned int offset;		/* first byte, from the start of pre_code */
+	unsigned int length;		/* bytes covered */
+	unsigned int kind;		/* enum ksplice_site_kind */
+	/* RELOC: R_X86_64_* (KSPLICE_R_*). 0 for other kinds. */
+	unsigned int reloc_type;
+	/*
+	 * RELOC: the referenced symbol (messages, and key for learned values).
+	 * RETPOLINE/RETURN_THUNK/STATIC_CALL/PARAVIRT: the symbol the pre code
+	 * branches through, for messages.
+	 */
+	const char *symbol;
+	/*
+	 * RELOC: System.map address of `symbol`, or 0 when the generator could
+	 * not know it (e.g. a merged string section): then the core learns the
+	 * value from the running bytes, and every site naming the same symbol
+	 * must agree on it (Ksplice's run-pre symbol discovery).
+	 */
+	unsigned long symbol_map_addr;
+	long addend;			/* RELOC: ELF addend */
+	int target_offset;		/* JUMP_LABEL: branch target, from function start */
+	unsigned int reg;		/* RETPOLINE: register number 0..15 of the thunk */
+	unsigned int is_jump;		/* RETPOLINE/STATIC_CALL: 1 = jmp, 0 = call */
+	/* ALTERNATIVE: the replacements the kernel may have patched in. */
+	const struct ksplice_alt_replacement *replacements;
+	unsigned int nr_replacements;
+};
+
+struct ksplice_func {
+	const char *name;		/* target function, as kallsyms names it */
+	/* Position among same-named local symbols in kallsyms order (1-based), 0 if unique. */
+	unsigned long sympos;
+	unsigned long map_addr;		/* System.map address of the target */
+	void *new_func;			/* replacement, inside the update module */
+	const unsigned char *pre_code;	/* the target's code in the pre object */
+	unsigned int pre_size;
+	const struct ksplice_site *sites;
+	unsigned int nr_sites;
+};
+
+/* A non-exported kernel object the new code needs (see the rules above). */
+struct ksplice_symbol {
+	const char *name;
+	unsigned long map_addr;
+	unsigned long *addr;		/* filled by the core before the switch */
+};
+
+/*
+ * Custom code for patches that need it (Ksplice's hooks). Any may be NULL.
+ * pre_*: before the stop, may sleep, non-zero aborts (call_failed).
+ * check_*: inside stop_machine before the switch, non-zero aborts.
+ * apply/reverse: inside stop_machine right after the switch; must not fail.
+ * post_*: after the stop, on success. fail_*: after a failed attempt.
+ */
+struct ksplice_hooks {
+	int (*pre_apply)(void);
+	int (*check_apply)(void);
+	void (*apply)(void);
+	void (*post_apply)(void);
+	void (*fail_apply)(void);
+	int (*pre_reverse)(void);
+	int (*check_reverse)(void);
+	void (*reverse)(void);
+	void (*post_reverse)(void);
+	void (*fail_reverse)(void);
+};
+
+struct ksplice_update {
+	unsigned int abi_version;	/* KSPLICE_ABI_VERSION */
+	const char *id;			/* [a-z0-9_]{1,32}; sysfs directory name */
+	const char *kernel_release;	/* must equal `uname -r` */
+	struct module *owner;		/* THIS_MODULE of the update module */
+	/* KASLR anchors: System.map addresses of _printk and stop_machine. */
+	unsigned long printk_map_addr;
+	unsigned long stop_machine_map_addr;
+	struct ksplice_func *funcs;
+	unsigned int nr_funcs;
+	struct ksplice_symbol *symbols;
+	unsigned int nr_symbols;
+	struct ksplice_hooks hooks;
+};
+
+int ksplice_register_update(struct ksplice_update *update);
+void ksplice_unregister_update(struct ksplice_update *update);
+
+/*
+ * Per-update module glue: registers the descriptor at load and withdraws it
+ * at unload. The core holds a reference on the module while the update is
+ * applied, so rmmod fails ("in use") until it has been undone.
+ */
+#define KSPLICE_UPDATE_MODULE(update)					\
+	static int __init ksplice_update_init(void)			\
+	{								\
+		(update).owner = THIS_MODULE;				\
+		return ksplice_register_update(&(update));		\
+	}								\
+	static void __exit ksplice_update_exit(void)			\
+	{								\
+		ksplice_unregister_update(&(update));			\
+	}								\
+	module_init(ksplice_update_init);				\
+	module_exit(ksplice_update_exit);				\
+	MODULE_LICENSE("GPL")
+
+#endif /* _KSPLICE_UPDATE_H */

@@ -1,0 +1,366 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * match.c - locate every target function in the running kernel and verify
+ * its bytes against the pre code of the update (run-pre matching).
+ *
+ * Location: System.map address + KASLR slide. The slide comes from two
+ * exported anchors (&_printk, &stop_machine) that must agree, and kallsyms
+ * must name the resulting address `name+0x0`. Then the bytes decide: a wrong
+ * address, another compiler, another config or a kernel already modified by
+ * someone else all show up as a mismatch, which aborts before anything is
+ * changed and names the function and byte offset.
+ *
+ * Bytes outside sites must be equal. Relocation sites are computed, not
+ * skipped: PC32 must hold S + A - P with S = System.map address + slide and
+ * P the running place. A relocation whose symbol the generator could not
+ * resolve (symbol_map_addr 0) is learned from the running bytes, and must
+ * be learned consistently at every site naming it. Runtime-patched sites go
+ * to arch_x86.c.
+ */
+#include <linux/kallsyms.h>
+#include <linux/kernel.h>
+#include <linux/printk.h>
+#include <linux/slab.h>
+#include <linux/stop_machine.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include "ksplice_internal.h"
+
+static const char *reloc_type_name(unsigned int type)
+{
+	switch (type) {
+	case KSPLICE_R_X86_64_64: return "R_X86_64_64";
+	case KSPLICE_R_X86_64_PC32: return "R_X86_64_PC32";
+	case KSPLICE_R_X86_64_PLT32: return "R_X86_64_PLT32";
+	case KSPLICE_R_X86_64_32: return "R_X86_64_32";
+	case KSPLICE_R_X86_64_32S: return "R_X86_64_32S";
+	case KSPLICE_R_X86_64_PC64: return "R_X86_64_PC64";
+	default: return "R_X86_64_?";
+	}
+}
+
+static unsigned int reloc_size(unsigned int type)
+{
+	switch (type) {
+	case KSPLICE_R_X86_64_64:
+	case KSPLICE_R_X86_64_PC64:
+		return 8;
+	case KSPLICE_R_X86_64_PC32:
+	case KSPLICE_R_X86_64_PLT32:
+	case KSPLICE_R_X86_64_32:
+	case KSPLICE_R_X86_64_32S:
+		return 4;
+	default:
+		return 0;
+	}
+}
+
+static bool reloc_is_pc_relative(unsigned int type)
+{
+	return type == KSPLICE_R_X86_64_PC32 || type == KSPLICE_R_X86_64_PLT32 ||
+	       type == KSPLICE_R_X86_64_PC64;
+}
+
+/* Value stored at a relocation site, widened to 64 bits the way the CPU reads it. */
+static u64 read_reloc_value(const u8 *p, unsigned int type)
+{
+	u64 v64;
+	s32 s;
+	u32 u;
+
+	switch (type) {
+	case KSPLICE_R_X86_64_64:
+	case KSPLICE_R_X86_64_PC64:
+		memcpy(&v64, p, 8);
+		return v64;
+	case KSPLICE_R_X86_64_32:
+		memcpy(&u, p, 4);
+		return u;
+	default:
+		memcpy(&s, p, 4);
+		return (u64)(s64)s;
+	}
+}
+
+static struct ksplice_learned *find_learned(struct ksplice_update_state *us, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < us->nr_learned; i++)
+		if (!strcmp(us->learned[i].name, name))
+			return &us->learned[i];
+	return NULL;
+}
+
+static int match_reloc(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+		       const u8 *run, const struct ksplice_site *site)
+{
+	unsigned int size = reloc_size(site->reloc_type);
+	unsigned long place = fs->addr + site->offset;
+	u64 running = read_reloc_value(run + site->offset, site->reloc_type);
+	u64 expected, mask = size == 8 ? ~0ULL : 0xffffffffULL;
+	unsigned long sym;
+
+	if (!size || size != site->length || !site->symbol)
+		return ksplice_abort(us, KSPLICE_ABORT_BAD_DESCRIPTOR,
+				     "%s+0x%x: bad relocation site (type %u, length %u)",
+				     fs->func->name, site->offset, site->reloc_type, site->length);
+
+	if (!site->symbol_map_addr) {
+		struct ksplice_learned *l;
+
+		/* Learn S from the running value, then demand consistency. */
+		sym = running - site->addend + (reloc_is_pc_relative(site->reloc_type) ? place : 0);
+		l = find_learned(us, site->symbol);
+		if (!l) {
+			if (us->nr_learned == us->max_learned)
+				return ksplice_abort(us, KSPLICE_ABORT_UNEXPECTED, "learned-symbol table full");
+			l = &us->learned[us->nr_learned++];
+			l->name = site->symbol;
+			l->value = sym;
+			return 0;
+		}
+		if (l->value == sym)
+			return 0;
+		return ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
+				     "%s+0x%x: %s to %s%+ld: running code implies %s=0x%lx, earlier site implied 0x%lx",
+				     fs->func->name, site->offset, reloc_type_name(site->reloc_type),
+				     site->symbol, site->addend, site->symbol, sym, l->value);
+	}
+
+	sym = site->symbol_map_addr + us->slide;
+	expected = sym + site->addend - (reloc_is_pc_relative(site->reloc_type) ? place : 0);
+	if (site->reloc_type == KSPLICE_R_X86_64_32S || site->reloc_type == KSPLICE_R_X86_64_PC32 ||
+	    site->reloc_type == KSPLICE_R_X86_64_PLT32) {
+		if ((s64)expected != (s64)(s32)expected)
+			return ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
+					     "%s+0x%x: %s to %s%+ld does not fit in 32 bits",
+					     fs->func->name, site->offset,
+					     reloc_type_name(site->reloc_type), site->symbol, site->addend);
+	}
+	if ((running & mask) == (expected & mask))
+		return 0;
+	return ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
+			     "%s+0x%x: %s to %s%+ld: running value 0x%llx, expected 0x%llx",
+			     fs->func->name, site->offset, reloc_type_name(site->reloc_type),
+			     site->symbol, site->addend, running & mask, expected & mask);
+}
+
+/*
+ * Compare [off, off + len) of the running code with the pre code, treating
+ * every relocation site inside the range by computation. Relocation sites
+ * must lie wholly inside or wholly outside the range.
+ */
+int ksplice_match_plain(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+			const u8 *run, unsigned int off, unsigned int len,
+			unsigned int site_index)
+{
+	const struct ksplice_func *f = fs->func;
+	unsigned int end = off + len, pos = off, i;
+	int ret;
+
+	for (i = 0; i < f->nr_sites && pos <= end; i++) {
+		const struct ksplice_site *s = &f->sites[i];
+		unsigned int b;
+
+		if (s->kind != KSPLICE_SITE_RELOC || s->offset + s->length <= off || s->offset >= end)
+			continue;
+		if (s->offset < off || s->offset + s->length > end)
+			return ksplice_abort(us, KSPLICE_ABORT_BAD_DESCRIPTOR,
+					     "%s+0x%x: relocation straddles a site boundary",
+					     f->name, s->offset);
+		for (b = pos; b < s->offset; b++)
+			if (run[b] != f->pre_code[b])
+				goto byte_mismatch;
+		ret = match_reloc(us, fs, run, s);
+		if (ret)
+			return ret;
+		pos = s->offset + s->length;
+	}
+	for (i = pos; i < end; i++)
+		if (run[i] != f->pre_code[i]) {
+			pos = i;
+			goto byte_mismatch_at_pos;
+		}
+	return 0;
+
+byte_mismatch:
+	for (; pos < end && run[pos] == f->pre_code[pos]; pos++)
+		;
+byte_mismatch_at_pos:
+	return ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
+			     "%s+0x%x: running byte 0x%02x, pre code 0x%02x",
+			     f->name, pos, run[pos], f->pre_code[pos]);
+}
+
+static bool is_patched_kind(unsigned int kind)
+{
+	return kind != KSPLICE_SITE_RELOC;
+}
+
+static int check_sites(struct ksplice_update_state *us, const struct ksplice_func *f)
+{
+	unsigned int i, last_patched_end = 0, last_offset = 0;
+
+	for (i = 0; i < f->nr_sites; i++) {
+		const struct ksplice_site *s = &f->sites[i];
+
+		if (!s->length || s->offset + s->length > f->pre_size || s->offset < last_offset)
+			return ksplice_abort(us, KSPLICE_ABORT_BAD_DESCRIPTOR,
+					     "%s: site %u (offset 0x%x, length %u) out of order or bounds",
+					     f->name, i, s->offset, s->length);
+		last_offset = s->offset;
+		if (!is_patched_kind(s->kind))
+			continue;
+		if (s->offset < last_patched_end)
+			return ksplice_abort(us, KSPLICE_ABORT_BAD_DESCRIPTOR,
+					     "%s+0x%x: runtime-patched sites overlap", f->name, s->offset);
+		last_patched_end = s->offset + s->length;
+	}
+	return 0;
+}
+
+/* Run-pre match one function whose running bytes are in run[0..pre_size). */
+static int match_function(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+			  const u8 *run)
+{
+	const struct ksplice_func *f = fs->func;
+	unsigned int pos = 0, i;
+	int ret;
+
+	for (i = 0; i < f->nr_sites; i++) {
+		const struct ksplice_site *s = &f->sites[i];
+
+		if (!is_patched_kind(s->kind))
+			continue;
+		ret = ksplice_match_plain(us, fs, run, pos, s->offset - pos, i);
+		if (ret)
+			return ret;
+		ret = ksplice_arch_match_site(us, fs, run, i);
+		if (ret)
+			return ret;
+		if (s->kind == KSPLICE_SITE_FENTRY)
+			fs->fentry_ip = fs->addr + s->offset;
+		pos = s->offset + s->length;
+	}
+	return ksplice_match_plain(us, fs, run, pos, f->pre_size - pos, f->nr_sites);
+}
+
+/* "name+0x0/0x1a0" -> true when it names `name` at offset 0; size out. */
+static bool kallsyms_names(unsigned long addr, const char *name, unsigned long *size)
+{
+	char buf[KSYM_SYMBOL_LEN];
+	size_t n = strlen(name);
+
+	sprint_symbol(buf, addr);
+	if (strncmp(buf, name, n) || strncmp(buf + n, "+0x0/", 5) || strchr(buf, '['))
+		return false;
+	if (size && kstrtoul(buf + n + 5, 16, size))
+		return false;
+	return true;
+}
+
+static int compute_slide(struct ksplice_update_state *us)
+{
+	struct ksplice_update *u = us->update;
+	unsigned long s1 = (unsigned long)&_printk - u->printk_map_addr;
+	unsigned long s2 = (unsigned long)&stop_machine - u->stop_machine_map_addr;
+
+	if (!u->printk_map_addr || !u->stop_machine_map_addr || s1 != s2)
+		return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+				     "KASLR anchors disagree: _printk gives slide 0x%lx, stop_machine 0x%lx",
+				     s1, s2);
+	us->slide = s1;
+	return 0;
+}
+
+static int resolve_symbols(struct ksplice_update_state *us)
+{
+	struct ksplice_update *u = us->update;
+	unsigned int i;
+
+	for (i = 0; i < u->nr_symbols; i++) {
+		struct ksplice_symbol *sym = &u->symbols[i];
+		unsigned long addr = sym->map_addr + us->slide;
+
+		if (!sym->name || !sym->addr || !kallsyms_names(addr, sym->name, NULL))
+			return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+					     "symbol %s: System.map address 0x%lx + slide is not %s in kallsyms",
+					     sym->name ? sym->name : "?", sym->map_addr,
+					     sym->name ? sym->name : "?");
+		*sym->addr = addr;
+	}
+	return 0;
+}
+
+int ksplice_locate_and_match(struct ksplice_update_state *us)
+{
+	struct ksplice_update *u = us->update;
+	unsigned int i, total_relocs = 0;
+	u8 *run = NULL;
+	int ret;
+
+	ret = compute_slide(us);
+	if (ret)
+		return ret;
+
+	for (i = 0; i < u->nr_funcs; i++)
+		total_relocs += u->funcs[i].nr_sites;
+	kfree(us->learned);
+	us->learned = kcalloc(max(total_relocs, 1u), sizeof(*us->learned), GFP_KERNEL);
+	if (!us->learned)
+		return ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "learned-symbol table");
+	us->max_learned = max(total_relocs, 1u);
+	us->nr_learned = 0;
+
+	for (i = 0; i < u->nr_funcs; i++) {
+		struct ksplice_func_state *fs = &us->funcs[i];
+		struct ksplice_func *f = &u->funcs[i];
+		unsigned long ksize;
+
+		fs->addr = f->map_addr + us->slide;
+		fs->fentry_ip = 0;
+		if (!kallsyms_names(fs->addr, f->name, &ksize)) {
+			char buf[KSYM_SYMBOL_LEN];
+
+			sprint_symbol(buf, fs->addr);
+			ret = ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+					    "%s: System.map address 0x%lx + slide 0x%lx is %s in the running kernel",
+					    f->name, f->map_addr, us->slide, buf);
+			goto out;
+		}
+		if (f->pre_size > ksize) {
+			ret = ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
+					    "%s: pre code is %u bytes, the running function only %lu",
+					    f->name, f->pre_size, ksize);
+			goto out;
+		}
+		ret = check_sites(us, f);
+		if (ret)
+			goto out;
+
+		kfree(run);
+		run = kmalloc(f->pre_size, GFP_KERNEL);
+		if (!run) {
+			ret = ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "copy of %s", f->name);
+			goto out;
+		}
+		if (copy_from_kernel_nofault(run, (void *)fs->addr, f->pre_size)) {
+			ret = ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS, "%s: cannot read 0x%lx",
+					    f->name, fs->addr);
+			goto out;
+		}
+		ret = match_function(us, fs, run);
+		if (ret)
+			goto out;
+		if (!fs->fentry_ip) {
+			ret = ksplice_abort(us, KSPLICE_ABORT_CANNOT_REDIRECT,
+					    "%s: no fentry site, ftrace cannot redirect it", f->name);
+			goto out;
+		}
+	}
+	ret = resolve_symbols(us);
+out:
+	kfree(run);
+	return ret;
+}

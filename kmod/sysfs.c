@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * sysfs.c - /sys/kernel/ksplice/<id>/, the only control surface.
+ *
+ *   stage          read: loaded | applied | reversed
+ *                  write: "apply" or "undo" ("reverse" also accepted); the
+ *                  write returns when done, failing with ECANCELED on abort
+ *   abort_cause    "<code>: <details>" of the last failed operation, or "none"
+ *   conflicts      "<comm> <pid> <function>" per task found busy, last attempt
+ *   stop_ns        time the machine was stopped by the last switch (ns)
+ *   stop_total_ns  duration of the whole stop_machine() call (ns)
+ *   attempts       stop_machine attempts of the last operation
+ *   functions      "<name> <running address> <new address>" per target
+ * Everything is one line or line-oriented text, for busybox shell tools.
+ */
+#include <linux/kobject.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
+#include "ksplice_internal.h"
+
+static struct kobject *ksplice_root;
+
+#define to_state(k) container_of(k, struct ksplice_update_state, kobj)
+
+static const char *const stage_names[] = {
+	[KSPLICE_STAGE_LOADED] = "loaded",
+	[KSPLICE_STAGE_APPLIED] = "applied",
+	[KSPLICE_STAGE_REVERSED] = "reversed",
+};
+
+static ssize_t stage_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", stage_names[to_state(k)->stage]);
+}
+
+static ssize_t stage_store(struct kobject *k, struct kobj_attribute *a,
+			   const char *buf, size_t count)
+{
+	struct ksplice_update_state *us = to_state(k);
+	int ret;
+
+	mutex_lock(&ksplice_mutex);
+	if (sysfs_streq(buf, "apply"))
+		ret = ksplice_apply(us);
+	else if (sysfs_streq(buf, "undo") || sysfs_streq(buf, "reverse"))
+		ret = ksplice_reverse(us);
+	else
+		ret = -EINVAL;
+	mutex_unlock(&ksplice_mutex);
+	return ret ? ret : count;
+}
+
+static ssize_t abort_cause_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	struct ksplice_update_state *us = to_state(k);
+
+	return sysfs_emit(buf, "%s\n", us->abort_cause[0] ? us->abort_cause : "none");
+}
+
+static ssize_t conflicts_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%s", to_state(k)->conflicts);
+}
+
+static ssize_t stop_ns_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", to_state(k)->stop_ns);
+}
+
+static ssize_t stop_total_ns_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", to_state(k)->stop_total_ns);
+}
+
+static ssize_t attempts_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", to_state(k)->attempts);
+}
+
+static ssize_t functions_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	struct ksplice_update_state *us = to_state(k);
+	unsigned int i;
+	int len = 0;
+
+	mutex_lock(&ksplice_mutex);
+	for (i = 0; i < us->update->nr_funcs; i++)
+		len += sysfs_emit_at(buf, len, "%s 0x%lx %ps\n", us->update->funcs[i].name,
+				     us->funcs[i].addr, us->update->funcs[i].new_func);
+	mutex_unlock(&ksplice_mutex);
+	return len;
+}
+
+static struct kobj_attribute stage_attr = __ATTR_RW(stage);
+static struct kobj_attribute abort_cause_attr = __ATTR_RO(abort_cause);
+static struct kobj_attribute conflicts_attr = __ATTR_RO(conflicts);
+static struct kobj_attribute stop_ns_attr = __ATTR_RO(stop_ns);
+static struct kobj_attribute stop_total_ns_attr = __ATTR_RO(stop_total_ns);
+static struct kobj_attribute attempts_attr = __ATTR_RO(attempts);
+static struct kobj_attribute functions_attr = __ATTR_RO(functions);
+
+static struct attribute *ksplice_update_attrs[] = {
+	&stage_attr.attr,
+	&abort_cause_attr.attr,
+	&conflicts_attr.attr,
+	&stop_ns_attr.attr,
+	&stop_total_ns_attr.attr,
+	&attempts_attr.attr,
+	&functions_attr.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(ksplice_update);
+
+static void ksplice_update_release(struct kobject *k)
+{
+	ksplice_free_state(to_state(k));
+}
+
+static struct kobj_type ksplice_update_ktype = {
+	.release = ksplice_update_release,
+	.sysfs_ops = &kobj_sysfs_ops,
+	.default_groups = ksplice_update_groups,
+};
+
+/* On failure the state has been freed through the kobject release. */
+int ksplice_sysfs_add(struct ksplice_update_state *us)
+{
+	int ret = kobject_init_and_add(&us->kobj, &ksplice_update_ktype, ksplice_root,
+				       "%s", us->update->id);
+
+	if (ret)
+		kobject_put(&us->kobj);
+	return ret;
+}
+
+/* Removes the directory and waits for readers and writers inside it. */
+void ksplice_sysfs_remove_dir(struct ksplice_update_state *us)
+{
+	kobject_del(&us->kobj);
+}
+
+void ksplice_sysfs_put(struct ksplice_update_state *us)
+{
+	kobject_put(&us->kobj);
+}
+
+int ksplice_sysfs_init(void)
+{
+	ksplice_root = kobject_create_and_add("ksplice", kernel_kobj);
+	return ksplice_root ? 0 : -ENOMEM;
+}
+
+void ksplice_sysfs_exit(void)
+{
+	kobject_put(ksplice_root);
+}

@@ -70,16 +70,15 @@ static const struct ksplice_code_range *check_task(struct task_struct *t,
 
 	for (unwind_start(&state, t, NULL, NULL); !unwind_done(&state);
 	     unwind_next_frame(&state)) {
+		/* 0 for the user-mode frame at the bottom: nothing to check there. */
 		addr = unwind_get_return_address(&state);
-		if (!addr)
-			break;
-		hit = range_of(addr, ranges, nr);
+		hit = addr ? range_of(addr, ranges, nr) : NULL;
 		if (hit)
 			return hit;
 		if (++frames > KSPLICE_MAX_FRAMES)
 			break;
 	}
-	if (unwind_error(&state) || frames > KSPLICE_MAX_FRAMES || !unwind_done(&state))
+	if (unwind_error(&state) || !unwind_done(&state))
 		return scan_stack_words(t, ranges, nr);
 	return NULL;
 }

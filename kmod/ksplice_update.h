@@ -106,6 +106,12 @@ struct ksplice_site {
 	 * must agree on it (Ksplice's run-pre symbol discovery).
 	 */
 	unsigned long symbol_map_addr;
+	/*
+	 * RELOC: 1 when the symbol is a per-CPU variable (System.map address
+	 * inside __per_cpu_start..__per_cpu_end): those are offsets from the
+	 * per-CPU base, which KASLR does not move, so no slide is added.
+	 */
+	unsigned int symbol_is_percpu;
 	long addend;			/* RELOC: ELF addend */
 	int target_offset;		/* JUMP_LABEL: branch target, from function start */
 	unsigned int reg;		/* RETPOLINE: register number 0..15 of the thunk */

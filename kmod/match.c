@@ -128,7 +128,7 @@ static int match_reloc(struct ksplice_update_state *us, struct ksplice_func_stat
 				     site->symbol, site->addend, site->symbol, sym, l->value);
 	}
 
-	sym = site->symbol_map_addr + us->slide;
+	sym = site->symbol_map_addr + (site->symbol_is_percpu ? 0 : us->slide);
 	expected = sym + site->addend - (reloc_is_pc_relative(site->reloc_type) ? place : 0);
 	if (site->reloc_type == KSPLICE_R_X86_64_32S || site->reloc_type == KSPLICE_R_X86_64_PC32 ||
 	    site->reloc_type == KSPLICE_R_X86_64_PLT32) {

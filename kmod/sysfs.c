@@ -11,6 +11,7 @@
  *   stop_total_ns  duration of the whole stop_machine() call (ns)
  *   attempts       stop_machine attempts of the last operation
  *   functions      "<name> <running address> <new address>" per target
+ *   module         name of the update module (for rmmod after undo)
  * Everything is one line or line-oriented text, for busybox shell tools.
  */
 #include <linux/kobject.h>
@@ -92,6 +93,11 @@ static ssize_t functions_show(struct kobject *k, struct kobj_attribute *a, char 
 	return len;
 }
 
+static ssize_t module_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_state(k)->update->owner->name);
+}
+
 static struct kobj_attribute stage_attr = __ATTR_RW(stage);
 static struct kobj_attribute abort_cause_attr = __ATTR_RO(abort_cause);
 static struct kobj_attribute conflicts_attr = __ATTR_RO(conflicts);
@@ -99,6 +105,7 @@ static struct kobj_attribute stop_ns_attr = __ATTR_RO(stop_ns);
 static struct kobj_attribute stop_total_ns_attr = __ATTR_RO(stop_total_ns);
 static struct kobj_attribute attempts_attr = __ATTR_RO(attempts);
 static struct kobj_attribute functions_attr = __ATTR_RO(functions);
+static struct kobj_attribute module_attr = __ATTR_RO(module);
 
 static struct attribute *ksplice_update_attrs[] = {
 	&stage_attr.attr,
@@ -108,6 +115,7 @@ static struct attribute *ksplice_update_attrs[] = {
 	&stop_total_ns_attr.attr,
 	&attempts_attr.attr,
 	&functions_attr.attr,
+	&module_attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ksplice_update);

@@ -1,0 +1,151 @@
+/**
+ * The kernel engine (kmod/) in a real guest: Debian's 6.1.0-50-amd64 vmlinuz under QEMU (TCG),
+ * KASLR on, with update modules built by the fixture generator from the Debian tree.
+ *
+ * Builds: the core, updates cmdline1/cmdline2 (two versions of cmdline_proc_show), cmdbad (pre
+ * code corrupted at +0x6), cmdwrong (another kernel release) and nanosleep (do_nanosleep, for the
+ * busy check). Boots twice: scenario-apply-undo.sh (sysfs directly) and scenario-tools.sh (the
+ * busybox tools). Every run fails on a kernel splat anywhere in the guest's dmesg.
+ *
+ * Run: bash scripts/test.sh test/kmod/engine.test.ts   (about 1 min on 2 cores)
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ensureTarget } from '../../src/setup/target-kernel.ts';
+
+const exec = promisify(execFile);
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const FIX = path.join(REPO, 'test/fixtures/kmod');
+const OUT = path.join(REPO, '.tmp/kmod-test');
+const SPLAT = /\b(BUG:|WARNING:|Oops|Kernel panic|general protection fault|Call Trace:|RIP: )/;
+
+async function makeUpdate(id: string, ...args: string[]): Promise<string> {
+  const { stdout } = await exec('npx', ['tsx', path.join(FIX, 'make-update.ts'), `--id=${id}`, `--out=${OUT}`, ...args], {
+    cwd: REPO, maxBuffer: 1 << 24,
+  });
+  return (JSON.parse(stdout.trim().split('\n').pop()!) as { tarball: string }).tarball;
+}
+
+const cmdline = ['--func=cmdline_proc_show', '--object=fs/proc/cmdline.o', '--new-code=test/fixtures/kmod/cmdline_new.c', '--symbol=saved_command_line'];
+
+interface GuestRun {
+  checks: Map<string, string>;
+  dmesg: string;
+  log: string;
+}
+
+async function runGuest(vmlinuz: string, scenario: string, files: string[]): Promise<GuestRun> {
+  const { stdout } = await exec('sh', [path.join(FIX, 'run-guest.sh'), vmlinuz, path.join(FIX, scenario), ...files], {
+    maxBuffer: 1 << 26, timeout: 300_000,
+  });
+  const log = stdout.replace(/\r/g, '');
+  const checks = new Map<string, string>();
+  for (const line of log.split('\n')) {
+    const m = /^CHECK ([^:]+): ?(.*)$/.exec(line);
+    if (m) checks.set(m[1], m[2]);
+  }
+  const dmesg = log.slice(log.indexOf('KSPLICE-DMESG-BEGIN'), log.indexOf('KSPLICE-DMESG-END'));
+  assert.match(log, /KSPLICE-GUEST-RC=0/, 'the scenario ran to its end');
+  assert.ok(log.includes('KSPLICE-DMESG-END'), 'the guest printed its dmesg');
+  return { checks, dmesg, log };
+}
+
+function assertNoSplat(run: GuestRun): void {
+  const splat = run.log.split('\n').find((l) => SPLAT.test(l));
+  assert.equal(splat, undefined, `kernel splat in the guest: ${splat}`);
+}
+
+describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
+  let vmlinuz = '';
+  const tarballs: Record<string, string> = {};
+
+  before(async () => {
+    const target = await ensureTarget();
+    vmlinuz = target.vmlinuz;
+    tarballs.cmdline1 = await makeUpdate('cmdline1', ...cmdline);
+    tarballs.cmdline2 = await makeUpdate('cmdline2', ...cmdline, '--define=MESSAGE="[second update]"');
+    tarballs.cmdbad = await makeUpdate('cmdbad', ...cmdline, '--corrupt-pre-byte=0x6');
+    tarballs.cmdwrong = await makeUpdate('cmdwrong', ...cmdline, '--kernel-release=6.1.0-99-amd64');
+    tarballs.nanosleep = await makeUpdate('nanosleep', '--func=do_nanosleep', '--object=kernel/time/hrtimer.o',
+      '--new-code=test/fixtures/kmod/nanosleep_new.c');
+  });
+
+  test('apply and undo cmdline_proc_show through sysfs', async () => {
+    const dir = path.dirname(tarballs.cmdline1);
+    const run = await runGuest(vmlinuz, 'scenario-apply-undo.sh',
+      [path.join(REPO, 'kmod/ksplice.ko'), path.join(dir, 'ksplice-cmdline1/ksplice_cmdline1.ko')]);
+    const c = run.checks;
+    const original = c.get('before')!;
+    assert.match(original, /console=ttyS0/);
+    assert.equal(c.get('stage-loaded'), 'loaded');
+    assert.equal(c.get('after-load'), original, 'loading the update changes nothing');
+    assert.equal(c.get('apply-rc'), '0');
+    assert.equal(c.get('stage-applied'), 'applied');
+    assert.equal(c.get('applied'), `${original} [rebootless update applied]`);
+    assert.ok(Number(c.get('stop_ns')) > 0, 'stop time measured');
+    assert.ok(Number(c.get('stop_total_ns')) >= Number(c.get('stop_ns')));
+    assert.equal(c.get('rmmod-update-while-applied'), 'refused');
+    assert.equal(c.get('rmmod-core-while-applied'), 'refused');
+    assert.equal(c.get('apply-twice-rc'), 'failed');
+    assert.match(c.get('apply-twice-cause')!, /^already_applied: /);
+    assert.equal(c.get('undo-rc'), '0');
+    assert.equal(c.get('stage-reversed'), 'reversed');
+    assert.equal(c.get('reversed'), original, 'undo restores the original behaviour');
+    assert.match(c.get('undo-twice-cause')!, /^not_applied: /);
+    assert.equal(c.get('rmmod-update'), 'ok');
+    assert.equal(c.get('rmmod-core'), 'ok');
+    assert.match(run.dmesg, /ksplice: Update cmdline1 applied successfully\n/);
+    assert.match(run.dmesg, /ksplice: Update cmdline1 reversed successfully\n/);
+    assertNoSplat(run);
+  });
+
+  test('tools, stacking, out of order, mismatch, wrong kernel, busy code', async () => {
+    const run = await runGuest(vmlinuz, 'scenario-tools.sh', [
+      ...['ksplice-apply', 'ksplice-undo', 'ksplice-view'].map((t) => path.join(REPO, 'kmod/tools', t)),
+      ...Object.values(tarballs),
+    ]);
+    const c = run.checks;
+    const original = c.get('cmdline-original')!;
+    assert.equal(c.get('view-empty-out'), 'No Ksplice updates installed');
+    assert.equal(c.get('apply1-rc'), '0');
+    assert.match(c.get('apply1-out')!, /^Ksplice update cmdline1 applied successfully/);
+    assert.equal(c.get('cmdline-1'), `${original} [rebootless update applied]`);
+    assert.equal(c.get('apply2-rc'), '0');
+    assert.equal(c.get('cmdline-2'), `${original} [second update]`, 'the newest update of a function wins');
+    assert.equal(c.get('view'), 'cmdline1 applied;cmdline2 applied;');
+    assert.equal(c.get('undo1-out-of-order-rc'), '1');
+    assert.match(c.get('undo1-out-of-order-err')!, /out_of_order: cmdline_proc_show is patched again by later update cmdline2/);
+    assert.equal(c.get('cmdline-still-2'), `${original} [second update]`);
+    assert.equal(c.get('undo2-rc'), '0');
+    assert.equal(c.get('cmdline-back-to-1'), `${original} [rebootless update applied]`);
+    assert.equal(c.get('undo1-rc'), '0');
+    assert.doesNotMatch(original, /update/);
+
+    assert.equal(c.get('apply-bad-rc'), '1');
+    assert.match(c.get('apply-bad-err')!, /no_match: cmdline_proc_show\+0x6: running byte 0x48, pre code 0xb7/);
+    assert.equal(c.get('bad-module-left'), '0');
+    assert.equal(c.get('cmdline-after-bad'), original, 'a mismatch changes nothing');
+
+    assert.equal(c.get('apply-wrong-rc'), '1');
+    assert.match(c.get('apply-wrong-err')!, /is for kernel 6\.1\.0-99-amd64/);
+    assert.match(c.get('engine-wrong')!, /^wrong_kernel: /);
+
+    assert.equal(c.get('apply-busy-rc'), '1');
+    assert.match(c.get('apply-busy-err')!, /code_busy: after 5 attempts, still in use \(task pid function\): sleep \d+ do_nanosleep/);
+    assert.match(c.get('busy-detail')!, /^sleep \d+ do_nanosleep$/);
+    assert.equal(c.get('apply-not-busy-rc'), '0', 'applies once the sleeper is gone');
+    assert.equal(c.get('sleep-under-new-code'), '2');
+    assert.equal(c.get('undo-nanosleep-rc'), '0');
+    assert.equal(c.get('modules-left'), '0');
+    assert.equal(c.get('rmmod-core'), 'ok');
+    for (const id of ['cmdline1', 'cmdline2', 'nanosleep']) {
+      assert.match(run.dmesg, new RegExp(`ksplice: Update ${id} applied successfully\\n`));
+      assert.match(run.dmesg, new RegExp(`ksplice: Update ${id} reversed successfully\\n`));
+    }
+    assertNoSplat(run);
+  });
+});

@@ -21,6 +21,8 @@ import { withLock } from '../util/lock.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
 import { assertPatchApplies, touchedFiles } from './patch-file.ts';
 import { withPatchApplied } from './pristine-tree.ts';
+import { objectDependsOn, sourcesIncluding } from './header-users.ts';
+import { kbuildObjects, type ObjectHome } from './kbuild-objects.ts';
 
 /** A patch touches something a targeted build cannot turn into objects. */
 export class UnsupportedPatchError extends Error {
@@ -40,42 +42,83 @@ export interface DoubleBuildOptions {
 
 export interface DoubleBuild {
   objects: string[];
+  /** Touched sources this configuration does not compile. */
+  notBuilt: string[];
   preDir: string;
   postDir: string;
   timingsMs: Record<string, number>;
 }
 
-/** Source files whose only effect is on the build of the object next to them. */
+/** Source files compiled into an object of the same name. */
 function isCompiledSource(file: string): boolean {
   return /\.(c|S)$/.test(file);
 }
 
-/** Files a patch may touch without changing any code (documentation, comments-only trees). */
+function isHeader(file: string): boolean {
+  return file.endsWith('.h');
+}
+
+/** Files a patch may touch without changing any code in the kernel image or its modules. */
 function isOutsideTheBuild(file: string): boolean {
   return /^(Documentation|LICENSES|samples|tools)\//.test(file) || /(^|\/)(MAINTAINERS|CREDITS|README[^/]*)$/.test(file);
 }
 
+export interface PlannedObject {
+  /** kbuild target, e.g. `kernel/printk/printk.o`. */
+  object: string;
+  home: ObjectHome;
+  /** The touched files that make this object part of the build. */
+  because: string[];
+}
+
+export interface BuildPlan {
+  objects: PlannedObject[];
+  /** Touched sources that this configuration does not compile: they cannot change the running kernel. */
+  notBuilt: string[];
+}
+
+/** A header included by more objects than this is refused: the "targeted" build would be most of the kernel. */
+export const MAX_OBJECTS_PER_UPDATE = 100;
+
 /**
- * The objects to build for a patch, by kbuild target name.
+ * The objects to build for a patch.
  *
- * Example: `kernel/printk/printk.c` → `kernel/printk/printk.o`. Headers need the objects that
- * include them, which this first version does not find yet: it refuses them by name rather than
- * build too little.
+ * Example: `kernel/printk/printk.c` → `kernel/printk/printk.o` (vmlinux). `kernel/audit.h` →
+ * the six kernel/audit*.o that include it, directly or through other headers. A touched source
+ * the config does not build (say a driver that is `# CONFIG_... is not set`) lands in notBuilt.
  */
-export function objectsForTouchedFiles(files: readonly string[]): string[] {
-  const objects: string[] = [];
-  const unsupported: string[] = [];
-  for (const file of files) {
-    if (isCompiledSource(file)) objects.push(file.replace(/\.(c|S)$/, '.o'));
-    else if (!isOutsideTheBuild(file)) unsupported.push(file);
-  }
+export async function planObjects(tree: string, files: readonly string[], log?: LogSink): Promise<BuildPlan> {
+  const unsupported = files.filter((f) => !isCompiledSource(f) && !isHeader(f) && !isOutsideTheBuild(f));
   if (unsupported.length > 0) {
     throw new UnsupportedPatchError(
-      `the patch changes files that are not compiled sources: ${unsupported.join(', ')}; ` +
-        'header, Kconfig and Makefile changes are not supported by the targeted build yet',
+      `the patch changes build files, not code: ${unsupported.join(', ')}; Kconfig and Makefile changes need a new kernel, not an update`,
     );
   }
-  return objects.sort();
+  const built = await kbuildObjects(tree, log);
+  const planned = new Map<string, PlannedObject>();
+  const notBuilt: string[] = [];
+  const add = (source: string, because: string) => {
+    const object = source.replace(/\.(c|S)$/, '.o');
+    const home = built.get(object);
+    if (!home) return false;
+    const entry = planned.get(object) ?? { object, home, because: [] };
+    entry.because.push(because);
+    planned.set(object, entry);
+    return true;
+  };
+  for (const file of files) {
+    if (isCompiledSource(file) && !add(file, file)) notBuilt.push(file);
+    if (isHeader(file)) {
+      const users = (await sourcesIncluding(tree, file)).filter((source) => built.has(source.replace(/\.(c|S)$/, '.o')));
+      if (users.length > MAX_OBJECTS_PER_UPDATE) {
+        throw new UnsupportedPatchError(
+          `${file} is included by ${users.length} objects of this config (more than ${MAX_OBJECTS_PER_UPDATE}): too wide for a targeted update`,
+        );
+      }
+      for (const source of users) add(source, file);
+    }
+  }
+  return { objects: [...planned.values()].sort((a, b) => a.object.localeCompare(b.object)), notBuilt };
 }
 
 export async function doubleBuild(options: DoubleBuildOptions): Promise<DoubleBuild> {
@@ -84,25 +127,49 @@ export async function doubleBuild(options: DoubleBuildOptions): Promise<DoubleBu
   const jobs = options.jobs ?? os.availableParallelism();
   const progress = new Progress('double build', 3, log);
 
-  progress.step(`checking that ${path.basename(patchPath)} applies`);
-  const objects = objectsForTouchedFiles(touchedFiles(await readFile(patchPath, 'utf8')));
+  progress.step(`checking that ${path.basename(patchPath)} applies; planning objects`);
   await assertPatchApplies(tree, patchPath);
+  const plan = await planObjects(tree, touchedFiles(await readFile(patchPath, 'utf8')), (l) => progress.info(l));
+  for (const source of plan.notBuilt) progress.info(`${source} is not compiled in this configuration: skipped`);
 
   return withLock(`${tree}.build.lock`, async () => {
     const preDir = path.join(outDir, 'pre');
     const postDir = path.join(outDir, 'post');
-    progress.step(`pre build: ${objects.join(' ')}`);
-    await buildObjects(tree, objects, jobs, progress);
+    progress.step(`pre build: ${plan.objects.length} object(s)`);
+    await buildObjects(tree, plan.objects.map((o) => o.object), jobs, progress);
+    const objects = await dropObjectsNotDependingOnTheirHeaders(tree, plan.objects);
     await collectObjects(tree, objects, preDir);
 
     progress.step(`post build (patch applied): ${objects.join(' ')}`);
+    if (objects.length === 0) {
+      progress.done('no object of this configuration is affected by the patch');
+      return { objects, notBuilt: plan.notBuilt, preDir, postDir, timingsMs: progress.timings };
+    }
     await withPatchApplied(tree, patchPath, async () => {
       await buildObjects(tree, objects, jobs, progress);
       await collectObjects(tree, objects, postDir);
     });
     progress.done(`${objects.length} object(s) built twice; tree pristine again`);
-    return { objects, preDir, postDir, timingsMs: progress.timings };
+    return { objects, notBuilt: plan.notBuilt, preDir, postDir, timingsMs: progress.timings };
   }, log);
+}
+
+/**
+ * A header's textual includers over-approximate (includes under `#if`): after the pre build,
+ * kbuild's dependency files say which objects really read the header. Objects planned for a
+ * touched source are always kept.
+ */
+async function dropObjectsNotDependingOnTheirHeaders(tree: string, planned: readonly PlannedObject[]): Promise<string[]> {
+  const kept: string[] = [];
+  for (const entry of planned) {
+    for (const reason of entry.because) {
+      if (reason.replace(/\.(c|S)$/, '.o') === entry.object || (await objectDependsOn(tree, entry.object, reason))) {
+        kept.push(entry.object);
+        break;
+      }
+    }
+  }
+  return kept;
 }
 
 async function buildObjects(tree: string, objects: readonly string[], jobs: number, progress: Progress): Promise<void> {

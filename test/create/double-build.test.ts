@@ -5,7 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { doubleBuild, objectsForTouchedFiles, UnsupportedPatchError } from '../../src/create/double-build.ts';
+import { doubleBuild, MAX_OBJECTS_PER_UPDATE, planObjects, UnsupportedPatchError } from '../../src/create/double-build.ts';
 import { PatchDoesNotApplyError, touchedFiles } from '../../src/create/patch-file.ts';
 import { fingerprintFiles } from '../../src/create/pristine-tree.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
@@ -28,11 +28,50 @@ async function sectionBytes(object: string, section: string): Promise<Buffer> {
   return readFile(out);
 }
 
-test('touched files and their objects are read from the patch', async () => {
+test('touched files are read from the patch', async () => {
   const printk = await readFile(path.join(corpus, 'examples/printk.patch'), 'utf8');
   assert.deepEqual(touchedFiles(printk), ['kernel/printk/printk.c']);
-  assert.deepEqual(objectsForTouchedFiles(['kernel/sys.c', 'arch/x86/entry/entry_64.S', 'Documentation/x.rst']), ['arch/x86/entry/entry_64.o', 'kernel/sys.o']);
-  assert.throws(() => objectsForTouchedFiles(['include/linux/sched.h']), UnsupportedPatchError);
+});
+
+test("kbuild's own object list places each touched source in vmlinux, a module, or nowhere", async () => {
+  const plan = await planObjects(target.sourceDir, ['kernel/sys.c', 'fs/quota/quota_v2.c', 'drivers/net/ethernet/8390/hydra.c', 'Documentation/admin-guide/README.rst']);
+  assert.deepEqual(plan.objects.map((o) => [o.object, o.home]), [['kernel/sys.o', 'vmlinux'], ['fs/quota/quota_v2.o', 'module']]);
+  assert.deepEqual(plan.notBuilt, ['drivers/net/ethernet/8390/hydra.c']);
+  await assert.rejects(planObjects(target.sourceDir, ['kernel/Kconfig.hz']), UnsupportedPatchError);
+});
+
+test('a header finds the objects that include it, directly or through other headers', async () => {
+  const plan = await planObjects(target.sourceDir, ['kernel/audit.h']);
+  const objects = plan.objects.map((o) => o.object);
+  // kernel/audit.h is included by audit.c and its helpers, all built into vmlinux with Debian's config.
+  for (const o of ['kernel/audit.o', 'kernel/audit_tree.o', 'kernel/audit_watch.o', 'kernel/auditfilter.o', 'kernel/auditsc.o']) {
+    assert.ok(objects.includes(o), `${o} includes kernel/audit.h`);
+  }
+  assert.ok(objects.every((o) => o.startsWith('kernel/')), objects.join(' '));
+  await assert.rejects(planObjects(target.sourceDir, ['include/linux/printk.h']), (e: Error) => {
+    assert.match(e.message, new RegExp(`included by \\d+ objects of this config \\(more than ${MAX_OBJECTS_PER_UPDATE}\\)`));
+    return true;
+  });
+});
+
+test('a header patch builds exactly the objects whose kbuild dependencies name it', async () => {
+  const patchPath = path.join(scratch, 'audit-header.patch');
+  const header = await readFile(path.join(target.sourceDir, 'kernel/audit.h'), 'utf8');
+  const anchor = header.indexOf('\n#endif', header.length - 200);
+  assert.ok(anchor > 0);
+  const lineNo = header.slice(0, anchor).split('\n').length; // the line before #endif
+  const before = header.split('\n')[lineNo - 1];
+  await writeFile(patchPath, [
+    '--- a/kernel/audit.h', '+++ b/kernel/audit.h', `@@ -${lineNo},2 +${lineNo},3 @@`, ` ${before}`, '+static inline int ksplice_test_unused(void) { return 1; }', ' #endif', '',
+  ].join('\n'));
+  const build = await doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, 'audit-h'), log: () => {} });
+  const plan = await planObjects(target.sourceDir, ['kernel/audit.h']);
+  assert.ok(build.objects.length > 0 && build.objects.length <= plan.objects.length);
+  for (const object of build.objects) {
+    const cmd = await readFile(path.join(target.sourceDir, path.dirname(object), `.${path.basename(object)}.cmd`), 'utf8');
+    assert.match(cmd, /kernel\/audit\.h/, `${object} depends on kernel/audit.h`);
+  }
+  assert.equal(await readFile(path.join(target.sourceDir, 'kernel/audit.h'), 'utf8'), header);
 });
 
 test('printk.patch builds printk.o twice; only _printk differs; the tree is pristine after', async () => {

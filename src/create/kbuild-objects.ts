@@ -2,7 +2,9 @@
  * Which objects the target's configuration builds, and whether each goes into vmlinux or a
  * module, as kbuild itself says: `make -n -k all` prints every compile command without running
  * it (about 25 s for Debian's config). The answer is cached beside the tree, keyed by the
- * .config's hash.
+ * .config's hash. The setup computes it on the fresh tree; computed later, objects already built
+ * (which a dry run skips as up to date) are added from their .cmd files, where kbuild marks a
+ * module's objects with -DMODULE.
  *
  * Usage:
  *   const index = await kbuildObjects(tree);
@@ -44,9 +46,23 @@ export async function kbuildObjects(tree: string, log?: LogSink): Promise<Map<st
   // -k: Debian's config names a signing key that only Debian's build has; the dry run goes past it.
   const result = await runUnchecked('make', [...kbuildArgs(tree, 1), '-n', '-k', 'all']);
   const objects = parseDryRun(result.stdout);
+  for (const [object, home] of await alreadyBuiltObjects(tree)) if (!objects.has(object)) objects.set(object, home);
   if (objects.size < 1000) {
     throw new Error(`kbuild's dry run listed only ${objects.size} objects in ${tree}; is the tree prepared?\n${result.stderr.slice(-2000)}`);
   }
   await writeFile(cacheFile, JSON.stringify({ configHash, objects: [...objects] }));
+  return objects;
+}
+
+/** Objects with a kbuild .cmd file (built earlier), and where their compile flags say they go. */
+async function alreadyBuiltObjects(tree: string): Promise<Map<string, ObjectHome>> {
+  const result = await runUnchecked('find', ['.', '-name', '.*.o.cmd', '-not', '-path', './scripts/*', '-not', '-path', './tools/*'], { cwd: tree });
+  const objects = new Map<string, ObjectHome>();
+  for (const cmdFile of result.stdout.split('\n').filter(Boolean)) {
+    const text = await readFile(path.join(tree, cmdFile), 'utf8').catch(() => '');
+    const command = /^cmd_(\S+\.o) := (.*)$/m.exec(text);
+    if (!command || !/ -c /.test(command[2])) continue; // links (built-in.a, vmlinux.o) are not compiled objects
+    objects.set(command[1].replace(/^\.\//, ''), / -DMODULE\b/.test(command[2]) ? 'module' : 'vmlinux');
+  }
   return objects;
 }

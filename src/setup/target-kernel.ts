@@ -27,6 +27,7 @@ import { ensureHostPackages, HOST_PACKAGES } from './host-packages.ts';
 import { readSystemMap } from './system-map.ts';
 import type { TargetKernel } from './target-kernel-types.ts';
 import { kbuildArgs } from './kbuild-flags.ts';
+import { kbuildObjects } from '../create/kbuild-objects.ts';
 import { run, runShell } from '../util/exec.ts';
 import { withLock } from '../util/lock.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
@@ -198,6 +199,9 @@ async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string
   });
   const drift = await configDrift(debianConfig, path.join(target.sourceDir, '.config'));
   if (drift.length > 0) progress.info(`warning: olddefconfig changed ${drift.length} config lines: ${drift.slice(0, 5).join('; ')}`);
+
+  // kbuild's object list, taken while nothing is built yet (a dry run skips up-to-date objects).
+  await kbuildObjects(target.sourceDir, (l) => progress.info(l));
 
   progress.step('writing the config directory (.config, System.map, build link)');
   await mkdir(target.configDir, { recursive: true });

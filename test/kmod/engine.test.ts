@@ -4,13 +4,15 @@
  *
  * Builds: the core, updates cmdline1/cmdline2 (two versions of cmdline_proc_show), cmdbad (pre
  * code corrupted at +0x6), cmdwrong (another kernel release) and nanosleep (do_nanosleep, for the
- * busy check). Boots twice: scenario-apply-undo.sh (sysfs directly) and scenario-tools.sh (the
+ * busy check), cmdklp (new code naming saved_command_line, resolved by the module loader through a
+ * livepatch relocation). Boots twice: scenario-apply-undo.sh (sysfs directly) and scenario-tools.sh (the
  * busybox tools). Every run fails on a kernel splat anywhere in the guest's dmesg.
  *
  * Run: bash scripts/test.sh test/kmod/engine.test.ts   (about 1 min on 2 cores)
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +45,7 @@ async function runGuest(vmlinuz: string, scenario: string, files: string[]): Pro
     maxBuffer: 1 << 26, timeout: 300_000,
   });
   const log = stdout.replace(/\r/g, '');
+  await writeFile(path.join(OUT, `${scenario}.log`), log); // kept for inspection
   const checks = new Map<string, string>();
   for (const line of log.split('\n')) {
     const m = /^CHECK ([^:]+): ?(.*)$/.exec(line);
@@ -72,6 +75,8 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     tarballs.cmdwrong = await makeUpdate('cmdwrong', ...cmdline, '--kernel-release=6.1.0-99-amd64');
     tarballs.nanosleep = await makeUpdate('nanosleep', '--func=do_nanosleep', '--object=kernel/time/hrtimer.o',
       '--new-code=test/fixtures/kmod/nanosleep_new.c');
+    tarballs.cmdklp = await makeUpdate('cmdklp', '--func=cmdline_proc_show', '--object=fs/proc/cmdline.o',
+      '--new-code=test/fixtures/kmod/cmdline_new_klp.c', '--klp-symbol=saved_command_line');
   });
 
   test('apply and undo cmdline_proc_show through sysfs', async () => {
@@ -140,9 +145,15 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('apply-not-busy-rc'), '0', 'applies once the sleeper is gone');
     assert.equal(c.get('sleep-under-new-code'), '2');
     assert.equal(c.get('undo-nanosleep-rc'), '0');
+    // The module loader resolved saved_command_line through .klp.rela.vmlinux.* (no klp_enable_patch).
+    assert.equal(c.get('apply-klp-rc'), '0', c.get('apply-klp-err'));
+    assert.equal(c.get('cmdline-klp'), `${original} [klp-relocated update]`);
+    assert.equal(c.get('taint-livepatch'), '1');
+    assert.equal(c.get('undo-klp-rc'), '0');
+    assert.equal(c.get('cmdline-after-klp'), original);
     assert.equal(c.get('modules-left'), '0');
     assert.equal(c.get('rmmod-core'), 'ok');
-    for (const id of ['cmdline1', 'cmdline2', 'nanosleep']) {
+    for (const id of ['cmdline1', 'cmdline2', 'nanosleep', 'cmdklp']) {
       assert.match(run.dmesg, new RegExp(`ksplice: Update ${id} applied successfully\\n`));
       assert.match(run.dmesg, new RegExp(`ksplice: Update ${id} reversed successfully\\n`));
     }

@@ -30,7 +30,7 @@ const CACHE_FILE = '.ksplice-objects.json';
  */
 export function parseDryRun(output: string): Map<string, ObjectHome> {
   const objects = new Map<string, ObjectHome>();
-  for (const m of output.matchAll(/echo '  (?:CC|AS)( \[M\])? +([^ ']+\.o)'/g)) {
+  for (const m of output.matchAll(/echo ' {2}(?:CC|AS)( \[M\])? +([^ ']+\.o)'/g)) {
     objects.set(m[2], m[1] ? 'module' : 'vmlinux');
   }
   return objects;

@@ -1,0 +1,51 @@
+/**
+ * `npm run bench`: speed and memory figures, kept out of the tests (which assert behaviour, not
+ * time). Each bench/*.ts module other than this one exports `default async (): Promise<BenchRow[]>`;
+ * this runner calls them in turn, prints one table and writes bench/results.json with the date
+ * and the machine.
+ *
+ * Usage: npm run bench [-- NAME ...]     (NAME: a bench file without .ts, e.g. setup)
+ */
+import { readdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface BenchRow {
+  name: string;
+  value: number;
+  unit: string;
+  /** The goal, in the same unit, when the project has one (e.g. parse under 1000 ms). */
+  target?: number;
+  note?: string;
+}
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+async function main(): Promise<void> {
+  const only = process.argv.slice(2);
+  const files = (await readdir(here)).filter((f) => f.endsWith('.ts') && f !== 'run.ts').sort();
+  const rows: (BenchRow & { bench: string })[] = [];
+  for (const file of files) {
+    const bench = file.replace(/\.ts$/, '');
+    if (only.length > 0 && !only.includes(bench)) continue;
+    process.stderr.write(`[bench] ${bench}\n`);
+    const mod = (await import(path.join(here, file))) as { default?: () => Promise<BenchRow[]> };
+    if (typeof mod.default !== 'function') continue;
+    for (const row of await mod.default()) rows.push({ bench, ...row });
+  }
+  const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`;
+  const result = { date: new Date().toISOString(), machine, rows };
+  await writeFile(path.join(here, 'results.json'), JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(`bench results, ${result.date}, ${machine}\n`);
+  process.stdout.write(`| bench | measure | value | target |\n|---|---|---|---|\n`);
+  for (const r of rows) {
+    const verdict = r.target === undefined ? '' : `${r.value <= r.target ? 'met' : 'MISSED'} (${r.target} ${r.unit})`;
+    process.stdout.write(`| ${r.bench} | ${r.name}${r.note ? ` (${r.note})` : ''} | ${r.value} ${r.unit} | ${verdict} |\n`);
+  }
+}
+
+main().catch((e: Error) => {
+  process.stderr.write(`bench failed: ${e.stack ?? e.message}\n`);
+  process.exit(1);
+});

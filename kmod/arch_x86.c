@@ -91,6 +91,11 @@ static const char *symbol_start_name(unsigned long addr, char *buf)
 	return buf;
 }
 
+static bool inside_function(struct ksplice_func_state *fs, unsigned long addr)
+{
+	return addr >= fs->addr && addr < fs->addr + fs->func->pre_size;
+}
+
 static int site_mismatch(struct ksplice_update_state *us, struct ksplice_func_state *fs,
 			 const u8 *run, const struct ksplice_site *site, const char *what)
 {
@@ -252,8 +257,9 @@ static int match_paravirt(struct ksplice_update_state *us, struct ksplice_func_s
 /*
  * Alternatives: the original instructions, or one replacement padded with
  * nops. A replacement starting with a rel32 call/jmp was re-targeted by
- * apply_alternatives(), so only its opcode and a symbol-start destination
- * can be checked.
+ * apply_alternatives(), so its opcode and a destination that is a symbol
+ * start or inside this function are checked; a jmp may have been shortened
+ * to jmp.d8 (recompute_jump), whose destination must stay inside.
  */
 static int match_alternative(struct ksplice_update_state *us, struct ksplice_func_state *fs,
 			     const u8 *run, unsigned int idx)
@@ -274,8 +280,16 @@ static int match_alternative(struct ksplice_update_state *us, struct ksplice_fun
 			continue;
 		if ((rep->bytes[0] == X86_CALL_REL32 || rep->bytes[0] == X86_JMP_REL32) &&
 		    rep->len == 5) {
+			unsigned long at = fs->addr + site->offset;
+
 			if (r[0] == rep->bytes[0] && ksplice_arch_is_nop(r + 5, site->length - 5) &&
-			    symbol_start_name(rel32_dest(fs->addr + site->offset, r, 5), name))
+			    (symbol_start_name(rel32_dest(at, r, 5), name) ||
+			     inside_function(fs, rel32_dest(at, r, 5))))
+				return 0;
+			/* recompute_jump() shortens a jmp.d32 to jmp.d8 when it fits. */
+			if (rep->bytes[0] == X86_JMP_REL32 && r[0] == X86_JMP_REL8 &&
+			    ksplice_arch_is_nop(r + 2, site->length - 2) &&
+			    inside_function(fs, at + 2 + (long)(s8)r[1]))
 				return 0;
 			continue;
 		}

@@ -298,6 +298,29 @@ int ksplice_reverse(struct ksplice_update_state *us)
 	return 0;
 }
 
+/*
+ * Check only: steps 1-4 of apply (release, slide, location, run-pre matching)
+ * without redirecting anything. Lets a tool ask "would this update match
+ * this kernel?" and lets tests run the matcher over many functions.
+ */
+int ksplice_check_match(struct ksplice_update_state *us)
+{
+	struct ksplice_update *u = us->update;
+	int ret;
+
+	lockdep_assert_held(&ksplice_mutex);
+	ksplice_clear_abort(us);
+	if (strcmp(u->kernel_release, init_utsname()->release))
+		return ksplice_abort(us, KSPLICE_ABORT_WRONG_KERNEL,
+				     "built for %s, running %s", u->kernel_release,
+				     init_utsname()->release);
+	ret = ksplice_locate_and_match(us);
+	if (!ret)
+		pr_info("ksplice: Update %s matches the running kernel (%u functions)\n",
+			u->id, u->nr_funcs);
+	return ret;
+}
+
 static bool valid_id(const char *id)
 {
 	size_t n = id ? strlen(id) : 0;

@@ -131,6 +131,7 @@ void ksplice_sysfs_put(struct ksplice_update_state *us);
 /* core.c */
 int ksplice_apply(struct ksplice_update_state *us);
 int ksplice_reverse(struct ksplice_update_state *us);
+int ksplice_check_match(struct ksplice_update_state *us);
 void ksplice_free_state(struct ksplice_update_state *us);
 
 #endif /* _KSPLICE_INTERNAL_H */

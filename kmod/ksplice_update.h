@@ -107,6 +107,14 @@ struct ksplice_site {
 	 */
 	unsigned long symbol_map_addr;
 	/*
+	 * RELOC into a merged string section (symbol_map_addr 0): the string
+	 * the reference must point at. The linker merges and deduplicates
+	 * strings, so no section base exists to learn; instead the core reads
+	 * the string at the referenced address (S + A, plus 4 for PC-relative
+	 * references, whose displacement ends the instruction) and compares it.
+	 */
+	const char *target_string;
+	/*
 	 * RELOC: 1 when the symbol is a per-CPU variable (System.map address
 	 * inside __per_cpu_start..__per_cpu_end): those are offsets from the
 	 * per-CPU base, which KASLR does not move, so no slide is added.

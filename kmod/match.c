@@ -12,10 +12,12 @@
  *
  * Bytes outside sites must be equal. Relocation sites are computed, not
  * skipped: PC32 must hold S + A - P with S = System.map address + slide and
- * P the running place. A relocation whose symbol the generator could not
- * resolve (symbol_map_addr 0) is learned from the running bytes, and must
- * be learned consistently at every site naming it. Runtime-patched sites go
- * to arch_x86.c.
+ * P the running place. A reference into a merged string section must point
+ * at the very string the pre code referenced (its bytes are compared). Any
+ * other relocation whose symbol the generator could not resolve
+ * (symbol_map_addr 0) is learned from the running bytes, and must be learned
+ * consistently at every site naming it. Runtime-patched sites go to
+ * arch_x86.c.
  */
 #include <linux/kallsyms.h>
 #include <linux/kernel.h>
@@ -92,6 +94,28 @@ static struct ksplice_learned *find_learned(struct ksplice_update_state *us, con
 	return NULL;
 }
 
+/* A reference into a merged string section: the running code must point at the same string. */
+static int match_string_reference(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+				  const struct ksplice_site *site, u64 running, unsigned long place)
+{
+	size_t len = strlen(site->target_string) + 1;
+	unsigned long target;
+	char *seen;
+	int ret = 0;
+
+	target = reloc_is_pc_relative(site->reloc_type) ? place + 4 + (long)running : (unsigned long)running;
+	seen = kmalloc(len, GFP_KERNEL);
+	if (!seen)
+		return ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "string check");
+	if (copy_from_kernel_nofault(seen, (void *)target, len) || memcmp(seen, site->target_string, len))
+		ret = ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
+				    "%s+0x%x: %s to %s%+ld: running code points at 0x%lx, which does not hold \"%.40s\"",
+				    fs->func->name, site->offset, reloc_type_name(site->reloc_type),
+				    site->symbol, site->addend, target, site->target_string);
+	kfree(seen);
+	return ret;
+}
+
 static int match_reloc(struct ksplice_update_state *us, struct ksplice_func_state *fs,
 		       const u8 *run, const struct ksplice_site *site)
 {
@@ -106,6 +130,8 @@ static int match_reloc(struct ksplice_update_state *us, struct ksplice_func_stat
 				     "%s+0x%x: bad relocation site (type %u, length %u)",
 				     fs->func->name, site->offset, site->reloc_type, site->length);
 
+	if (!site->symbol_map_addr && site->target_string)
+		return match_string_reference(us, fs, site, running, place);
 	if (!site->symbol_map_addr) {
 		struct ksplice_learned *l;
 

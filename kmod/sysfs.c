@@ -4,7 +4,8 @@
  *
  *   stage          read: loaded | applied | reversed
  *                  write: "apply" or "undo" ("reverse" also accepted); the
- *                  write returns when done, failing with ECANCELED on abort
+ *                  write returns when done, failing with ECANCELED on abort;
+ *                  "check" only run-pre matches (nothing changes, stage stays)
  *   abort_cause    "<code>: <details>" of the last failed operation, or "none"
  *   conflicts      "<comm> <pid> <function>" per task found busy, last attempt
  *   stop_ns        time the machine was stopped by the last switch (ns)
@@ -46,6 +47,8 @@ static ssize_t stage_store(struct kobject *k, struct kobj_attribute *a,
 		ret = ksplice_apply(us);
 	else if (sysfs_streq(buf, "undo") || sysfs_streq(buf, "reverse"))
 		ret = ksplice_reverse(us);
+	else if (sysfs_streq(buf, "check"))
+		ret = ksplice_check_match(us);
 	else
 		ret = -EINVAL;
 	mutex_unlock(&ksplice_mutex);

@@ -116,7 +116,7 @@ describe('kmod/tools on the host (busybox sh)', () => {
     assert.equal(tool('ksplice-view').stdout, 'abc123 applied\n');
     const detail = tool('ksplice-view', '--id=abc123');
     assert.equal(detail.status, 0);
-    assert.match(detail.stdout, /^Update: abc123\nStage: applied\nModule: ksplice_abc123\nFunctions:\n  cmdline_proc_show /);
+    assert.match(detail.stdout, /^Update: abc123\nStage: applied\nModule: ksplice_abc123\nFunctions:\n {2}cmdline_proc_show /);
     assert.match(detail.stdout, /Last stop: 1410680 ns \(stop_machine call 9770590 ns, 1 attempt\(s\)\)/);
     assert.equal(tool('ksplice-view', '--id=nope').status, 1);
     assert.equal(tool('ksplice-undo', 'nope').status, 1);

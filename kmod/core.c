@@ -214,7 +214,7 @@ int ksplice_apply(struct ksplice_update_state *us)
 
 	if (u->hooks.pre_apply && u->hooks.pre_apply()) {
 		ret = ksplice_abort(us, KSPLICE_ABORT_CALL_FAILED, "pre_apply hook refused");
-		goto fail_put;
+		goto fail_hook;
 	}
 	ret = ksplice_locate_and_match(us);
 	if (ret)
@@ -246,7 +246,6 @@ fail_release:
 fail_hook:
 	if (u->hooks.fail_apply)
 		u->hooks.fail_apply();
-fail_put:
 	module_put(u->owner);
 	return ret;
 }
@@ -272,8 +271,12 @@ int ksplice_reverse(struct ksplice_update_state *us)
 					     "%s is patched again by later update %s",
 					     u->funcs[i].name, top ? top->update->update->id : "?");
 	}
-	if (u->hooks.pre_reverse && u->hooks.pre_reverse())
-		return ksplice_abort(us, KSPLICE_ABORT_CALL_FAILED, "pre_reverse hook refused");
+	if (u->hooks.pre_reverse && u->hooks.pre_reverse()) {
+		ret = ksplice_abort(us, KSPLICE_ABORT_CALL_FAILED, "pre_reverse hook refused");
+		if (u->hooks.fail_reverse)
+			u->hooks.fail_reverse();
+		return ret;
+	}
 
 	ranges = reverse_ranges(us, &nr_ranges);
 	if (!ranges)

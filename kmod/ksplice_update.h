@@ -153,7 +153,8 @@ struct ksplice_symbol {
  * pre_*: before the stop, may sleep, non-zero aborts (call_failed).
  * check_*: inside stop_machine before the switch, non-zero aborts.
  * apply/reverse: inside stop_machine right after the switch; must not fail.
- * post_*: after the stop, on success. fail_*: after a failed attempt.
+ * post_*: after the stop, on success. fail_*: after a failed attempt,
+ * including a refusal by pre_* (so pre_* may undo partial work there).
  */
 struct ksplice_hooks {
 	int (*pre_apply)(void);

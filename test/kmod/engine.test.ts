@@ -18,12 +18,12 @@ import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
+import { findSplat, parseChecks } from './guest-log.ts';
 
 const exec = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIX = path.join(REPO, 'test/fixtures/kmod');
 const OUT = path.join(REPO, '.tmp/kmod-test');
-const SPLAT = /\b(BUG:|WARNING:|Oops|Kernel panic|general protection fault|Call Trace:|RIP: )/;
 
 async function makeUpdate(id: string, ...args: string[]): Promise<string> {
   const { stdout } = await exec('npx', ['tsx', path.join(FIX, 'make-update.ts'), `--id=${id}`, `--out=${OUT}`, ...args], {
@@ -46,11 +46,7 @@ async function runGuest(vmlinuz: string, scenario: string, files: string[]): Pro
   });
   const log = stdout.replace(/\r/g, '');
   await writeFile(path.join(OUT, `${scenario}.log`), log); // kept for inspection
-  const checks = new Map<string, string>();
-  for (const line of log.split('\n')) {
-    const m = /^CHECK ([^:]+): ?(.*)$/.exec(line);
-    if (m) checks.set(m[1], m[2]);
-  }
+  const checks = parseChecks(log);
   const dmesg = log.slice(log.indexOf('KSPLICE-DMESG-BEGIN'), log.indexOf('KSPLICE-DMESG-END'));
   assert.match(log, /KSPLICE-GUEST-RC=0/, 'the scenario ran to its end');
   assert.ok(log.includes('KSPLICE-DMESG-END'), 'the guest printed its dmesg');
@@ -58,13 +54,14 @@ async function runGuest(vmlinuz: string, scenario: string, files: string[]): Pro
 }
 
 function assertNoSplat(run: GuestRun): void {
-  const splat = run.log.split('\n').find((l) => SPLAT.test(l));
+  const splat = findSplat(run.log);
   assert.equal(splat, undefined, `kernel splat in the guest: ${splat}`);
 }
 
 describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
   let vmlinuz = '';
   const tarballs: Record<string, string> = {};
+  let hookUpdate = '';
 
   before(async () => {
     const target = await ensureTarget();
@@ -73,16 +70,19 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     tarballs.cmdline2 = await makeUpdate('cmdline2', ...cmdline, '--define=MESSAGE="[second update]"');
     tarballs.cmdbad = await makeUpdate('cmdbad', ...cmdline, '--corrupt-pre-byte=0x6');
     tarballs.cmdwrong = await makeUpdate('cmdwrong', ...cmdline, '--kernel-release=6.1.0-99-amd64');
+    tarballs.cmdaddr = await makeUpdate('cmdaddr', ...cmdline, '--map-addr-of=seq_puts');
+    hookUpdate = await makeUpdate('cmdhook', ...cmdline, '--define=MESSAGE="[hooked update]"', '--hooks=test/fixtures/kmod/cmdline_hooks.c');
     tarballs.nanosleep = await makeUpdate('nanosleep', '--func=do_nanosleep', '--object=kernel/time/hrtimer.o',
       '--new-code=test/fixtures/kmod/nanosleep_new.c');
     tarballs.cmdklp = await makeUpdate('cmdklp', '--func=cmdline_proc_show', '--object=fs/proc/cmdline.o',
       '--new-code=test/fixtures/kmod/cmdline_new_klp.c', '--klp-symbol=saved_command_line');
   });
 
-  test('apply and undo cmdline_proc_show through sysfs', async () => {
+  test('apply and undo cmdline_proc_show through sysfs, with hooks', async () => {
     const dir = path.dirname(tarballs.cmdline1);
     const run = await runGuest(vmlinuz, 'scenario-apply-undo.sh',
-      [path.join(REPO, 'kmod/ksplice.ko'), path.join(dir, 'ksplice-cmdline1/ksplice_cmdline1.ko')]);
+      [path.join(REPO, 'kmod/ksplice.ko'), path.join(dir, 'ksplice-cmdline1/ksplice_cmdline1.ko'),
+        path.join(path.dirname(hookUpdate), 'ksplice-cmdhook/ksplice_cmdhook.ko')]);
     const c = run.checks;
     const original = c.get('before')!;
     assert.match(original, /console=ttyS0/);
@@ -105,6 +105,19 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('rmmod-core'), 'ok');
     assert.match(run.dmesg, /ksplice: Update cmdline1 applied successfully\n/);
     assert.match(run.dmesg, /ksplice: Update cmdline1 reversed successfully\n/);
+
+    // Hooks: a refusing pre_apply aborts cleanly (fail_apply runs), then apply/reverse hooks
+    // run inside stop_machine (interrupts off) and post hooks after.
+    assert.equal(c.get('hook-first-apply'), 'call_failed: pre_apply hook refused');
+    assert.equal(c.get('hook-stage-after-refusal'), 'loaded');
+    assert.equal(c.get('hook-cmdline-after-refusal'), original);
+    assert.equal(c.get('hook-second-apply'), 'ok');
+    assert.equal(c.get('hook-cmdline'), `${original} [hooked update]`);
+    assert.equal(c.get('hook-undo'), 'ok');
+    assert.equal(c.get('hook-rmmod'), 'ok');
+    assert.match(run.dmesg, /cmdhook: fail_apply\n/);
+    assert.match(run.dmesg, /cmdhook: post_apply, apply hook ran with interrupts off\n/);
+    assert.match(run.dmesg, /cmdhook: post_reverse, reverse hook ran with interrupts off\n/);
     assertNoSplat(run);
   });
 
@@ -134,6 +147,11 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.match(c.get('apply-bad-err')!, /no_match: cmdline_proc_show\+0x6: running byte 0x48, pre code 0xb7/);
     assert.equal(c.get('bad-module-left'), '0');
     assert.equal(c.get('cmdline-after-bad'), original, 'a mismatch changes nothing');
+
+    assert.equal(c.get('apply-addr-rc'), '1');
+    assert.match(c.get('apply-addr-err')!,
+      /bad_address: cmdline_proc_show: System\.map address 0x[0-9a-f]+ \+ slide 0x[0-9a-f]+ is seq_puts\+0x0\/0x[0-9a-f]+ in the running kernel/);
+    assert.equal(c.get('cmdline-after-addr'), original);
 
     assert.equal(c.get('apply-wrong-rc'), '1');
     assert.match(c.get('apply-wrong-err')!, /is for kernel 6\.1\.0-99-amd64/);

@@ -17,12 +17,12 @@ import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
+import { findSplat, parseChecks } from './guest-log.ts';
 
 const exec = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIX = path.join(REPO, 'test/fixtures/kmod');
 const OUT = path.join(REPO, '.tmp/kmod-matcher');
-const SPLAT = /\b(BUG:|WARNING:|Oops|Kernel panic|general protection fault|Call Trace:|RIP: )/;
 
 interface Built {
   module: string;
@@ -42,11 +42,9 @@ async function check(vmlinuz: string, modules: string[], smp: number): Promise<M
   const log = stdout.replace(/\r/g, '');
   await writeFile(path.join(OUT, `check-smp${smp}.log`), log);
   assert.match(log, /KSPLICE-GUEST-RC=0/);
-  const splat = log.split('\n').find((l) => SPLAT.test(l));
+  const splat = findSplat(log);
   assert.equal(splat, undefined, `kernel splat: ${splat}`);
-  const checks = new Map<string, string>();
-  for (const m of log.matchAll(/^CHECK ([^:]+): ?(.*)$/gm)) checks.set(m[1], m[2]);
-  return checks;
+  return parseChecks(log);
 }
 
 describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {

@@ -203,11 +203,14 @@ async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string
   // kbuild's object list, taken while nothing is built yet (a dry run skips up-to-date objects).
   await kbuildObjects(target.sourceDir, (l) => progress.info(l));
 
-  progress.step('writing the config directory (.config, System.map, build link)');
+  progress.step('writing the config directory (.config, System.map, build and vmlinux links)');
   await mkdir(target.configDir, { recursive: true });
   await copyFile(debianConfig, target.config);
   await copyFile(realMap, target.systemMap);
   await symlink(target.headersDir, path.join(target.configDir, 'build'));
+  // Not in the article's list, but ksplice-create uses it when present: the shipped code the
+  // reproduction check compares the pre build with.
+  await symlink(target.vmlinux, path.join(target.configDir, 'vmlinux'));
 
   const marker: ReadyMarker = {
     layout: CACHE_LAYOUT,

@@ -351,8 +351,8 @@ static int match_lock_prefix(struct ksplice_update_state *us, struct ksplice_fun
 	return site_mismatch(us, fs, run, site, "lock prefix");
 }
 
-int ksplice_arch_match_site(struct ksplice_update_state *us, struct ksplice_func_state *fs,
-			    const u8 *run, unsigned int site_index)
+static int match_site_kind(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+			   const u8 *run, unsigned int site_index)
 {
 	switch (fs->func->sites[site_index].kind) {
 	case KSPLICE_SITE_FENTRY:
@@ -376,4 +376,24 @@ int ksplice_arch_match_site(struct ksplice_update_state *us, struct ksplice_func
 				     fs->func->name, fs->func->sites[site_index].offset,
 				     fs->func->sites[site_index].kind);
 	}
+}
+
+/*
+ * Match one runtime-patched site, and count how it was found: still in its
+ * pre-code form, or rewritten by the kernel (sysfs match_stats), so tests
+ * can see which forms a kernel really exercised.
+ */
+int ksplice_arch_match_site(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+			    const u8 *run, unsigned int site_index)
+{
+	unsigned int kind = fs->func->sites[site_index].kind;
+	int ret = match_site_kind(us, fs, run, site_index);
+
+	if (ret || kind >= KSPLICE_SITE_KINDS)
+		return ret;
+	if (matches_original(us, fs, run, site_index))
+		us->sites_original[kind]++;
+	else
+		us->sites_rewritten[kind]++;
+	return 0;
 }

@@ -68,6 +68,9 @@ struct ksplice_update_state {
 	char conflicts[KSPLICE_CONFLICTS_LEN];
 	u64 stop_ns;			/* time all CPUs were stopped, last switch */
 	u64 stop_total_ns;		/* whole stop_machine() call, last switch */
+	/* Last match: runtime-patched sites found rewritten / in pre-code form, per kind. */
+	unsigned int sites_rewritten[KSPLICE_SITE_KINDS];
+	unsigned int sites_original[KSPLICE_SITE_KINDS];
 	unsigned int probing;		/* >0: trying a form, do not record aborts */
 	unsigned int attempts;		/* stop_machine attempts, last operation */
 	unsigned long slide;

@@ -71,6 +71,7 @@ enum ksplice_site_kind {
 	KSPLICE_SITE_JUMP_LABEL = 8,
 	/* `lock` prefix (1 byte): 0xf0, or 0x3e (ds) once the kernel ran UP. */
 	KSPLICE_SITE_LOCK_PREFIX = 9,
+	KSPLICE_SITE_KINDS		/* number of kinds + 1; not a kind */
 };
 
 /* Relocation types carried in ksplice_site.reloc_type: the ELF numbers. */

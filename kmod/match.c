@@ -338,6 +338,8 @@ int ksplice_locate_and_match(struct ksplice_update_state *us)
 		return ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "learned-symbol table");
 	us->max_learned = max(total_relocs, 1u);
 	us->nr_learned = 0;
+	memset(us->sites_rewritten, 0, sizeof(us->sites_rewritten));
+	memset(us->sites_original, 0, sizeof(us->sites_original));
 
 	for (i = 0; i < u->nr_funcs; i++) {
 		struct ksplice_func_state *fs = &us->funcs[i];

@@ -13,6 +13,8 @@
  *   attempts       stop_machine attempts of the last operation
  *   functions      "<name> <running address> <new address>" per target
  *   module         name of the update module (for rmmod after undo)
+ *   match_stats    "<kind> rewritten=N original=M" per runtime-patched site kind
+ *                  seen by the last match: how the kernel had rewritten them
  * Everything is one line or line-oriented text, for busybox shell tools.
  */
 #include <linux/kobject.h>
@@ -96,6 +98,33 @@ static ssize_t functions_show(struct kobject *k, struct kobj_attribute *a, char 
 	return len;
 }
 
+static const char *const site_kind_names[KSPLICE_SITE_KINDS] = {
+	[KSPLICE_SITE_FENTRY] = "fentry",
+	[KSPLICE_SITE_RETURN_THUNK] = "return_thunk",
+	[KSPLICE_SITE_RETPOLINE] = "retpoline",
+	[KSPLICE_SITE_PARAVIRT] = "paravirt",
+	[KSPLICE_SITE_ALTERNATIVE] = "alternative",
+	[KSPLICE_SITE_STATIC_CALL] = "static_call",
+	[KSPLICE_SITE_JUMP_LABEL] = "jump_label",
+	[KSPLICE_SITE_LOCK_PREFIX] = "lock_prefix",
+};
+
+static ssize_t match_stats_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	struct ksplice_update_state *us = to_state(k);
+	unsigned int kind;
+	int len = 0;
+
+	mutex_lock(&ksplice_mutex);
+	for (kind = 0; kind < KSPLICE_SITE_KINDS; kind++)
+		if (site_kind_names[kind] && (us->sites_rewritten[kind] || us->sites_original[kind]))
+			len += sysfs_emit_at(buf, len, "%s rewritten=%u original=%u\n",
+					     site_kind_names[kind], us->sites_rewritten[kind],
+					     us->sites_original[kind]);
+	mutex_unlock(&ksplice_mutex);
+	return len;
+}
+
 static ssize_t module_show(struct kobject *k, struct kobj_attribute *a, char *buf)
 {
 	return sysfs_emit(buf, "%s\n", to_state(k)->update->owner->name);
@@ -109,6 +138,7 @@ static struct kobj_attribute stop_total_ns_attr = __ATTR_RO(stop_total_ns);
 static struct kobj_attribute attempts_attr = __ATTR_RO(attempts);
 static struct kobj_attribute functions_attr = __ATTR_RO(functions);
 static struct kobj_attribute module_attr = __ATTR_RO(module);
+static struct kobj_attribute match_stats_attr = __ATTR_RO(match_stats);
 
 static struct attribute *ksplice_update_attrs[] = {
 	&stage_attr.attr,
@@ -119,6 +149,7 @@ static struct attribute *ksplice_update_attrs[] = {
 	&attempts_attr.attr,
 	&functions_attr.attr,
 	&module_attr.attr,
+	&match_stats_attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ksplice_update);

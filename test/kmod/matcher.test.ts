@@ -3,7 +3,8 @@
  * function of kernel/printk/printk.o, kernel/sched/core.o and fs/pipe.o (hundreds of
  * functions with relocations, strings, fentry, return thunks, retpolines, static calls,
  * jump labels, paravirt, alternatives and lock prefixes) must match the running
- * 6.1.0-50-amd64 under KASLR, on 2 CPUs and on 1 (where lock prefixes become `ds`).
+ * 6.1.0-50-amd64 under KASLR, on 2 CPUs and on 1 (where lock prefixes become `ds`), and on
+ * CPU models that make the kernel patch in other mitigations (EPYC, Skylake-Client).
  * A copy with one corrupted byte must not. Updates here are stubs: only `echo check`
  * (run-pre matching, no redirect) is ever written.
  *
@@ -36,15 +37,31 @@ async function makeStub(id: string, object: string, ...extra: string[]): Promise
   return JSON.parse(stdout.trim().split('\n').pop()!) as Built;
 }
 
-async function check(vmlinuz: string, modules: string[], smp: number): Promise<Map<string, string>> {
+interface GuestConfig {
+  smp: number;
+  cpu: string;
+  append: string;
+}
+
+async function check(vmlinuz: string, modules: string[], g: GuestConfig): Promise<Map<string, string>> {
   const { stdout } = await exec('sh', [path.join(FIX, 'run-guest.sh'), vmlinuz, path.join(FIX, 'scenario-check.sh'),
-    path.join(REPO, 'kmod/ksplice.ko'), ...modules], { maxBuffer: 1 << 26, timeout: 300_000, env: { ...process.env, GUEST_SMP: String(smp) } });
+    path.join(REPO, 'kmod/ksplice.ko'), ...modules], {
+    maxBuffer: 1 << 26, timeout: 300_000,
+    env: { ...process.env, GUEST_SMP: String(g.smp), GUEST_CPU: g.cpu, GUEST_APPEND: g.append },
+  });
   const log = stdout.replace(/\r/g, '');
-  await writeFile(path.join(OUT, `check-smp${smp}.log`), log);
+  await writeFile(path.join(OUT, `check-smp${g.smp}-${g.cpu || 'qemu64'}${g.append ? '-' + g.append.replace(/[^a-z0-9]+/gi, '_') : ''}.log`), log);
   assert.match(log, /KSPLICE-GUEST-RC=0/);
   const splat = findSplat(log);
   assert.equal(splat, undefined, `kernel splat: ${splat}`);
   return parseChecks(log);
+}
+
+/** "fentry rewritten=1 original=0;..." -> { fentry: [1, 0], ... } */
+function stats(line: string | undefined): Record<string, [number, number]> {
+  const out: Record<string, [number, number]> = {};
+  for (const m of (line ?? '').matchAll(/(\w+) rewritten=(\d+) original=(\d+)/g)) out[m[1]] = [Number(m[2]), Number(m[3])];
+  return out;
 }
 
 describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
@@ -66,13 +83,28 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
     assert.ok(built.corechk.functions.length > 200, `${built.corechk.functions.length} functions of sched/core.o`);
   });
 
-  for (const smp of [2, 1]) {
-    test(`every function matches, one corrupted byte does not (-smp ${smp})`, async () => {
-      const c = await check(vmlinuz, Object.values(built).map((b) => b.module), smp);
+  // QEMU's default CPU needs no return thunk (`ret`); EPYC gets RETBleed's untrained return
+  // thunk (`jmp` to it); Skylake-Client the ITS aligned thunks; one CPU turns lock prefixes into
+  // `ds`; spectre_v2=off / retpoline,lfence inline the retpolines ([lfence;] call *%reg).
+  const configs: (GuestConfig & { expect: (s: Record<string, [number, number]>) => void })[] = [
+    { smp: 2, cpu: '', append: '', expect: (s) => assert.ok(s.lock_prefix[1] > 0 && s.lock_prefix[0] === 0, 'lock kept on SMP') },
+    { smp: 1, cpu: '', append: '', expect: (s) => assert.ok(s.lock_prefix[0] > 0 && s.lock_prefix[1] === 0, 'lock -> ds on UP') },
+    { smp: 2, cpu: 'EPYC', append: '', expect: (s) => assert.ok(s.return_thunk[0] > 0) },
+    { smp: 2, cpu: 'Skylake-Client', append: '', expect: (s) => assert.ok(s.return_thunk[0] > 0) },
+    { smp: 2, cpu: '', append: 'spectre_v2=off', expect: (s) => assert.ok(s.retpoline[0] > 0 && s.retpoline[1] === 0, 'inline') },
+    { smp: 2, cpu: '', append: 'spectre_v2=retpoline,lfence', expect: (s) => assert.ok(s.retpoline[0] > 0 && s.retpoline[1] === 0) },
+  ];
+  for (const g of configs) {
+    test(`every function matches, one corrupted byte does not (-smp ${g.smp}${g.cpu ? ` -cpu ${g.cpu}` : ''}${g.append ? ` ${g.append}` : ''})`, async () => {
+      const c = await check(vmlinuz, Object.values(built).map((b) => b.module), g);
       for (const id of ['printkchk', 'corechk', 'pipechk']) {
         assert.equal(c.get(`match-${id}`), 'none', `${id} (${built[id].functions.length} functions)`);
         assert.equal(c.get(`stage-${id}`), 'loaded', 'check changes nothing');
       }
+      const core = stats(c.get('stats-corechk'));
+      assert.deepEqual(core.fentry, [built.corechk.functions.length, 0], 'every fentry call is a nop in the running kernel');
+      assert.ok(core.paravirt[0] > 0 && core.static_call[0] > 0, 'paravirt and static calls seen rewritten');
+      g.expect(core);
       const first = built.badchk.functions[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       assert.match(c.get('match-badchk')!, new RegExp(`^no_match: ${first}\\+0x5: `));
       assert.equal(c.get('rmmod-core'), 'ok');

@@ -61,7 +61,7 @@ static const struct ksplice_code_range *scan_stack_words(struct task_struct *t,
 
 static const struct ksplice_code_range *check_task(struct task_struct *t,
 						   const struct ksplice_code_range *ranges,
-						   unsigned int nr)
+						   unsigned int nr, bool *scanned)
 {
 	const struct ksplice_code_range *hit;
 	struct unwind_state state;
@@ -78,8 +78,10 @@ static const struct ksplice_code_range *check_task(struct task_struct *t,
 		if (++frames > KSPLICE_MAX_FRAMES)
 			break;
 	}
-	if (unwind_error(&state) || !unwind_done(&state))
+	if (unwind_error(&state) || !unwind_done(&state)) {
+		*scanned = true;
 		return scan_stack_words(t, ranges, nr);
+	}
 	return NULL;
 }
 
@@ -98,18 +100,21 @@ int ksplice_check_stacks(struct ksplice_update_state *us,
 	rcu_read_lock();
 	for_each_process_thread(g, t) {
 		const struct ksplice_code_range *hit;
+		bool scanned = false;
 
 		if (t == current || READ_ONCE(t->on_cpu))
 			continue;
 		if (!t->stack || !refcount_read(&t->stack_refcount))
 			continue;	/* exited: its stack is gone */
-		hit = check_task(t, ranges, nr);
+		hit = check_task(t, ranges, nr, &scanned);
 		if (!hit)
 			continue;
 		busy = 1;
+		/* "(stack scan)": found by the conservative scan, the unwinder gave up. */
 		if (used < sizeof(us->conflicts))
 			used += scnprintf(us->conflicts + used, sizeof(us->conflicts) - used,
-					  "%s %d %s\n", t->comm, task_pid_nr(t), hit->name);
+					  "%s %d %s%s\n", t->comm, task_pid_nr(t), hit->name,
+					  scanned ? " (stack scan)" : "");
 	}
 	rcu_read_unlock();
 	return busy ? -EBUSY : 0;

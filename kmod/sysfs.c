@@ -17,6 +17,7 @@
  *                  seen by the last match: how the kernel had rewritten them
  * Everything is one line or line-oriented text, for busybox shell tools.
  */
+#include <linux/kallsyms.h>
 #include <linux/kobject.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -91,9 +92,18 @@ static ssize_t functions_show(struct kobject *k, struct kobj_attribute *a, char 
 	int len = 0;
 
 	mutex_lock(&ksplice_mutex);
-	for (i = 0; i < us->update->nr_funcs; i++)
-		len += sysfs_emit_at(buf, len, "%s 0x%lx %ps\n", us->update->funcs[i].name,
-				     us->funcs[i].addr, us->update->funcs[i].new_func);
+	for (i = 0; i < us->update->nr_funcs; i++) {
+		char line[KSYM_SYMBOL_LEN + 64];
+		int n = scnprintf(line, sizeof(line), "%s 0x%lx %ps\n", us->update->funcs[i].name,
+				  us->funcs[i].addr, us->update->funcs[i].new_func);
+
+		/* sysfs gives one page; say so rather than cut a line. */
+		if (len + n >= PAGE_SIZE - 32) {
+			len += sysfs_emit_at(buf, len, "... %u more\n", us->update->nr_funcs - i);
+			break;
+		}
+		len += sysfs_emit_at(buf, len, "%s", line);
+	}
 	mutex_unlock(&ksplice_mutex);
 	return len;
 }

@@ -362,7 +362,8 @@ static int check_descriptor(struct ksplice_update *u)
 	for (i = 0; i < u->nr_funcs; i++) {
 		struct ksplice_func *f = &u->funcs[i];
 
-		if (!f->name || !f->pre_code || !f->pre_size || !f->map_addr ||
+		if (!f->name || !f->pre_code || !f->pre_size ||
+		    (!f->map_addr && (!f->map_candidates || !f->nr_map_candidates)) ||
 		    (f->nr_sites && !f->sites) ||
 		    !within_module_core((unsigned long)f->new_func, u->owner)) {
 			pr_err("ksplice: update %s: malformed function %u (%s)\n", u->id, i,

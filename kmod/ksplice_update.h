@@ -132,9 +132,21 @@ struct ksplice_site {
 
 struct ksplice_func {
 	const char *name;		/* target function, as kallsyms names it */
-	/* Position among same-named local symbols in kallsyms order (1-based), 0 if unique. */
+	/*
+	 * Position among same-named local symbols in kallsyms (= System.map)
+	 * order, 1-based; 0 if unique or unknown. With map_candidates, selects
+	 * map_candidates[sympos - 1]; the same number a klp symbol would carry.
+	 */
 	unsigned long sympos;
 	unsigned long map_addr;		/* System.map address of the target */
+	/*
+	 * When map_addr is 0: every System.map address of a local name that
+	 * several objects define, in System.map order. With sympos, that one
+	 * is verified; without, run-pre matching picks the one copy that
+	 * matches (none: no_match, several: bad_address "ambiguous").
+	 */
+	const unsigned long *map_candidates;
+	unsigned int nr_map_candidates;
 	void *new_func;			/* replacement, inside the update module */
 	const unsigned char *pre_code;	/* the target's code in the pre object */
 	unsigned int pre_size;

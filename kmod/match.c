@@ -319,6 +319,84 @@ static int resolve_symbols(struct ksplice_update_state *us)
 	return 0;
 }
 
+/* Locate f at System.map address map_addr (+ slide) and run-pre match it there. */
+static int locate_at(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+		     unsigned long map_addr, u8 *run)
+{
+	const struct ksplice_func *f = fs->func;
+	unsigned long ksize;
+
+	fs->addr = map_addr + us->slide;
+	fs->fentry_ip = 0;
+	if (!kallsyms_names(fs->addr, f->name, &ksize)) {
+		char buf[KSYM_SYMBOL_LEN];
+
+		sprint_symbol(buf, fs->addr);
+		return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+				     "%s: System.map address 0x%lx + slide 0x%lx is %s in the running kernel",
+				     f->name, map_addr, us->slide, buf);
+	}
+	if (f->pre_size > ksize)
+		return ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
+				     "%s: pre code is %u bytes, the running function only %lu",
+				     f->name, f->pre_size, ksize);
+	if (copy_from_kernel_nofault(run, (void *)fs->addr, f->pre_size))
+		return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS, "%s: cannot read 0x%lx",
+				     f->name, fs->addr);
+	return match_function(us, fs, run);
+}
+
+/*
+ * A local name several objects define (System.map has it more than once):
+ * with sympos, that candidate is the one and must match; without, run-pre
+ * matching picks the copy, as Ksplice did: exactly one candidate may match,
+ * none is no_match, several (identical copies) is ambiguous.
+ */
+static int locate_among_candidates(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+				   u8 *run)
+{
+	const struct ksplice_func *f = fs->func;
+	unsigned int saved_learned = us->nr_learned, c, matches = 0;
+	unsigned int saved_rewritten[KSPLICE_SITE_KINDS], saved_original[KSPLICE_SITE_KINDS];
+	unsigned long winner = 0;
+
+	if (!f->nr_map_candidates || !f->map_candidates)
+		return ksplice_abort(us, KSPLICE_ABORT_BAD_DESCRIPTOR,
+				     "%s: neither map_addr nor candidates", f->name);
+	if (f->sympos) {
+		/* The generator knows which copy is ours: verify that one only. */
+		if (f->sympos > f->nr_map_candidates)
+			return ksplice_abort(us, KSPLICE_ABORT_BAD_DESCRIPTOR,
+					     "%s: sympos %lu but %u candidates", f->name, f->sympos,
+					     f->nr_map_candidates);
+		return locate_at(us, fs, f->map_candidates[f->sympos - 1], run);
+	}
+	memcpy(saved_rewritten, us->sites_rewritten, sizeof(saved_rewritten));
+	memcpy(saved_original, us->sites_original, sizeof(saved_original));
+	us->probing++;
+	for (c = 0; c < f->nr_map_candidates; c++) {
+		us->nr_learned = saved_learned;
+		if (!locate_at(us, fs, f->map_candidates[c], run)) {
+			matches++;
+			winner = f->map_candidates[c];
+		}
+	}
+	us->probing--;
+	us->nr_learned = saved_learned;
+	memcpy(us->sites_rewritten, saved_rewritten, sizeof(saved_rewritten));
+	memcpy(us->sites_original, saved_original, sizeof(saved_original));
+	if (matches == 0)
+		return ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
+				     "%s: none of its %u System.map candidates matches the pre code",
+				     f->name, f->nr_map_candidates);
+	if (matches > 1)
+		return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+				     "%s: %u of its %u System.map candidates match: ambiguous",
+				     f->name, matches, f->nr_map_candidates);
+	/* Again, for real: records learned symbols, site statistics and the fentry site. */
+	return locate_at(us, fs, winner, run);
+}
+
 int ksplice_locate_and_match(struct ksplice_update_state *us)
 {
 	struct ksplice_update *u = us->update;
@@ -344,41 +422,20 @@ int ksplice_locate_and_match(struct ksplice_update_state *us)
 	for (i = 0; i < u->nr_funcs; i++) {
 		struct ksplice_func_state *fs = &us->funcs[i];
 		struct ksplice_func *f = &u->funcs[i];
-		unsigned long ksize;
 
-		fs->addr = f->map_addr + us->slide;
-		fs->fentry_ip = 0;
-		if (!kallsyms_names(fs->addr, f->name, &ksize)) {
-			char buf[KSYM_SYMBOL_LEN];
-
-			sprint_symbol(buf, fs->addr);
-			ret = ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
-					    "%s: System.map address 0x%lx + slide 0x%lx is %s in the running kernel",
-					    f->name, f->map_addr, us->slide, buf);
-			goto out;
-		}
-		if (f->pre_size > ksize) {
-			ret = ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
-					    "%s: pre code is %u bytes, the running function only %lu",
-					    f->name, f->pre_size, ksize);
-			goto out;
-		}
 		ret = check_sites(us, f);
 		if (ret)
 			goto out;
-
 		kfree(run);
 		run = kmalloc(f->pre_size, GFP_KERNEL);
 		if (!run) {
 			ret = ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "copy of %s", f->name);
 			goto out;
 		}
-		if (copy_from_kernel_nofault(run, (void *)fs->addr, f->pre_size)) {
-			ret = ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS, "%s: cannot read 0x%lx",
-					    f->name, fs->addr);
-			goto out;
-		}
-		ret = match_function(us, fs, run);
+		if (f->map_addr)
+			ret = locate_at(us, fs, f->map_addr, run);
+		else
+			ret = locate_among_candidates(us, fs, run);
 		if (ret)
 			goto out;
 		if (!fs->fentry_ip) {

@@ -33,7 +33,8 @@ interface Built {
 
 async function makeStub(id: string, object: string, ...extra: string[]): Promise<Built> {
   const { stdout } = await exec('npx', ['tsx', path.join(FIX, 'make-update.ts'), `--id=${id}`, `--out=${OUT}`,
-    `--object=${object}`, '--all-functions', '--stub-new-code', '--skip-unsupported', ...extra], { cwd: REPO, maxBuffer: 1 << 26 });
+    `--object=${object}`, ...(extra.some((a) => a.startsWith('--func=')) ? [] : ['--all-functions', '--skip-unsupported']),
+    '--stub-new-code', ...extra], { cwd: REPO, maxBuffer: 1 << 26 });
   return JSON.parse(stdout.trim().split('\n').pop()!) as Built;
 }
 
@@ -74,6 +75,13 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
     built.corechk = await makeStub('corechk', 'kernel/sched/core.o');
     built.pipechk = await makeStub('pipechk', 'fs/pipe.o');
     built.badchk = await makeStub('badchk', 'fs/pipe.o', '--corrupt-pre-byte=0x5');
+    // Local names four objects define (s_show, s_stop of kernel/kallsyms.c): the core gets every
+    // System.map address. s_show: run-pre matching finds the one copy. s_stop is byte-identical in
+    // two objects: ambiguous unless the generator says which copy (sympos); a wrong sympos is refused.
+    built.dupchk = await makeStub('dupchk', 'kernel/kallsyms.o', '--func=s_show');
+    built.ambchk = await makeStub('ambchk', 'kernel/kallsyms.o', '--func=s_stop');
+    built.posschk = await makeStub('posschk', 'kernel/kallsyms.o', '--func=s_stop', '--func=s_show', '--pick-sympos');
+    built.wrongposchk = await makeStub('wrongposchk', 'kernel/kallsyms.o', '--func=s_show', '--sympos=4');
   });
 
   test('the fixtures cover every site kind', () => {
@@ -109,6 +117,10 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
       g.expect(core);
       const first = built.badchk.functions[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       assert.match(c.get('match-badchk')!, new RegExp(`^no_match: ${first}\\+0x5: `));
+      assert.equal(c.get('match-dupchk'), 'none');
+      assert.equal(c.get('match-ambchk'), 'bad_address: s_stop: 2 of its 4 System.map candidates match: ambiguous');
+      assert.equal(c.get('match-posschk'), 'none');
+      assert.match(c.get('match-wrongposchk')!, /^no_match: s_show\+0x[0-9a-f]+: /);
       assert.equal(c.get('rmmod-core'), 'ok');
     });
   }

@@ -1,0 +1,34 @@
+/**
+ * x86-64: from the bytes the linker wrote at a relocation site back to the symbol value it used.
+ * (The reproduction check's inverse of relocation; kept apart so x86 arithmetic stays in one
+ * place next to src/elf/x86_64.ts.)
+ *
+ * Example: `call vprintk` at P = 0xffffffff81b4c6c0 with PLT32 addend -4 and stored displacement
+ * 0xffee2b3c: S = P + sext32(0xffee2b3c) - (-4) = 0xffffffff81a2f200, which System.map must call vprintk.
+ */
+import { R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PC64, R_X86_64_PLT32 } from '../elf/x86_64.ts';
+
+const MASK64 = (1n << 64n) - 1n;
+
+function signExtend32(value: bigint): bigint {
+  return value >= 0x80000000n ? value - 0x100000000n : value;
+}
+
+/** S such that the stored field equals the relocation's result for S, modulo 2^64. */
+export function impliedSymbolValue(type: number, stored: bigint, place: bigint, addend: bigint): bigint {
+  switch (type) {
+    case R_X86_64_PC32:
+    case R_X86_64_PLT32:
+      return (place + signExtend32(stored) - addend) & MASK64;
+    case R_X86_64_32S:
+      return (signExtend32(stored) - addend) & MASK64;
+    case R_X86_64_32:
+      return (stored - addend) & MASK64;
+    case R_X86_64_64:
+      return (stored - addend) & MASK64;
+    case R_X86_64_PC64:
+      return (place + stored - addend) & MASK64;
+    default:
+      throw new Error(`relocation type ${type} has no x86-64 value rule`);
+  }
+}

@@ -118,7 +118,7 @@ static bool matches_original(struct ksplice_update_state *us, struct ksplice_fun
 	 * leave the abort slot to the caller.
 	 */
 	us->probing++;
-	ret = ksplice_match_plain(us, fs, run, site->offset, site->length, site_index);
+	ret = ksplice_match_plain(us, fs, run, site->offset, site->length);
 	us->probing--;
 	return ret == 0;
 }

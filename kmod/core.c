@@ -22,6 +22,7 @@
 #include <linux/kernel.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/stop_machine.h>
 #include <linux/timekeeping.h>
@@ -39,6 +40,7 @@ struct ksplice_stop_work {
 	const struct ksplice_code_range *ranges;
 	unsigned int nr_ranges;
 	bool apply;			/* false: reverse */
+	bool check_only;		/* only look at the stacks, switch nothing */
 	bool hook_failed;
 };
 
@@ -51,6 +53,8 @@ static int ksplice_stop_work_fn(void *data)
 	u64 start = ktime_get_mono_fast_ns();
 	int ret;
 
+	if (w->check_only)
+		return ksplice_check_stacks(us, w->ranges, w->nr_ranges);
 	ret = ksplice_check_stacks(us, w->ranges, w->nr_ranges);
 	if (!ret) {
 		int (*check)(void) = w->apply ? hooks->check_apply : hooks->check_reverse;
@@ -250,11 +254,30 @@ fail_hook:
 	return ret;
 }
 
+/*
+ * After the switch out, a task may still be about to run the new code: one
+ * preempted inside the ftrace trampoline after our handler chose the new
+ * function (the stop cannot see that choice). synchronize_rcu_tasks() lets
+ * every such task move on; if one then sits in the new code, the update
+ * module must stay loaded, or rmmod would free code a task still runs.
+ */
+static bool new_code_still_running(struct ksplice_update_state *us,
+				   const struct ksplice_code_range *ranges, unsigned int nr_ranges)
+{
+	struct ksplice_stop_work w = {
+		.us = us, .ranges = ranges, .nr_ranges = nr_ranges, .check_only = true,
+	};
+
+	synchronize_rcu_tasks();
+	return stop_machine(ksplice_stop_work_fn, &w, NULL) != 0;
+}
+
 int ksplice_reverse(struct ksplice_update_state *us)
 {
 	struct ksplice_update *u = us->update;
 	struct ksplice_code_range *ranges;
 	unsigned int nr_ranges, i;
+	bool still_running;
 	int ret;
 
 	lockdep_assert_held(&ksplice_mutex);
@@ -282,8 +305,8 @@ int ksplice_reverse(struct ksplice_update_state *us)
 	if (!ranges)
 		return ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "code ranges");
 	ret = ksplice_stop_and_switch(us, ranges, nr_ranges, false);
-	kfree(ranges);
 	if (ret) {
+		kfree(ranges);
 		if (u->hooks.fail_reverse)
 			u->hooks.fail_reverse();
 		return ret;
@@ -291,12 +314,18 @@ int ksplice_reverse(struct ksplice_update_state *us)
 
 	us->stage = KSPLICE_STAGE_REVERSED;
 	ksplice_redirect_release(us);
+	still_running = new_code_still_running(us, ranges, nr_ranges);
+	kfree(ranges);
 	if (u->hooks.post_reverse)
 		u->hooks.post_reverse();
 	pr_info("ksplice: Update %s reversed successfully\n", u->id);
 	pr_info("ksplice: Update %s: machine stopped for %llu ns (stop_machine call %llu ns, attempt %u)\n",
 		u->id, us->stop_ns, us->stop_total_ns, us->attempts);
-	module_put(u->owner);
+	if (still_running)
+		pr_warn("ksplice: Update %s: a task still runs its code (%s); module %s stays pinned\n",
+			u->id, us->conflicts, u->owner->name);
+	else
+		module_put(u->owner);
 	module_put(THIS_MODULE);
 	return 0;
 }

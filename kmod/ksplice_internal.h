@@ -100,8 +100,7 @@ const char *ksplice_abort_message(enum ksplice_abort code);
 /* match.c */
 int ksplice_locate_and_match(struct ksplice_update_state *us);
 int ksplice_match_plain(struct ksplice_update_state *us, struct ksplice_func_state *fs,
-			const u8 *run, unsigned int off, unsigned int len,
-			unsigned int site_index);
+			const u8 *run, unsigned int off, unsigned int len);
 
 /* arch_x86.c */
 int ksplice_arch_match_site(struct ksplice_update_state *us, struct ksplice_func_state *fs,

@@ -178,8 +178,7 @@ static int match_reloc(struct ksplice_update_state *us, struct ksplice_func_stat
  * must lie wholly inside or wholly outside the range.
  */
 int ksplice_match_plain(struct ksplice_update_state *us, struct ksplice_func_state *fs,
-			const u8 *run, unsigned int off, unsigned int len,
-			unsigned int site_index)
+			const u8 *run, unsigned int off, unsigned int len)
 {
 	const struct ksplice_func *f = fs->func;
 	unsigned int end = off + len, pos = off, i;
@@ -259,7 +258,7 @@ static int match_function(struct ksplice_update_state *us, struct ksplice_func_s
 
 		if (!is_patched_kind(s->kind))
 			continue;
-		ret = ksplice_match_plain(us, fs, run, pos, s->offset - pos, i);
+		ret = ksplice_match_plain(us, fs, run, pos, s->offset - pos);
 		if (ret)
 			return ret;
 		ret = ksplice_arch_match_site(us, fs, run, i);
@@ -269,7 +268,7 @@ static int match_function(struct ksplice_update_state *us, struct ksplice_func_s
 			fs->fentry_ip = fs->addr + s->offset;
 		pos = s->offset + s->length;
 	}
-	return ksplice_match_plain(us, fs, run, pos, f->pre_size - pos, f->nr_sites);
+	return ksplice_match_plain(us, fs, run, pos, f->pre_size - pos);
 }
 
 /* "name+0x0/0x1a0" -> true when it names `name` at offset 0; size out. */

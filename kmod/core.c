@@ -41,6 +41,7 @@ struct ksplice_stop_work {
 	unsigned int nr_ranges;
 	bool apply;			/* false: reverse */
 	bool check_only;		/* only look at the stacks, switch nothing */
+	bool forced;			/* rmmod -f: a refusing check hook is ignored */
 	bool hook_failed;
 };
 
@@ -59,7 +60,7 @@ static int ksplice_stop_work_fn(void *data)
 	if (!ret) {
 		int (*check)(void) = w->apply ? hooks->check_apply : hooks->check_reverse;
 
-		if (check && check()) {
+		if (check && check() && !w->forced) {
 			w->hook_failed = true;
 			ret = -EAGAIN;
 		}
@@ -82,10 +83,11 @@ static int ksplice_stop_work_fn(void *data)
 /* stop_machine() with retries; returns 0 or an abort (code_busy/call_failed). */
 static int ksplice_stop_and_switch(struct ksplice_update_state *us,
 				   const struct ksplice_code_range *ranges,
-				   unsigned int nr_ranges, bool apply)
+				   unsigned int nr_ranges, bool apply, bool forced)
 {
 	struct ksplice_stop_work w = {
 		.us = us, .ranges = ranges, .nr_ranges = nr_ranges, .apply = apply,
+		.forced = forced,
 	};
 	char first[64];
 	int ret = -EBUSY;
@@ -231,7 +233,7 @@ int ksplice_apply(struct ksplice_update_state *us)
 		ret = ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "code ranges");
 		goto fail_release;
 	}
-	ret = ksplice_stop_and_switch(us, ranges, nr_ranges, true);
+	ret = ksplice_stop_and_switch(us, ranges, nr_ranges, true, false);
 	kfree(ranges);
 	if (ret)
 		goto fail_release;
@@ -272,7 +274,12 @@ static bool new_code_still_running(struct ksplice_update_state *us,
 	return stop_machine(ksplice_stop_work_fn, &w, NULL) != 0;
 }
 
-int ksplice_reverse(struct ksplice_update_state *us)
+/*
+ * forced: the update module is being removed by `rmmod -f`, whatever we say.
+ * Then the order rule is waived (taking out an entry below a later update's
+ * is safe: that entry was not live) and the module reference is left alone.
+ */
+static int __ksplice_reverse(struct ksplice_update_state *us, bool forced)
 {
 	struct ksplice_update *u = us->update;
 	struct ksplice_code_range *ranges;
@@ -289,12 +296,12 @@ int ksplice_reverse(struct ksplice_update_state *us)
 	for (i = 0; i < u->nr_funcs; i++) {
 		struct ksplice_func_state *top = ksplice_redirect_top(us->funcs[i].target);
 
-		if (top != &us->funcs[i])
+		if (top != &us->funcs[i] && !forced)
 			return ksplice_abort(us, KSPLICE_ABORT_OUT_OF_ORDER,
 					     "%s is patched again by later update %s",
 					     u->funcs[i].name, top ? top->update->update->id : "?");
 	}
-	if (u->hooks.pre_reverse && u->hooks.pre_reverse()) {
+	if (u->hooks.pre_reverse && u->hooks.pre_reverse() && !forced) {
 		ret = ksplice_abort(us, KSPLICE_ABORT_CALL_FAILED, "pre_reverse hook refused");
 		if (u->hooks.fail_reverse)
 			u->hooks.fail_reverse();
@@ -304,7 +311,7 @@ int ksplice_reverse(struct ksplice_update_state *us)
 	ranges = reverse_ranges(us, &nr_ranges);
 	if (!ranges)
 		return ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "code ranges");
-	ret = ksplice_stop_and_switch(us, ranges, nr_ranges, false);
+	ret = ksplice_stop_and_switch(us, ranges, nr_ranges, false, forced);
 	if (ret) {
 		kfree(ranges);
 		if (u->hooks.fail_reverse)
@@ -321,13 +328,48 @@ int ksplice_reverse(struct ksplice_update_state *us)
 	pr_info("ksplice: Update %s reversed successfully\n", u->id);
 	pr_info("ksplice: Update %s: machine stopped for %llu ns (stop_machine call %llu ns, attempt %u)\n",
 		u->id, us->stop_ns, us->stop_total_ns, us->attempts);
+	us->new_code_running = still_running;
 	if (still_running)
 		pr_warn("ksplice: Update %s: a task still runs its code (%s); module %s stays pinned\n",
 			u->id, us->conflicts, u->owner->name);
-	else
+	else if (!forced)
 		module_put(u->owner);
 	module_put(THIS_MODULE);
 	return 0;
+}
+
+int ksplice_reverse(struct ksplice_update_state *us)
+{
+	return __ksplice_reverse(us, false);
+}
+
+/*
+ * `rmmod -f` of an applied update (Debian has MODULE_FORCE_UNLOAD): the
+ * module's memory goes away when its exit returns, so reverse now, waiting
+ * as long as it takes for its code to be unused. A hung rmmod -f is better
+ * than a kernel jumping into freed memory.
+ */
+static void ksplice_reverse_for_forced_unload(struct ksplice_update_state *us)
+{
+	struct ksplice_code_range *ranges;
+	unsigned int nr_ranges;
+
+	pr_warn("ksplice: Update %s: forced unload while applied, reversing it first\n",
+		us->update->id);
+	while (us->stage == KSPLICE_STAGE_APPLIED && __ksplice_reverse(us, true)) {
+		mutex_unlock(&ksplice_mutex);
+		msleep(1000);
+		mutex_lock(&ksplice_mutex);
+	}
+	while (us->new_code_running) {
+		ranges = reverse_ranges(us, &nr_ranges);
+		mutex_unlock(&ksplice_mutex);
+		msleep(1000);
+		if (ranges)
+			us->new_code_running = new_code_still_running(us, ranges, nr_ranges);
+		kfree(ranges);
+		mutex_lock(&ksplice_mutex);
+	}
 }
 
 /*
@@ -467,11 +509,12 @@ void ksplice_unregister_update(struct ksplice_update *u)
 	/*
 	 * An applied update holds a reference on its module, so its exit only
 	 * runs applied after `rmmod -f`: then reverse now, or the redirect
-	 * would outlive the code it points to.
+	 * would outlive the code it points to. Same when a task still ran its
+	 * code at undo time (the module stayed pinned).
 	 */
 	mutex_lock(&ksplice_mutex);
-	if (found->stage == KSPLICE_STAGE_APPLIED && ksplice_reverse(found))
-		WARN(1, "ksplice: forced unload of applied update %s\n", u->id);
+	if (found->stage == KSPLICE_STAGE_APPLIED || found->new_code_running)
+		ksplice_reverse_for_forced_unload(found);
 	mutex_unlock(&ksplice_mutex);
 	/* Waits for sysfs writes in progress; they take ksplice_mutex themselves. */
 	ksplice_sysfs_remove_dir(found);

@@ -72,7 +72,8 @@ struct ksplice_update_state {
 	unsigned int sites_rewritten[KSPLICE_SITE_KINDS];
 	unsigned int sites_original[KSPLICE_SITE_KINDS];
 	unsigned int probing;		/* >0: trying a form, do not record aborts */
-	unsigned int attempts;		/* stop_machine attempts, last operation */
+	unsigned int attempts;
+	bool new_code_running;		/* reversed, but a task was still in the new code */		/* stop_machine attempts, last operation */
 	unsigned long slide;
 	struct ksplice_func_state *funcs;	/* nr_funcs entries */
 	struct ksplice_learned *learned;

@@ -115,6 +115,14 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('hook-cmdline'), `${original} [hooked update]`);
     assert.equal(c.get('hook-undo'), 'ok');
     assert.equal(c.get('hook-rmmod'), 'ok');
+    // rmmod -f of an applied update: reversed by the core before the module goes.
+    assert.equal(c.get('force-applied'), `${original} [rebootless update applied]`);
+    assert.equal(c.get('force-rmmod'), 'ok');
+    assert.equal(c.get('force-after'), original);
+    assert.equal(c.get('force-module-left'), '0');
+    assert.equal(c.get('force-rmmod-core'), 'ok');
+    assert.match(run.dmesg, /ksplice: Update cmdline1: forced unload while applied, reversing it first\n/);
+    assert.match(c.get('hook-first-apply')!, /^call_failed/);
     assert.match(run.dmesg, /cmdhook: fail_apply\n/);
     assert.match(run.dmesg, /cmdhook: post_apply, apply hook ran with interrupts off\n/);
     assert.match(run.dmesg, /cmdhook: post_reverse, reverse hook ran with interrupts off\n/);

@@ -94,6 +94,11 @@ export interface SpecialSectionLayout {
   ignoredRanges?: readonly { offset: number; size: number; why: string }[];
   /** Entries described by index, not by relocation: entry i belongs with entry i of this section. */
   parallelTo?: string;
+  /**
+   * The entry points at code kept elsewhere that must travel with it: a relocated field naming
+   * the start, and a byte holding the length (.altinstructions → .altinstr_replacement).
+   */
+  payload?: { field: number; lengthOffset: number };
 }
 
 // Layouts in 6.1, x86-64, with CONFIG_GENERIC_BUG_RELATIVE_POINTERS and CONFIG_DEBUG_BUGVERBOSE.
@@ -101,7 +106,7 @@ const specialSections: readonly SpecialSectionLayout[] = [
   // u64 address of the `call __fentry__`.
   { name: '__mcount_loc', entrySize: 8, siteOffset: 0 },
   // struct alt_instr { s32 instr_offset; s32 repl_offset; u16 cpuid; u8 instrlen; u8 replacementlen; }
-  { name: '.altinstructions', entrySize: 12, siteOffset: 0 },
+  { name: '.altinstructions', entrySize: 12, siteOffset: 0, payload: { field: 4, lengthOffset: 11 } },
   // struct paravirt_patch_site { u8 *instr; u8 type; u8 len; } aligned to 8 → 16 bytes.
   { name: '.parainstructions', entrySize: 16, siteOffset: 0 },
   // objtool's s32 site lists.
@@ -133,12 +138,19 @@ export function specialSectionNames(): string[] {
   return specialSections.map((l) => l.name);
 }
 
-/** Code the kernel patches in as alternatives; referenced from .altinstructions entries only. */
-export const ALT_REPLACEMENT_SECTION = '.altinstr_replacement';
+/**
+ * Kernel metadata objects that record a source line: a difference there alone is the `__LINE__`
+ * of a call site moving, not a change of behaviour worth an update.
+ * struct _ddebug { modname, function, filename, format; unsigned lineno:18, ...; key } (56 bytes).
+ */
+const lineOnlyFields: Record<string, { offset: number; size: number }> = {
+  __dyndbg: { offset: 32, size: 3 },
+};
 
-/** Byte offset and size of the replacement length in struct alt_instr. */
-export const ALT_INSTR_REPLACEMENT_LENGTH = { offset: 11, size: 1 };
-export const ALT_INSTR_REPLACEMENT_FIELD = 4;
+/** The byte range of the line number in an object of this section, if the section records one. */
+export function lineNumberField(sectionName: string): { offset: number; size: number } | undefined {
+  return lineOnlyFields[sectionName];
+}
 
 /**
  * Sections objtool and the build leave for the linker to throw away, and sections whose content

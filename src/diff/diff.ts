@@ -1,0 +1,214 @@
+/**
+ * The object differ: which functions a patch changed, added or removed, and what it changed that
+ * an update cannot carry.
+ *
+ * Usage:
+ *   const result = diffObjects(readElf(preBytes), readElf(postBytes));
+ *   summarize(result)            // { changed: ['_printk'], new: [], removed: [], unsafe: [] }
+ *   extractFunctions(result.post, shippedSymbols(result))   // see extract.ts
+ *
+ * Pipeline:
+ *   1. index both objects (symbols by section, relocations by offset);
+ *   2. correlate post symbols with pre ones (names, GCC counters, first use);
+ *   3. attribute special-section entries to functions;
+ *   4. compare each post function with its partner: changed, new or unchanged;
+ *   5. group clones with the function they came from;
+ *   6. compare data objects and look for changes an update cannot apply (unsafe).
+ */
+import { isDataObject, isMergeStrings, type ElfObject, type ElfSection, type ElfSymbol } from '../elf/types.ts';
+import { Comparer } from './compare.ts';
+import { Correlation } from './correlate.ts';
+import { cloneParent, coldOwner, isColdPart } from './names.ts';
+import { ObjectIndex } from './object-index.ts';
+import { specialEntriesByFunction } from './special-entries.ts';
+
+export type PartStatus = 'changed' | 'new' | 'unchanged';
+
+/** One function symbol of the post object (a parent or one of its GCC clones). */
+export interface FunctionPart {
+  name: string;
+  symbol: ElfSymbol;
+  section: ElfSection;
+  status: PartStatus;
+  /** Why it counts as changed (the first difference found). */
+  reason?: string;
+  /** Its pre partner, when there is one. */
+  pre?: ElfSymbol;
+}
+
+/** A function as the user knows it: the parent name and every part GCC made of it. */
+export interface FunctionChange {
+  name: string;
+  parts: FunctionPart[];
+}
+
+export interface UnsafeChange {
+  symbol: string;
+  reason: string;
+}
+
+export interface DiffResult {
+  pre: ElfObject;
+  post: ElfObject;
+  changed: FunctionChange[];
+  new: FunctionChange[];
+  removed: string[];
+  unsafe: UnsafeChange[];
+  /** Differences deliberately not shipped (line numbers of WARN/BUG/pr_debug sites). */
+  notes: string[];
+  /** Data objects only the post object has, referred to by shipped code: they travel with it. */
+  newData: ElfSymbol[];
+  correlation: Correlation;
+}
+
+/** What `ksplice-diff --json` prints. */
+export interface DiffSummary {
+  changed: string[];
+  new: string[];
+  removed: string[];
+  unsafe: UnsafeChange[];
+}
+
+export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
+  const preIndex = new ObjectIndex(pre);
+  const postIndex = new ObjectIndex(post);
+  const correlation = new Correlation(preIndex, postIndex);
+  const comparer = new Comparer(correlation, specialEntriesByFunction(preIndex), specialEntriesByFunction(postIndex));
+  const notes: string[] = [];
+  const unsafe: UnsafeChange[] = [];
+
+  const parts = postIndex.functions.map((symbol): FunctionPart => {
+    const partner = correlation.postToPre.get(symbol);
+    const base = { name: symbol.name, symbol, section: symbol.section! };
+    if (!partner) return { ...base, status: 'new' };
+    const { difference, notes: partNotes } = comparer.compareFunction(partner, symbol);
+    if (!difference) notes.push(...partNotes);
+    return difference ? { ...base, status: 'changed', reason: difference, pre: partner } : { ...base, status: 'unchanged', pre: partner };
+  });
+  markOwnersOfChangedColdParts(parts);
+
+  const groups = groupClones(parts);
+  const changed: FunctionChange[] = [];
+  const added: FunctionChange[] = [];
+  for (const group of groups) {
+    if (group.parts.every((p) => p.status === 'unchanged')) continue;
+    const init = group.parts.find((p) => p.status !== 'unchanged' && isInitCode(p.section));
+    if (init) {
+      unsafe.push({ symbol: init.name, reason: `${init.status === 'new' ? 'new' : 'changed'} code in ${init.section.name}: __init/__exit code runs once at boot (or never, when built in) and is freed; an update cannot re-run it` });
+      continue;
+    }
+    (group.parts.every((p) => p.status === 'new') ? added : changed).push(group);
+  }
+
+  const postGroupNames = new Set(groups.map((g) => g.name));
+  const removed = [
+    ...new Set(
+      preIndex.functions
+        .filter((f) => !correlation.preToPost.has(f))
+        .map((f) => groupName(f.name, new Set(preIndex.functions.map((g) => g.name))))
+        .filter((name) => !postGroupNames.has(name)),
+    ),
+  ].sort();
+
+  for (const [preData, postData] of correlation.preToPost) {
+    if (!isDataObject(preData) || !isDataObject(postData)) continue;
+    const { difference, lineOnly } = comparer.compareData(preData, postData);
+    if (!difference) continue;
+    if (lineOnly) notes.push(`${postData.name}: line number differs (not shipped)`);
+    else unsafe.push({ symbol: postData.name, reason: dataChangeReason(preData, postData, difference) });
+  }
+
+  const shipped = [...changed, ...added].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.symbol));
+  const newData = newDataUsedBy(shipped, postIndex, correlation);
+  return { pre, post, changed, new: added, removed, unsafe, notes, newData, correlation };
+}
+
+export function summarize(result: DiffResult): DiffSummary {
+  return {
+    changed: result.changed.map((g) => g.name).sort(),
+    new: result.new.map((g) => g.name).sort(),
+    removed: result.removed,
+    unsafe: result.unsafe,
+  };
+}
+
+/** The post function symbols an update must carry: every changed or new part of every reported function. */
+export function shippedFunctions(result: DiffResult): string[] {
+  return [...result.changed, ...result.new].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.name));
+}
+
+/**
+ * A `.cold` part is entered by a jump from its owner, never called: when it changed, the owner
+ * must be replaced too, or the old owner would jump into new cold code at old offsets.
+ */
+function markOwnersOfChangedColdParts(parts: FunctionPart[]): void {
+  const byName = new Map(parts.map((p) => [p.name, p]));
+  for (const part of parts) {
+    if (!isColdPart(part.name) || part.status === 'unchanged') continue;
+    const owner = byName.get(coldOwner(part.name));
+    if (owner && owner.status === 'unchanged') {
+      owner.status = 'changed';
+      owner.reason = `its cold part ${part.name} is ${part.status}`;
+    }
+  }
+}
+
+/**
+ * The name a function is reported under: its clone parent when the parent exists in the object,
+ * the owner of a cold part, or its own name.
+ *
+ * Example: `devkmsg_release.cold` → `devkmsg_release`; `__pr_flush.constprop.0.isra.0` → itself
+ * when printk.o has no plain `__pr_flush` (GCC inlined or specialized every call).
+ */
+function groupName(name: string, names: Set<string>): string {
+  const parent = cloneParent(name);
+  if (parent !== name && names.has(parent)) return parent;
+  if (isColdPart(name)) return groupName(coldOwner(name), names);
+  return name;
+}
+
+function groupClones(parts: FunctionPart[]): FunctionChange[] {
+  const names = new Set(parts.map((p) => p.name));
+  const groups = new Map<string, FunctionChange>();
+  for (const part of parts) {
+    const name = groupName(part.name, names);
+    const group = groups.get(name) ?? { name, parts: [] };
+    group.parts.push(part);
+    groups.set(name, group);
+  }
+  return [...groups.values()].sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** Code in sections the kernel frees after boot (`__init`) or never keeps when built in (`__exit`). */
+export function isInitCode(section: ElfSection): boolean {
+  return /^\.(init|exit)\./.test(section.name);
+}
+
+/**
+ * Example: `static struct cfg c = { .a = 1 }` → `{ .a = 2 }`: the running kernel's `c` keeps 1,
+ * and the new code would read 1; a field added to `struct cfg` changes the size of `c`: the
+ * running copy cannot grow, and every user would see the old layout.
+ */
+function dataChangeReason(pre: ElfSymbol, post: ElfSymbol, difference: string): string {
+  if (pre.size !== post.size) {
+    return `data object size changed (${pre.size} → ${post.size} bytes): its type's layout changed, and the running kernel's copy cannot be resized or reinterpreted`;
+  }
+  return `initialized data changed in ${post.section!.name} (${difference}): the update replaces code, not the running kernel's data`;
+}
+
+/** Post data objects without a pre partner that shipped code refers to, followed through their own references. */
+function newDataUsedBy(shipped: ElfSymbol[], post: ObjectIndex, correlation: Correlation): ElfSymbol[] {
+  const found = new Set<ElfSymbol>();
+  const work = [...shipped];
+  while (work.length > 0) {
+    const sym = work.pop()!;
+    for (const rela of post.relocationsIn(sym.section!, sym.value, Math.max(sym.size, 1))) {
+      const ref = post.referent(rela, sym.section!);
+      if (ref.kind !== 'symbol' || found.has(ref.symbol) || !isDataObject(ref.symbol)) continue;
+      if (correlation.postToPre.has(ref.symbol) || isMergeStrings(ref.symbol.section!)) continue;
+      found.add(ref.symbol);
+      work.push(ref.symbol);
+    }
+  }
+  return [...found];
+}

@@ -88,6 +88,17 @@ export class ObjectIndex {
     return found;
   }
 
+  /** The definition of a section closest to `offset` (within 16 bytes, an instruction's tail). */
+  private nearestDefinition(section: ElfSection, offset: number): ElfSymbol | undefined {
+    let best: ElfSymbol | undefined;
+    let bestDistance = 17;
+    for (const sym of this.definitions.get(section) ?? []) {
+      const distance = offset < sym.value ? sym.value - offset : Math.max(0, offset - (sym.value + Math.max(sym.size, 1) - 1));
+      if (distance < bestDistance) [best, bestDistance] = [sym, distance];
+    }
+    return best;
+  }
+
   definitionsIn(section: ElfSection): readonly ElfSymbol[] {
     return this.definitions.get(section) ?? [];
   }
@@ -117,10 +128,13 @@ export class ObjectIndex {
       return { kind: 'string', section, start, text: stringAt(section, start), offset: BigInt(sym.value) + rela.addend - BigInt(start) };
     }
     if (isFunction(sym) || isDataObject(sym)) return { kind: 'symbol', symbol: sym, offset: rela.addend };
-    // A section symbol or a local label: find what lives at the target address. A PC-relative
-    // target may sit one instruction tail past a symbol's end (`target` is an estimate), so fall
-    // back to the raw offset.
-    const owner = this.definitionAt(section, target) ?? this.definitionAt(section, sym.value + Number(rela.addend));
+    // A section symbol or a local label: find what lives at the target address. `target` is an
+    // estimate for PC-relative code references (an immediate after the displacement moves it,
+    // e.g. `movb $1, x(%rip)` is x-5), so fall back to the raw offset, then to the nearest
+    // definition: the address is the same whichever symbol it is expressed against, since the
+    // linker keeps a section's contents together.
+    const raw = sym.value + Number(rela.addend);
+    const owner = this.definitionAt(section, target) ?? this.definitionAt(section, raw) ?? this.nearestDefinition(section, target);
     if (owner) return { kind: 'symbol', symbol: owner, offset: BigInt(sym.value) + rela.addend - BigInt(owner.value) };
     return { kind: 'section', section, offset: BigInt(sym.value) + rela.addend };
   }

@@ -141,7 +141,7 @@ export class Comparer {
           }
         }
         const payload = this.comparePayload(e, f);
-        if (payload) return `${name} entry at +0x${e.siteInFunction.toString(16)}: ${payload}`;
+        if (payload) return `${name} entry at +0x${e.siteInFunction.toString(16)}: replacement code: ${payload}`;
       }
     }
     return null;

@@ -1,7 +1,8 @@
 /**
  * Correlation: which post symbol is "the same" as which pre symbol.
  *
- * 1. Same name, unique on both sides: globals, most statics, `foo.cold`.
+ * 1. Same name without a GCC counter, unique on both sides: globals, most statics, `foo.cold`.
+ *    (`calls.0` before and `calls.0` after may be different variables: counters shift.)
  * 2. Same name once GCC's counters are removed, one candidate on each side:
  *    `__already_done.24` ↔ `__already_done.31`, `foo.constprop.0` ↔ `foo.constprop.1`.
  * 3. Several candidates with one unnumbered name (three WARN_ONCE flags in one file): paired by
@@ -10,7 +11,7 @@
  *    `.11` by `b`: `.5` ↔ `.6`, `.9` ↔ `.11`, whatever the numbers became.
  */
 import { isDataObject, isFunction, type ElfSymbol } from '../elf/types.ts';
-import { cloneParent, unnumberedName } from './names.ts';
+import { cloneParent, hasCounter, unnumberedName } from './names.ts';
 import type { ObjectIndex } from './object-index.ts';
 
 export class Correlation {
@@ -23,7 +24,7 @@ export class Correlation {
   ) {
     const preDefs = definitions(pre);
     const postDefs = definitions(post);
-    this.pairBy(preDefs, postDefs, (s) => `${s.type}:${s.name}`);
+    this.pairBy(preDefs, postDefs, (s) => (hasCounter(s.name) ? undefined : `${s.type}:${s.name}`));
     this.pairBy(preDefs, postDefs, (s) => `${s.type}:${unnumberedName(s.name)}`);
     const preUse = firstUses(pre);
     const postUse = firstUses(post);

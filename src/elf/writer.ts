@@ -63,6 +63,8 @@ interface OutSection {
   link: number;
   info: number;
   offset: number;
+  /** sh_entsize as written: fixed for the tables the writer encodes itself. */
+  entsize: bigint;
 }
 
 export function writeElf(obj: ElfObject): Buffer {
@@ -115,6 +117,7 @@ export function writeElf(obj: ElfObject): Buffer {
     let data = section.data;
     let link = section.link;
     let info = section.info;
+    let entsize = section.entsize;
     if (section.type === SHT_RELA && section.rela) {
       const { target, entries } = section.rela;
       data = Buffer.alloc(entries.length * RELA_SIZE);
@@ -127,6 +130,7 @@ export function writeElf(obj: ElfObject): Buffer {
       });
       link = symtabIndex;
       info = indexOfSection(target, section.name);
+      entsize = BigInt(RELA_SIZE);
     } else if (section.type === SHT_GROUP && section.group) {
       const { flags, signature, members } = section.group;
       data = Buffer.alloc(4 + members.length * 4);
@@ -134,10 +138,11 @@ export function writeElf(obj: ElfObject): Buffer {
       members.forEach((m, k) => data.writeUInt32LE(indexOfSection(m, `group ${section.name}`), 4 + k * 4));
       link = symtabIndex;
       info = indexOfSymbol(signature, `group ${section.name}`);
+      entsize = 4n;
     } else if (section.linkTo) {
       link = indexOfSection(section.linkTo, `${section.name} sh_link`);
     }
-    return { section, nameOffset: shstrtab.add(section.name), data, link, info, offset: 0 };
+    return { section, nameOffset: shstrtab.add(section.name), data, link, info, offset: 0, entsize };
   });
 
   const synthetic = (name: string, type: number, data: Buffer, link: number, info: number, align: bigint, entsize: bigint): OutSection => ({
@@ -147,6 +152,7 @@ export function writeElf(obj: ElfObject): Buffer {
     link,
     info,
     offset: 0,
+    entsize,
   });
   out.push(synthetic('.symtab', SHT_SYMTAB, symtabData, strtabIndex, firstGlobal, 8n, BigInt(SYM_SIZE)));
   out.push(synthetic('.strtab', SHT_STRTAB, strtab.toBuffer(), 0, 0, 1n, 0n));
@@ -204,7 +210,7 @@ export function writeElf(obj: ElfObject): Buffer {
     file.writeUInt32LE(s.link, o + 40);
     file.writeUInt32LE(s.info, o + 44);
     file.writeBigUInt64LE(sec.addralign, o + 48);
-    file.writeBigUInt64LE(sec.entsize, o + 56);
+    file.writeBigUInt64LE(s.entsize, o + 56);
     if (sec.type !== SHT_NOBITS) s.data.copy(file, s.offset);
   });
   return file;

@@ -154,7 +154,7 @@ static struct ksplice_code_range *apply_ranges(struct ksplice_update_state *us, 
 		return NULL;
 	for (i = 0; i < n; i++) {
 		struct ksplice_func_state *fs = &us->funcs[i];
-		struct ksplice_func_state *live = ksplice_redirect_top(fs->target);
+		struct ksplice_func_state *live = fs->target ? ksplice_redirect_top(fs->target) : NULL;
 
 		r[k].start = fs->addr;
 		r[k].end = fs->addr + fs->func->pre_size;
@@ -181,19 +181,24 @@ static struct ksplice_code_range *reverse_ranges(struct ksplice_update_state *us
 
 	if (!r)
 		return NULL;
+	unsigned int k = 0;
+
 	for (i = 0; i < n; i++) {
 		unsigned long start = (unsigned long)us->funcs[i].func->new_func;
-		unsigned long size = kallsyms_size(start);
+		unsigned long size;
 
-		r[i].start = start;
-		r[i].end = size ? start + size : module_text_end(owner);
-		r[i].name = us->funcs[i].func->name;
+		if (!start)
+			continue;	/* companion: its old code stays, nothing removed */
+		size = kallsyms_size(start);
+		r[k].start = start;
+		r[k].end = size ? start + size : module_text_end(owner);
+		r[k++].name = us->funcs[i].func->name;
 	}
 	/* Anything else of the module's code (helpers of the new functions). */
-	r[n].start = (unsigned long)owner->core_layout.base;
-	r[n].end = module_text_end(owner);
-	r[n].name = owner->name;
-	*nr = n + 1;
+	r[k].start = (unsigned long)owner->core_layout.base;
+	r[k].end = module_text_end(owner);
+	r[k++].name = owner->name;
+	*nr = k;
 	return r;
 }
 
@@ -294,8 +299,11 @@ static int __ksplice_reverse(struct ksplice_update_state *us, bool forced)
 	if (us->stage != KSPLICE_STAGE_APPLIED)
 		return ksplice_abort(us, KSPLICE_ABORT_NOT_APPLIED, "update %s", u->id);
 	for (i = 0; i < u->nr_funcs; i++) {
-		struct ksplice_func_state *top = ksplice_redirect_top(us->funcs[i].target);
+		struct ksplice_func_state *top;
 
+		if (!us->funcs[i].target)
+			continue;	/* companion */
+		top = ksplice_redirect_top(us->funcs[i].target);
 		if (top != &us->funcs[i] && !forced)
 			return ksplice_abort(us, KSPLICE_ABORT_OUT_OF_ORDER,
 					     "%s is patched again by later update %s",
@@ -430,17 +438,24 @@ static int check_descriptor(struct ksplice_update *u)
 		pr_err("ksplice: malformed update descriptor (id, release, owner or funcs)\n");
 		return -EINVAL;
 	}
+	unsigned int redirected = 0;
+
 	for (i = 0; i < u->nr_funcs; i++) {
 		struct ksplice_func *f = &u->funcs[i];
 
 		if (!f->name || !f->pre_code || !f->pre_size ||
 		    (!f->map_addr && (!f->map_candidates || !f->nr_map_candidates)) ||
 		    (f->nr_sites && !f->sites) ||
-		    !within_module_core((unsigned long)f->new_func, u->owner)) {
+		    (f->new_func && !within_module_core((unsigned long)f->new_func, u->owner))) {
 			pr_err("ksplice: update %s: malformed function %u (%s)\n", u->id, i,
 			       f->name ? f->name : "?");
 			return -EINVAL;
 		}
+		redirected += f->new_func != NULL;
+	}
+	if (!redirected) {
+		pr_err("ksplice: update %s replaces no function\n", u->id);
+		return -EINVAL;
 	}
 	return 0;
 }

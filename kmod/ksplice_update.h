@@ -147,7 +147,13 @@ struct ksplice_func {
 	 */
 	const unsigned long *map_candidates;
 	unsigned int nr_map_candidates;
-	void *new_func;			/* replacement, inside the update module */
+	/*
+	 * Replacement, inside the update module. NULL for a companion: code
+	 * that is not redirected but must match and be idle when the switch
+	 * happens, e.g. the `<name>.cold` part gcc split off a target into
+	 * .text.unlikely (reached only from the old code of that target).
+	 */
+	void *new_func;
 	const unsigned char *pre_code;	/* the target's code in the pre object */
 	unsigned int pre_size;
 	const struct ksplice_site *sites;

@@ -437,7 +437,7 @@ int ksplice_locate_and_match(struct ksplice_update_state *us)
 			ret = locate_among_candidates(us, fs, run);
 		if (ret)
 			goto out;
-		if (!fs->fentry_ip) {
+		if (!fs->fentry_ip && f->new_func) {
 			ret = ksplice_abort(us, KSPLICE_ABORT_CANNOT_REDIRECT,
 					    "%s: no fentry site, ftrace cannot redirect it", f->name);
 			goto out;

@@ -121,10 +121,13 @@ int ksplice_redirect_prepare(struct ksplice_update_state *us)
 	int ret;
 
 	for (i = 0; i < us->update->nr_funcs; i++) {
+		if (!us->funcs[i].func->new_func)
+			continue;	/* companion: matched and checked, not redirected */
 		ret = get_target(us, &us->funcs[i]);
 		if (ret) {
 			while (i--) {
-				put_target(us->funcs[i].target);
+				if (us->funcs[i].target)
+					put_target(us->funcs[i].target);
 				us->funcs[i].target = NULL;
 			}
 			return ret;
@@ -151,7 +154,8 @@ void ksplice_redirect_switch_in(struct ksplice_update_state *us)
 	unsigned int i;
 
 	for (i = 0; i < us->update->nr_funcs; i++)
-		list_add_rcu(&us->funcs[i].stack_node, &us->funcs[i].target->stack);
+		if (us->funcs[i].target)
+			list_add_rcu(&us->funcs[i].stack_node, &us->funcs[i].target->stack);
 }
 
 /* Inside stop_machine: withdraw this update's replacements. */
@@ -160,5 +164,6 @@ void ksplice_redirect_switch_out(struct ksplice_update_state *us)
 	unsigned int i;
 
 	for (i = 0; i < us->update->nr_funcs; i++)
-		list_del_rcu(&us->funcs[i].stack_node);
+		if (us->funcs[i].target)
+			list_del_rcu(&us->funcs[i].stack_node);
 }

@@ -74,6 +74,8 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     hookUpdate = await makeUpdate('cmdhook', ...cmdline, '--define=MESSAGE="[hooked update]"', '--hooks=test/fixtures/kmod/cmdline_hooks.c');
     tarballs.nanosleep = await makeUpdate('nanosleep', '--func=do_nanosleep', '--object=kernel/time/hrtimer.o',
       '--new-code=test/fixtures/kmod/nanosleep_new.c');
+    tarballs.nanocomp = await makeUpdate('nanocomp', '--func=do_nanosleep', '--object=kernel/time/hrtimer.o',
+      '--new-code=test/fixtures/kmod/nanosleep_new.c', '--companion=hrtimer_nanosleep');
     tarballs.cmdklp = await makeUpdate('cmdklp', '--func=cmdline_proc_show', '--object=fs/proc/cmdline.o',
       '--new-code=test/fixtures/kmod/cmdline_new_klp.c', '--klp-symbol=saved_command_line');
   });
@@ -171,6 +173,10 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('apply-not-busy-rc'), '0', 'applies once the sleeper is gone');
     assert.equal(c.get('sleep-under-new-code'), '2');
     assert.equal(c.get('undo-nanosleep-rc'), '0');
+    assert.equal(c.get('apply-companion-rc'), '0', c.get('apply-companion-err'));
+    assert.match(c.get('companion-functions')!, /^do_nanosleep 0x[0-9a-f]+ ksplice_new_do_nanosleep \[ksplice_nanocomp\];hrtimer_nanosleep 0x[0-9a-f]+ 0x0;$/);
+    assert.ok(['1', '2'].includes(c.get('sleep-under-companion-update')!));
+    assert.equal(c.get('undo-companion-rc'), '0', c.get('undo-companion-err'));
     // The module loader resolved saved_command_line through .klp.rela.vmlinux.* (no klp_enable_patch).
     assert.equal(c.get('apply-klp-rc'), '0', c.get('apply-klp-err'));
     assert.equal(c.get('cmdline-klp'), `${original} [klp-relocated update]`);

@@ -1,0 +1,130 @@
+// The differ on objects gcc compiles with the kernel's flags from the fixtures in
+// test/fixtures/elf (each built before and after its POST change).
+import assert from 'node:assert/strict';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { diffObjects, summarize, type DiffResult } from '../../src/diff/diff.ts';
+import { runUnchecked } from '../../src/util/exec.ts';
+import { compilePair, scratchDir, type FixturePair } from '../fixtures/elf/build.ts';
+
+let dir: string;
+const pairs = new Map<string, FixturePair>();
+before(async () => {
+  dir = await scratchDir('differ');
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+async function diffFixture(name: string): Promise<DiffResult> {
+  let pair = pairs.get(name);
+  if (!pair) pairs.set(name, (pair = await compilePair(name, dir)));
+  return diffObjects(pair.pre, pair.post);
+}
+
+function part(result: DiffResult, name: string) {
+  return [...result.changed, ...result.new].flatMap((g) => g.parts).find((p) => p.name === name);
+}
+
+test('changed body, unchanged, new and removed functions', async () => {
+  const result = await diffFixture('basic');
+  assert.deepEqual(summarize(result), { changed: ['changed_body'], new: ['added_function'], removed: ['removed_function'], unsafe: [] });
+  assert.equal(part(result, 'changed_body')?.section.name, '.text.changed_body');
+  assert.ok(part(result, 'changed_body')?.pre, 'a changed function keeps its pre partner');
+});
+
+test('an object compared with itself has no changes', async () => {
+  await diffFixture('special');
+  const { post } = pairs.get('special')!;
+  assert.deepEqual(summarize(diffObjects(post, post)), { changed: [], new: [], removed: [], unsafe: [] });
+});
+
+test('a change in an inlined static helper shows as a change of each caller', async () => {
+  const result = await diffFixture('inline');
+  assert.deepEqual(summarize(result).changed, ['first_caller', 'second_caller']);
+  assert.deepEqual(summarize(result).new, []);
+});
+
+test('GCC clones (.cold, .constprop, .isra, .part) are matched to their pre selves, never new', async () => {
+  const result = await diffFixture('clones');
+  const summary = summarize(result);
+  assert.deepEqual(summary.new, []);
+  assert.deepEqual(summary.removed, []);
+  // The cold part is reported with its owner, and both are shipped: the owner jumps into it.
+  const cold = result.changed.find((g) => g.name === 'with_cold_part');
+  assert.deepEqual(cold?.parts.map((p) => [p.name, p.status]).sort(), [['with_cold_part', 'changed'], ['with_cold_part.cold', 'changed']]);
+  assert.equal(cold?.parts.find((p) => p.name === 'with_cold_part.cold')?.section.name, '.text.unlikely.with_cold_part');
+  // Clones whose parent GCC never emitted are reported under the clone's own (kallsyms) name.
+  for (const clone of [/^specialized\.constprop\.\d+$/, /^reduced\.isra\.\d+$/, /^split\.part\.\d+$/]) {
+    assert.ok(summary.changed.some((n) => clone.test(n)), `${clone} in ${summary.changed.join(', ')}`);
+  }
+  // The callers of the clones did not change.
+  for (const caller of ['calls_specialized', 'calls_reduced', 'split_user1', 'split_user4']) assert.ok(!summary.changed.includes(caller), caller);
+});
+
+test('static locals whose numeric suffix moved are correlated, not new, and their data compared', async () => {
+  const result = await diffFixture('statics');
+  const { pre, post } = pairs.get('statics')!;
+  const calls = (o: typeof pre) => new Map(o.symbols.filter((s) => s.name.startsWith('calls.')).map((s) => [s.name, s.section!.data.readInt32LE(s.value)]));
+  // The fixture really shifts the numbers: some pre name is gone after the patch.
+  assert.ok([...calls(pre).keys()].some((name) => !calls(post).has(name)), 'numbers shifted');
+  assert.deepEqual(summarize(result), { changed: [], new: ['added_first'], removed: [], unsafe: [] });
+  // Each pre `calls.N` is paired with the post one its function uses: same initial value.
+  for (const [a, b] of result.correlation.preToPost) {
+    if (!a.name.startsWith('calls.')) continue;
+    assert.ok(a.section && b.section);
+    assert.equal(b.section.data.readInt32LE(b.value), a.section.data.readInt32LE(a.value), `${a.name} ↔ ${b.name}`);
+  }
+  assert.equal([...result.correlation.preToPost.keys()].filter((s) => s.name.startsWith('calls.')).length, 3);
+});
+
+test('a changed string literal changes its function; strings that only moved do not', async () => {
+  const result = await diffFixture('strings');
+  assert.deepEqual(summarize(result), { changed: ['changed_message'], new: ['says_something_new'], removed: [], unsafe: [] });
+  assert.match(part(result, 'changed_message')?.reason ?? '', /"value was %d\\n" → .*"value is now %d\\n"/);
+});
+
+test('lines added above WARN_ON sites: only the edited function changes; bug-table lines are noted', async () => {
+  const result = await diffFixture('lines');
+  assert.deepEqual(summarize(result).changed, ['patched_near_top']);
+  const { pre, post } = pairs.get('lines')!;
+  const bugTable = (o: typeof pre) => o.sections.find((s) => s.name === '__bug_table')!.data;
+  assert.ok(!bugTable(pre).equals(bugTable(post)), 'the line numbers in __bug_table moved');
+  const lineNotes = result.notes.filter((n) => /__bug_table .*line number differs/.test(n));
+  assert.ok(lineNotes.some((n) => n.includes('warns_below')), result.notes.join('\n'));
+  assert.ok(lineNotes.some((n) => n.includes('warns_further_below')), result.notes.join('\n'));
+});
+
+test('initialized data, a struct layout (size) and __init code changes are unsafe, with reasons', async () => {
+  const result = await diffFixture('unsafe');
+  const unsafe = new Map(result.unsafe.map((u) => [u.symbol, u.reason]));
+  assert.match(unsafe.get('limit') ?? '', /initialized data changed in \.data\.limit/);
+  assert.match(unsafe.get('current_config') ?? '', /size changed \(8 → 12 bytes\)/);
+  assert.match(unsafe.get('boot_setup') ?? '', /\.init\.text.*__init/);
+  assert.ok(!summarize(result).changed.includes('boot_setup'), '__init code is not shipped');
+  assert.deepEqual(summarize(result).changed, []);
+});
+
+test('special sections: a change only in an alternative replacement is a change; sites of unchanged functions are not', async () => {
+  const result = await diffFixture('special');
+  assert.deepEqual(summarize(result).changed, ['alternative_only', 'site_user_b']);
+  assert.match(part(result, 'alternative_only')?.reason ?? '', /\.altinstructions .*replacement code/);
+});
+
+test('ksplice-diff CLI: human and --json output, exit 0 on changes, 1 on errors', async () => {
+  await diffFixture('basic');
+  const { prePath, postPath } = pairs.get('basic')!;
+  const cli = path.resolve(import.meta.dirname ?? '.', '../../src/diff/cli.ts');
+  const tsx = path.resolve(import.meta.dirname ?? '.', '../../node_modules/.bin/tsx');
+  const json = await runUnchecked(tsx, [cli, prePath, postPath, '--json']);
+  assert.equal(json.exitCode, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout), { changed: ['changed_body'], new: ['added_function'], removed: ['removed_function'], unsafe: [] });
+  const human = await runUnchecked(tsx, [cli, prePath, prePath]);
+  assert.equal(human.exitCode, 0);
+  assert.match(human.stdout, /No changes detected/);
+  const bad = await runUnchecked(tsx, [cli, prePath, path.join(dir, 'missing.o')]);
+  assert.equal(bad.exitCode, 1);
+  assert.match(bad.stderr, /ksplice-diff: .*missing\.o/);
+  const usage = await runUnchecked(tsx, [cli, prePath]);
+  assert.equal(usage.exitCode, 1);
+  assert.match(usage.stderr, /usage: ksplice-diff/);
+});

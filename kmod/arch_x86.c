@@ -136,13 +136,26 @@ static int match_fentry(struct ksplice_update_state *us, struct ksplice_func_sta
 	if (!memcmp(r, x86_nop_forms[4], 5))
 		return 0;
 	/*
-	 * Traced (another ftrace user, or an earlier update on this function):
-	 * the call goes to an ftrace trampoline. ftrace owns this site and our
-	 * redirect registers through ftrace for exactly this address, which
-	 * ftrace_set_filter_ip() verifies.
+	 * Traced: a call into ftrace. Either the shared ftrace_caller /
+	 * ftrace_regs_caller (several ops on the site), or a dynamic trampoline
+	 * kallsyms cannot name: accepted only when it is the one of our own
+	 * ftrace_ops for this address (an earlier update patched the function).
 	 */
-	if (r[0] == X86_CALL_REL32)
-		return 0;
+	if (r[0] == X86_CALL_REL32) {
+		unsigned long dest = rel32_dest(fs->addr + site->offset, r, 5);
+		struct ksplice_target *ours = ksplice_redirect_find(fs->addr + site->offset);
+		char name[KSYM_SYMBOL_LEN];
+
+		/* Our own redirect of an earlier update: its ops' dynamic trampoline. */
+		if (ours && ours->ops.trampoline == dest)
+			return 0;
+		sprint_symbol(name, dest);
+		if (!strncmp(name, "ftrace_caller+", 14) || !strncmp(name, "ftrace_regs_caller+", 19))
+			return 0;
+		return ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
+				     "%s+0x%x: fentry calls %s, not a known ftrace entry (another tracer's trampoline?): stop tracing it and retry",
+				     fs->func->name, site->offset, name);
+	}
 	return site_mismatch(us, fs, run, site, "fentry");
 }
 

@@ -124,6 +124,14 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('force-module-left'), '0');
     assert.equal(c.get('force-rmmod-core'), 'ok');
     assert.match(run.dmesg, /ksplice: Update cmdline1: forced unload while applied, reversing it first\n/);
+    // Coexistence with the function tracer.
+    assert.match(c.get('traced-apply')!, /^no_match: cmdline_proc_show\+0x0: fentry calls 0x[0-9a-f]+, not a known ftrace entry/);
+    assert.equal(c.get('untraced-apply'), 'ok');
+    assert.equal(c.get('traced-after-apply'), `${original} [rebootless update applied]`);
+    assert.ok(Number(c.get('trace-lines')) > 0, 'the tracer saw the call too');
+    assert.equal(c.get('traced-undo'), 'ok');
+    assert.equal(c.get('traced-after-undo'), original);
+    assert.equal(c.get('traced-rmmod'), 'ok');
     assert.match(c.get('hook-first-apply')!, /^call_failed/);
     assert.match(run.dmesg, /cmdhook: fail_apply\n/);
     assert.match(run.dmesg, /cmdhook: post_apply, apply hook ran with interrupts off\n/);

@@ -126,7 +126,11 @@ export class Comparer {
         if (e.siteInFunction !== f.siteInFunction) return `${name}: entry at +0x${e.siteInFunction.toString(16)} → +0x${f.siteInFunction.toString(16)}`;
         const size = e.layout.entrySize;
         const ignored = e.layout.ignoredRanges ?? [];
-        const entryBytes = (x: SpecialEntry) => x.section.data.subarray(x.start, x.start + size);
+        // Zero-padded: the last entry of a section may lack its alignment tail.
+        const entryBytes = (x: SpecialEntry) => {
+          const bytes = x.section.data.subarray(x.start, x.start + size);
+          return bytes.length === size ? bytes : Buffer.concat([bytes, Buffer.alloc(size - bytes.length)]);
+        };
         // A payload field (an alternative's replacement) is compared by the code it points to.
         const whole = this.compareRange(
           { section: e.section, start: e.start, bytes: entryBytes(e) },

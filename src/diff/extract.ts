@@ -248,7 +248,10 @@ class Extractor {
       const layout = specialSectionLayout(original.name)!;
       const copy = this.specialCopy(original);
       for (const e of entries) {
-        const start = this.append(copy, Buffer.from(original.data.subarray(e.start, e.start + layout.entrySize)));
+        // Padded to a whole entry: the original's last one may lack its alignment tail.
+        const bytes = Buffer.alloc(layout.entrySize);
+        original.data.copy(bytes, 0, e.start, Math.min(e.start + layout.entrySize, original.size));
+        const start = this.append(copy, bytes);
         for (const rela of this.index.relocationsIn(original, e.start, layout.entrySize)) {
           const fieldOffset = rela.offset - e.start;
           const target = layout.payload?.field === fieldOffset ? this.copyPayload(original, e, rela) : this.retarget(rela, original);

@@ -41,7 +41,8 @@ export function specialEntriesByFunction(index: ObjectIndex): Map<ElfSymbol, Spe
     const layout = specialSectionLayout(section.name)!;
     const entries = new Map<number, SpecialEntry>();
     byIndex.set(section.name, entries);
-    const count = Math.floor(section.size / layout.entrySize);
+    // The last entry may lack its tail padding (.parainstructions entries are 10 bytes, 8-aligned).
+    const count = Math.ceil(section.size / layout.entrySize);
     for (let i = 0; i < count; i++) {
       const start = i * layout.entrySize;
       const rela = index.relocationAt(section, start + layout.siteOffset);
@@ -58,7 +59,7 @@ export function specialEntriesByFunction(index: ObjectIndex): Map<ElfSymbol, Spe
     const partner = byIndex.get(layout.parallelTo!);
     if (!partner) continue;
     for (const [i, p] of partner) {
-      if ((i + 1) * layout.entrySize > section.size) continue;
+      if (i * layout.entrySize >= section.size) continue;
       add({ section, layout, index: i, start: i * layout.entrySize, fn: p.fn, siteInFunction: p.siteInFunction });
     }
   }

@@ -25,8 +25,10 @@
  *        replaced and, if none, the redirect is switched on;
  *      - log "ksplice: Update <id> applied successfully", stage "applied".
  *   3. `echo undo > /sys/kernel/ksplice/<id>/stage`: the reverse, checking
- *      stacks for this module's code; stage "reversed" (and "loaded" again
- *      is never reached: a reversed update is removed with rmmod).
+ *      stacks for this module's code; stage "reversed" (it may be applied
+ *      again, or removed with rmmod).
+ *   `echo check > /sys/kernel/ksplice/<id>/stage` runs only the checks of
+ *   apply up to run-pre matching (nothing changes).
  *   Any failure: stage unchanged, `abort_cause` says "<code>: <why>".
  *
  * Addresses in this file are link-time (System.map) addresses, never
@@ -37,7 +39,11 @@
  *     runtime-patched instruction" (e.g. the R_X86_64_PLT32 to __fentry__
  *     inside the FENTRY site); other overlaps are refused (bad_descriptor).
  *   - every byte of pre_code not covered by a site must match exactly.
- *   - new_func must live in the update module (it is the redirect target).
+ *   - new_func must live in the update module (it is the redirect target);
+ *     NULL makes the entry a companion: matched and stack-checked only
+ *     (a target's `.cold` part).
+ *   - a name System.map holds several times: map_addr 0, map_candidates
+ *     (all its addresses) and, if known, sympos; run-pre matching decides.
  *   - symbols[] lets new code reach non-exported kernel objects without klp
  *     relocations: the core stores map_addr + slide into *addr after checking
  *     kallsyms names that address `name`. The preferred route for generated
@@ -71,7 +77,7 @@ enum ksplice_site_kind {
 	KSPLICE_SITE_JUMP_LABEL = 8,
 	/* `lock` prefix (1 byte): 0xf0, or 0x3e (ds) once the kernel ran UP. */
 	KSPLICE_SITE_LOCK_PREFIX = 9,
-	KSPLICE_SITE_KINDS		/* number of kinds + 1; not a kind */
+	KSPLICE_SITE_KINDS		/* one past the last kind (array size); not a kind */
 };
 
 /* Relocation types carried in ksplice_site.reloc_type: the ELF numbers. */

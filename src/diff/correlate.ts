@@ -9,10 +9,12 @@
  *    who uses them: the first function referring to each, and the order of first use in it.
  *    Example: `__already_done.5` first used by `a`, `.9` by `b`; after the patch `.6` by `a` and
  *    `.11` by `b`: `.5` ↔ `.6`, `.9` ↔ `.11`, whatever the numbers became.
+ * 4. Constant data no function uses directly, by content: `__func__.2` ↔ `__func__.0` when both
+ *    hold "arp_ioctl" (only dynamic-debug descriptors point at them).
  */
 import { isDataObject, isFunction, type ElfSymbol } from '../elf/types.ts';
 import { cloneParent, hasCounter, unnumberedName } from './names.ts';
-import type { ObjectIndex } from './object-index.ts';
+import { symbolBytes, type ObjectIndex } from './object-index.ts';
 
 export class Correlation {
   readonly preToPost = new Map<ElfSymbol, ElfSymbol>();
@@ -29,6 +31,7 @@ export class Correlation {
     const preUse = firstUses(pre);
     const postUse = firstUses(post);
     this.pairBy(preDefs, postDefs, (s) => useKey(s, preUse), (s) => useKey(s, postUse));
+    this.pairBy(preDefs, postDefs, (s) => contentKey(s, pre), (s) => contentKey(s, post));
   }
 
   /** The name a symbol is compared by: its pre name, for post symbols that have a pre partner. */
@@ -106,4 +109,11 @@ function firstUses(index: ObjectIndex): Map<ElfSymbol, FirstUse> {
 function useKey(sym: ElfSymbol, uses: Map<ElfSymbol, FirstUse>): string | undefined {
   const use = uses.get(sym);
   return use && `${sym.type}:${unnumberedName(sym.name)}@${use.user}#${use.ordinal}`;
+}
+
+/** Unnumbered name plus the bytes, for small data objects without relocations. */
+function contentKey(sym: ElfSymbol, index: ObjectIndex): string | undefined {
+  if (!isDataObject(sym) || sym.size === 0 || sym.size > 4096) return undefined;
+  if (index.relocationsIn(sym.section!, sym.value, sym.size).length > 0) return undefined;
+  return `${sym.type}:${unnumberedName(sym.name)}:${symbolBytes(sym).toString('hex')}`;
 }

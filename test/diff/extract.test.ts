@@ -6,7 +6,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { diffObjects, shippedFunctions } from '../../src/diff/diff.ts';
 import { extractFunctions, ExtractError } from '../../src/diff/extract.ts';
-import { readElf } from '../../src/elf/reader.ts';
 import type { ElfObject } from '../../src/elf/types.ts';
 import { writeElf } from '../../src/elf/writer.ts';
 import { specialSectionLayout, specialSectionNames } from '../../src/elf/x86_64.ts';

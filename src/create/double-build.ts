@@ -44,6 +44,8 @@ export interface DoubleBuild {
   objects: string[];
   /** Touched sources this configuration does not compile. */
   notBuilt: string[];
+  /** Where each built object goes: vmlinux or a module. */
+  homes: Record<string, ObjectHome>;
   preDir: string;
   postDir: string;
   timingsMs: Record<string, number>;
@@ -143,14 +145,14 @@ export async function doubleBuild(options: DoubleBuildOptions): Promise<DoubleBu
     progress.step(`post build (patch applied): ${objects.join(' ')}`);
     if (objects.length === 0) {
       progress.done('no object of this configuration is affected by the patch');
-      return { objects, notBuilt: plan.notBuilt, preDir, postDir, timingsMs: progress.timings };
+      return { objects, notBuilt: plan.notBuilt, homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])), preDir, postDir, timingsMs: progress.timings };
     }
     await withPatchApplied(tree, patchPath, async () => {
       await buildObjects(tree, objects, jobs, progress);
       await collectObjects(tree, objects, postDir);
     });
     progress.done(`${objects.length} object(s) built twice; tree pristine again`);
-    return { objects, notBuilt: plan.notBuilt, preDir, postDir, timingsMs: progress.timings };
+    return { objects, notBuilt: plan.notBuilt, homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])), preDir, postDir, timingsMs: progress.timings };
   }, log);
 }
 

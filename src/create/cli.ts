@@ -1,0 +1,84 @@
+/**
+ * ksplice-create: build a rebootless update from a kernel source patch, as in the article.
+ *
+ * Usage:
+ *   ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json]
+ *                  [--analyze-only] [--allow-toolchain-mismatch] KERNEL_SOURCE
+ *   ksplice-create --patch=FILE --kernel-release=6.1.0-50-amd64 [...]   (Debian target, prepared by the setup)
+ * (run from the repository as `tsx src/create/cli.ts ...`)
+ *
+ * --config defaults to KERNEL_SOURCE/ksplice (.config, System.map, build -> headers).
+ * --analyze-only stops after the safety verdict (no tarball): the update module generation is
+ * not built yet, so without it the run ends with exit 1 and that reason.
+ *
+ * Exit: 0 tarball written; 66 "No changes detected"; 2 the patch cannot be applied safely without
+ * custom code (reasons printed); 1 any other error. --json prints one object on stdout:
+ * { id, tarball, kernelRelease, changed: [{object, function}], new, unsafe: [{symbol, reason}], timingsMs }.
+ */
+import { parseArgs } from 'node:util';
+import { ensureTarget } from '../setup/target-kernel.ts';
+import { createUpdate, NoChangesError, UnsafePatchError, type CreateResult } from './create.ts';
+
+export const EXIT_NO_CHANGES = 66;
+export const EXIT_UNSAFE = 2;
+
+function jsonOf(result: CreateResult): string {
+  const { id, tarball, kernelRelease, changed, new: added, unsafe, timingsMs } = result;
+  return JSON.stringify({ id, tarball, kernelRelease, changed, new: added, unsafe, timingsMs }) + '\n';
+}
+
+async function main(): Promise<number> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      patch: { type: 'string' },
+      config: { type: 'string' },
+      id: { type: 'string' },
+      'output-dir': { type: 'string' },
+      json: { type: 'boolean', default: false },
+      'analyze-only': { type: 'boolean', default: false },
+      'allow-toolchain-mismatch': { type: 'boolean', default: false },
+      'kernel-release': { type: 'string' },
+    },
+  });
+  if (!values.patch || (positionals.length !== 1 && !values['kernel-release'])) {
+    process.stderr.write('usage: ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json] KERNEL_SOURCE\n');
+    return 1;
+  }
+  const sourceDir = positionals[0] ?? (await ensureTarget({ release: values['kernel-release'] })).sourceDir;
+  try {
+    const result = await createUpdate({
+      sourceDir,
+      patchPath: values.patch,
+      configDir: values.config,
+      id: values.id,
+      outputDir: values['output-dir'],
+      analyzeOnly: values['analyze-only'],
+      allowToolchainMismatch: values['allow-toolchain-mismatch'],
+    });
+    if (values.json) process.stdout.write(jsonOf(result));
+    else if (result.tarball) process.stdout.write(`Ksplice update tarball written to ${result.tarball}\n`);
+    else process.stdout.write(`Analysis only: update ${result.id} would replace ${result.changed.map((c) => c.function).join(', ')}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof NoChangesError) {
+      if (values.json) process.stdout.write(jsonOf(e.result));
+      process.stderr.write('No changes detected\n');
+      return EXIT_NO_CHANGES;
+    }
+    if (e instanceof UnsafePatchError) {
+      if (values.json) process.stdout.write(jsonOf(e.result));
+      process.stderr.write(`ksplice-create: ${e.message}\n`);
+      return EXIT_UNSAFE;
+    }
+    throw e;
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: Error) => {
+    process.stderr.write(`ksplice-create: ${e.message}\n`);
+    process.exit(1);
+  },
+);

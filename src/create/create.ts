@@ -1,0 +1,184 @@
+/**
+ * ksplice-create's pipeline, as one readable list of named steps:
+ *
+ *   1. check the inputs        (tree, config dir, real System.map, headers, release)
+ *   2. check the toolchain     (refuse a compiler or binutils other than the target's)
+ *   3. double build            (only the touched objects, pre and post, function sections)
+ *   4. reproduction check      (the pre build equals Debian's shipped vmlinux)
+ *   5. diff                    (changed, new, removed functions; unsafe changes)
+ *   6. safety verdict          (exit 2 with the reasons when the patch needs custom code)
+ *   7. update module           (not built yet: issue 5 / 6 integration)
+ *   8. tarball
+ *
+ * Errors come in three kinds, as in kpatch: bad input (the user's to fix: exit 1), a patch that
+ * cannot be applied safely (exit 2), and no changes (exit 66). Anything else is a tool bug.
+ *
+ * Usage: `const result = await createUpdate({ sourceDir, patchPath, analyzeOnly: true })`.
+ */
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { diffObjects, summarize } from '../diff/diff.ts';
+import { readElf } from '../elf/reader.ts';
+import { checkToolchain } from '../setup/toolchain.ts';
+import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
+import { doubleBuild } from './double-build.ts';
+import { resolveKernelInputs } from './kernel-inputs.ts';
+import { checkReproduction, indexSystemMap, type ReproductionMismatch } from './reproduction-check.ts';
+import { openShippedKernel } from './shipped-kernel.ts';
+import { updateIdFor } from '../package/update-tarball.ts';
+
+export interface CreateOptions {
+  sourceDir: string;
+  patchPath: string;
+  configDir?: string;
+  id?: string;
+  outputDir?: string;
+  allowToolchainMismatch?: boolean;
+  /** Stop after the safety verdict: report what the update would contain, write no tarball. */
+  analyzeOnly?: boolean;
+  log?: LogSink;
+}
+
+export interface CreateResult {
+  id: string;
+  tarball: string | null;
+  kernelRelease: string;
+  changed: { object: string; function: string }[];
+  new: { object: string; function: string }[];
+  unsafe: { symbol: string; reason: string }[];
+  notes: string[];
+  reproduction: { checked: number; shippedVmlinux: boolean };
+  timingsMs: Record<string, number>;
+}
+
+/** The patch changes no code of this kernel (ksplice-create exits 66: "No changes detected"). */
+export class NoChangesError extends Error {
+  constructor(readonly result: CreateResult) {
+    super('No changes detected');
+    this.name = 'NoChangesError';
+  }
+}
+
+/** The patch cannot be applied safely without custom code (exit 2); `result.unsafe` says why. */
+export class UnsafePatchError extends Error {
+  constructor(readonly result: CreateResult) {
+    super(`the patch cannot be applied safely without custom code:\n${result.unsafe.map((u) => `  ${u.symbol}: ${u.reason}`).join('\n')}`);
+    this.name = 'UnsafePatchError';
+  }
+}
+
+/** The pre build is not the running kernel's code: wrong source, config or toolchain (exit 1). */
+export class ReproductionError extends Error {
+  constructor(readonly mismatches: ReproductionMismatch[]) {
+    super(
+      `the pre build does not reproduce the shipped kernel (wrong source, config or toolchain):\n` +
+        mismatches.slice(0, 10).map((m) => `  ${m.object}: ${m.function}+0x${m.offset.toString(16)}: ${m.reason}`).join('\n'),
+    );
+    this.name = 'ReproductionError';
+  }
+}
+
+/** Step 7 does not exist yet; said plainly rather than faked. */
+export class NotBuiltYetError extends Error {
+  constructor(what: string) {
+    super(`${what} is not built yet; run with --analyze-only to see what the update would contain`);
+    this.name = 'NotBuiltYetError';
+  }
+}
+
+export async function createUpdate(options: CreateOptions): Promise<CreateResult> {
+  const log = options.log ?? stderrSink;
+  const progress = new Progress('ksplice-create', 6, log);
+  const patchText = await readFile(options.patchPath);
+
+  progress.step('checking the kernel inputs');
+  const inputs = await resolveKernelInputs(options.sourceDir, options.configDir);
+  progress.info(`target ${inputs.release}, config dir ${inputs.configDir}`);
+
+  progress.step('checking the toolchain');
+  await checkToolchain({ config: inputs.config, vmlinux: inputs.vmlinux ?? path.join(inputs.headersDir, 'vmlinux-missing') }, {
+    allowMismatch: options.allowToolchainMismatch,
+    log,
+  }).catch((e: Error) => {
+    // Without a shipped vmlinux there is no .comment to compare; the config's versions still are.
+    if (!inputs.vmlinux && /readelf/.test(e.message)) return null;
+    throw e;
+  });
+
+  const id = options.id ?? updateIdFor(patchText, inputs.release);
+  const scratch = await mkdtemp(path.join(os.tmpdir(), `ksplice-create-${id}-`));
+  try {
+    progress.step('double build');
+    const build = await doubleBuild({ tree: inputs.sourceDir, patchPath: options.patchPath, outDir: scratch, log });
+
+    progress.step('reproduction check against the shipped vmlinux');
+    const map = indexSystemMap(inputs.symbols);
+    const shipped = inputs.vmlinux ? await openShippedKernel(inputs.vmlinux) : null;
+    if (!shipped) progress.info('WARNING: no vmlinux in the config dir: the pre build is checked at apply time only (run-pre matching)');
+    let checked = 0;
+    const mismatches: ReproductionMismatch[] = [];
+    const objects = new Map<string, { pre: ReturnType<typeof readElf>; post: ReturnType<typeof readElf> }>();
+    for (const object of build.objects) {
+      const pre = readElf(await readFile(path.join(build.preDir, object)));
+      const post = readElf(await readFile(path.join(build.postDir, object)));
+      objects.set(object, { pre, post });
+      if (!shipped) continue;
+      const report = checkReproduction(pre, object, map, shipped);
+      checked += report.checked.length;
+      mismatches.push(...report.mismatches);
+    }
+    if (mismatches.length > 0) throw new ReproductionError(mismatches);
+    if (shipped) progress.info(`${checked} functions of the pre build equal the shipped code`);
+
+    progress.step('diff');
+    const result: CreateResult = {
+      id, tarball: null, kernelRelease: inputs.release, changed: [], new: [], unsafe: [], notes: [],
+      reproduction: { checked, shippedVmlinux: shipped !== null }, timingsMs: progress.timings,
+    };
+    for (const [object, { pre, post }] of objects) {
+      const diff = diffObjects(pre, post);
+      const summary = summarize(diff);
+      result.changed.push(...summary.changed.map((f) => ({ object, function: f })));
+      result.new.push(...summary.new.map((f) => ({ object, function: f })));
+      result.unsafe.push(...summary.unsafe);
+      result.notes.push(...diff.notes.map((n) => `${object}: ${n}`));
+      for (const f of summary.removed) result.notes.push(`${object}: ${f} removed (its callers changed and are replaced)`);
+      result.unsafe.push(...exportChanges(pre, post));
+      const home = build.homes[object];
+      if (home === 'module' && (summary.changed.length > 0 || summary.new.length > 0)) {
+        result.unsafe.push({ symbol: object, reason: 'the object is part of a loadable module; updates of module code are not supported yet' });
+      }
+    }
+    for (const c of result.changed) progress.info(`changed: ${c.function} (${c.object})`);
+    for (const n of result.new) progress.info(`new: ${n.function} (${n.object})`);
+
+    progress.step('safety verdict');
+    if (result.unsafe.length > 0) throw new UnsafePatchError(result);
+    if (result.changed.length === 0 && result.new.length === 0) throw new NoChangesError(result);
+    progress.done(`${result.changed.length} changed, ${result.new.length} new function(s)`);
+    if (options.analyzeOnly) return result;
+    throw new NotBuiltYetError('generating the update module from the post objects (issue 5)');
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** Names a `__ksymtab_<name>` symbol exports (EXPORT_SYMBOL and friends). */
+function exportedNames(obj: ReturnType<typeof readElf>): Set<string> {
+  return new Set(obj.symbols.filter((s) => s.name.startsWith('__ksymtab_') && s.section).map((s) => s.name.slice('__ksymtab_'.length)));
+}
+
+/**
+ * Exports the patch adds or removes. The running kernel's export table is fixed at boot, and
+ * modules resolve against it at load: an added export would not exist for them, a removed one
+ * would stay. Example: kernel_user.patch adds EXPORT_SYMBOL_GPL(free_uid).
+ */
+function exportChanges(pre: ReturnType<typeof readElf>, post: ReturnType<typeof readElf>): { symbol: string; reason: string }[] {
+  const before = exportedNames(pre);
+  const after = exportedNames(post);
+  return [
+    ...[...after].filter((n) => !before.has(n)).map((n) => ({ symbol: n, reason: `the patch exports ${n}: the running kernel's export table cannot gain entries, so modules could not use it until a reboot` })),
+    ...[...before].filter((n) => !after.has(n)).map((n) => ({ symbol: n, reason: `the patch removes the export of ${n}: loaded modules keep using it; an update cannot withdraw it` })),
+  ];
+}

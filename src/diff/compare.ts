@@ -10,8 +10,8 @@
  * Example: after a patch adds a string to printk.c, `lea .LC7-4(%rip)` may become
  * `lea .LC9-4(%rip)`: both labels hold "printk: console [%s] enabled\n", so the relocations match.
  */
-import { SHT_NOBITS, type ElfSection, type ElfSymbol, type Rela } from '../elf/types.ts';
-import { lineNumberField, relocationName, relocationWidth } from '../elf/x86_64.ts';
+import { isFunction, SHT_NOBITS, type ElfSection, type ElfSymbol, type Rela } from '../elf/types.ts';
+import { lineNumberField, relocationName, relocationTarget, relocationWidth } from '../elf/x86_64.ts';
 import type { Correlation } from './correlate.ts';
 import { symbolBytes, type ObjectIndex, type Referent } from './object-index.ts';
 import type { SpecialEntry } from './special-entries.ts';
@@ -167,6 +167,44 @@ export class Comparer {
     const b = locate(f, 'post');
     if (!a || !b) return a === b ? null : 'payload missing';
     return this.compareRange(a, b);
+  }
+
+  /**
+   * When two functions differ only in the offsets at which they reach data objects, those
+   * accesses; otherwise an empty list.
+   *
+   * Example: `return cfg.mode;` with a field added before `mode` in `struct config`: the code is
+   * the same but `mov cfg+0x4(%rip)` became `mov cfg+0x8(%rip)`. The new code would read the
+   * running kernel's `cfg`, still laid out the old way.
+   */
+  shiftedDataAccesses(pre: ElfSymbol, post: ElfSymbol): { symbol: string; from: bigint; to: bigint }[] {
+    if (pre.size !== post.size) return [];
+    const a = { section: pre.section!, start: pre.value, bytes: symbolBytes(pre) };
+    const b = { section: post.section!, start: post.value, bytes: symbolBytes(post) };
+    const preRelocs = this.index('pre').relocationsIn(a.section, a.start, pre.size);
+    const postRelocs = this.index('post').relocationsIn(b.section, b.start, post.size);
+    if (preRelocs.length !== postRelocs.length) return [];
+    const mask = new Uint8Array(pre.size);
+    for (const r of preRelocs) mask.fill(1, r.offset - a.start, r.offset - a.start + relocationWidth(r.type));
+    for (const r of postRelocs) mask.fill(1, r.offset - b.start, r.offset - b.start + relocationWidth(r.type));
+    for (let i = 0; i < mask.length; i++) if (mask[i] === 0 && a.bytes[i] !== b.bytes[i]) return [];
+    const shifted: { symbol: string; from: bigint; to: bigint }[] = [];
+    for (let k = 0; k < preRelocs.length; k++) {
+      const ra = preRelocs[k]!;
+      const rb = postRelocs[k]!;
+      if (ra.offset - a.start !== rb.offset - b.start || ra.type !== rb.type) return [];
+      const x = this.index('pre').referent(ra, a.section);
+      const y = this.index('post').referent(rb, b.section);
+      if (this.referentKey(x, 'pre') === this.referentKey(y, 'post')) continue;
+      const sameData =
+        (x.kind === 'symbol' || x.kind === 'external') && x.kind === y.kind && !isFunction(x.symbol) && !isFunction(y.symbol) &&
+        this.referentKey({ ...x, offset: 0n }, 'pre') === this.referentKey({ ...y, offset: 0n }, 'post');
+      if (!sameData) return [];
+      // Said as field offsets: a PC-relative addend counts from the end of the displacement.
+      const field = (type: number, offset: bigint) => BigInt(relocationTarget(type, offset, true));
+      shifted.push({ symbol: this.correlation.identity(x.symbol, 'pre'), from: field(ra.type, x.offset), to: field(rb.type, y.offset) });
+    }
+    return shifted;
   }
 
   /**

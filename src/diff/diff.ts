@@ -86,6 +86,15 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
     return difference ? { ...base, status: 'changed', reason: difference, pre: partner } : { ...base, status: 'unchanged', pre: partner };
   });
   markOwnersOfChangedColdParts(parts);
+  for (const part of parts) {
+    if (part.status !== 'changed' || !part.pre) continue;
+    for (const access of comparer.shiftedDataAccesses(part.pre, part.symbol)) {
+      unsafe.push({
+        symbol: access.symbol,
+        reason: `${part.name} reaches ${access.symbol} at +0x${access.from.toString(16)} before and +0x${access.to.toString(16)} after, with no other change: the layout of its type changed, and the running kernel's ${access.symbol} keeps the old one`,
+      });
+    }
+  }
 
   const groups = groupClones(parts);
   const changed: FunctionChange[] = [];

@@ -26,8 +26,10 @@ export class Correlation {
   ) {
     const preDefs = definitions(pre);
     const postDefs = definitions(post);
-    this.pairBy(preDefs, postDefs, (s) => (hasCounter(s.name) ? undefined : `${s.type}:${s.name}`));
-    this.pairBy(preDefs, postDefs, (s) => `${s.type}:${unnumberedName(s.name)}`);
+    const preFile = (s: ElfSymbol) => pre.fileOf.get(s) ?? '';
+    const postFile = (s: ElfSymbol) => post.fileOf.get(s) ?? '';
+    this.pairBy(preDefs, postDefs, (s) => (hasCounter(s.name) ? undefined : `${preFile(s)}:${s.type}:${s.name}`), (s) => (hasCounter(s.name) ? undefined : `${postFile(s)}:${s.type}:${s.name}`));
+    this.pairBy(preDefs, postDefs, (s) => `${preFile(s)}:${s.type}:${unnumberedName(s.name)}`, (s) => `${postFile(s)}:${s.type}:${unnumberedName(s.name)}`);
     const preUse = firstUses(pre);
     const postUse = firstUses(post);
     this.pairBy(preDefs, postDefs, (s) => useKey(s, preUse), (s) => useKey(s, postUse));

@@ -10,6 +10,8 @@ import {
   isMergeStrings,
   isSectionSymbol,
   SHT_NOBITS,
+  STB_LOCAL,
+  STT_FILE,
   type ElfObject,
   type ElfSection,
   type ElfSymbol,
@@ -36,6 +38,11 @@ export class ObjectIndex {
   readonly dataObjects: ElfSymbol[] = [];
   readonly byName = new Map<string, ElfSymbol>();
   readonly sectionByName = new Map<string, ElfSection>();
+  /**
+   * The source file of each local symbol (the STT_FILE symbol before it): in an object `ld -r`
+   * made of several, two files may each have a static `report.constprop.0`.
+   */
+  readonly fileOf = new Map<ElfSymbol, string>();
 
   constructor(readonly obj: ElfObject) {
     for (const s of obj.sections) {
@@ -51,6 +58,11 @@ export class ObjectIndex {
       list.push(sym);
     }
     for (const sym of obj.symbols) if (sym.name && !isSectionSymbol(sym) && !this.byName.has(sym.name)) this.byName.set(sym.name, sym);
+    let file = '';
+    for (const sym of obj.symbols) {
+      if (sym.type === STT_FILE) file = sym.name;
+      else if (sym.bind === STB_LOCAL) this.fileOf.set(sym, file);
+    }
     for (const list of this.definitions.values()) list.sort((a, b) => a.value - b.value);
   }
 

@@ -247,9 +247,10 @@ int ksplice_apply(struct ksplice_update_state *us)
 	__module_get(THIS_MODULE);
 	if (u->hooks.post_apply)
 		u->hooks.post_apply();
-	pr_info("ksplice: Update %s applied successfully\n", u->id);
+	/* The article's `dmesg | tail -n2` ends with the success line: print it last. */
 	pr_info("ksplice: Update %s: machine stopped for %llu ns (stop_machine call %llu ns, attempt %u)\n",
 		u->id, us->stop_ns, us->stop_total_ns, us->attempts);
+	pr_info("ksplice: Update %s applied successfully\n", u->id);
 	return 0;
 
 fail_release:
@@ -333,9 +334,9 @@ static int __ksplice_reverse(struct ksplice_update_state *us, bool forced)
 	kfree(ranges);
 	if (u->hooks.post_reverse)
 		u->hooks.post_reverse();
-	pr_info("ksplice: Update %s reversed successfully\n", u->id);
 	pr_info("ksplice: Update %s: machine stopped for %llu ns (stop_machine call %llu ns, attempt %u)\n",
 		u->id, us->stop_ns, us->stop_total_ns, us->attempts);
+	pr_info("ksplice: Update %s reversed successfully\n", u->id);
 	us->new_code_running = still_running;
 	if (still_running)
 		pr_warn("ksplice: Update %s: a task still runs its code (%s); module %s stays pinned\n",

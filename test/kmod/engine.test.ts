@@ -62,6 +62,7 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
   let vmlinuz = '';
   const tarballs: Record<string, string> = {};
   let hookUpdate = '';
+  let printkTarball = '';
 
   before(async () => {
     const target = await ensureTarget();
@@ -76,6 +77,8 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
       '--new-code=test/fixtures/kmod/nanosleep_new.c');
     tarballs.nanocomp = await makeUpdate('nanocomp', '--func=do_nanosleep', '--object=kernel/time/hrtimer.o',
       '--new-code=test/fixtures/kmod/nanosleep_new.c', '--companion=hrtimer_nanosleep');
+    printkTarball = await makeUpdate('8c4o6ucj', '--func=_printk', '--object=kernel/printk/printk.o',
+      '--new-code=test/fixtures/kmod/printk_new.c');
     tarballs.cmdklp = await makeUpdate('cmdklp', '--func=cmdline_proc_show', '--object=fs/proc/cmdline.o',
       '--new-code=test/fixtures/kmod/cmdline_new_klp.c', '--klp-symbol=saved_command_line');
   });
@@ -136,6 +139,21 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.match(run.dmesg, /cmdhook: fail_apply\n/);
     assert.match(run.dmesg, /cmdhook: post_apply, apply hook ran with interrupts off\n/);
     assert.match(run.dmesg, /cmdhook: post_reverse, reverse hook ran with interrupts off\n/);
+    assertNoSplat(run);
+  });
+
+  test("the article's example: _printk says \"Quoth the kernel:\" (ksplice-apply/undo)", async () => {
+    const run = await runGuest(vmlinuz, 'scenario-printk.sh', [
+      ...['ksplice-apply', 'ksplice-undo', 'ksplice-view'].map((t) => path.join(REPO, 'kmod/tools', t)), printkTarball,
+    ]);
+    // Multi-line values: parseChecks keeps the last line of each name, so read the log.
+    const tail = [...run.log.matchAll(/^CHECK applied-tail: (.*)$/gm)].map((m) => m[1]);
+    assert.equal(run.checks.get('apply-rc'), '0');
+    assert.deepEqual(tail, ['Quoth the kernel:', 'ksplice: Update 8c4o6ucj applied successfully']);
+    assert.equal(run.checks.get('view'), '8c4o6ucj applied;');
+    assert.equal(run.checks.get('undo-rc'), '0');
+    assert.equal(run.checks.get('reversed-tail'), 'ksplice: Update 8c4o6ucj reversed successfully');
+    assert.equal(run.checks.get('quoth-after-undo'), '0', 'no Quoth once reversed');
     assertNoSplat(run);
   });
 

@@ -101,7 +101,7 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
   const added: FunctionChange[] = [];
   for (const group of groups) {
     if (group.parts.every((p) => p.status === 'unchanged')) continue;
-    const init = group.parts.find((p) => p.status !== 'unchanged' && isInitCode(p.section));
+    const init = group.parts.find((p) => p.status !== 'unchanged' && (isInitCode(p.section) || (p.pre && isInitCode(p.pre.section!))));
     if (init) {
       unsafe.push({ symbol: init.name, reason: `${init.status === 'new' ? 'new' : 'changed'} code in ${init.section.name}: __init/__exit code runs once at boot (or never, when built in) and is freed; an update cannot re-run it` });
       continue;
@@ -144,6 +144,14 @@ export function summarize(result: DiffResult): DiffSummary {
 /** The post function symbols an update must carry: every changed or new part of every reported function. */
 export function shippedFunctions(result: DiffResult): string[] {
   return [...result.changed, ...result.new].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.name));
+}
+
+/**
+ * The pre symbols the update replaces (for run-pre matching): the partners of changed parts.
+ * New parts have none: nothing runs there yet.
+ */
+export function replacedPreFunctions(result: DiffResult): string[] {
+  return result.changed.flatMap((g) => g.parts.filter((p) => p.status === 'changed' && p.pre).map((p) => p.pre!.name));
 }
 
 /**

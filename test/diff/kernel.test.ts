@@ -6,7 +6,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { doubleBuild } from '../../src/create/double-build.ts';
-import { diffObjects, shippedFunctions, summarize, type DiffSummary } from '../../src/diff/diff.ts';
+import { diffObjects, replacedPreFunctions, shippedFunctions, summarize, type DiffSummary } from '../../src/diff/diff.ts';
 import { extractFunctions } from '../../src/diff/extract.ts';
 import { readElf } from '../../src/elf/reader.ts';
 import { writeElf } from '../../src/elf/writer.ts';
@@ -76,6 +76,7 @@ test('printk.o: _printk extracted from pre and post (code, mcount, ORC, return s
   const { prePath, postPath } = await buildPair('examples/printk.patch');
   const result = diffObjects(readElf(await readFile(prePath)), readElf(await readFile(postPath)));
   assert.deepEqual(shippedFunctions(result), ['_printk']);
+  assert.deepEqual(replacedPreFunctions(result), ['_printk']);
   for (const [side, obj, from] of [['post', result.post, postPath], ['pre', result.pre, prePath]] as const) {
     const extracted = extractFunctions(obj, ['_printk'], { data: side === 'post' ? result.newData.map((s) => s.name) : [] });
     const file = path.join(dir, `_printk.${side}.o`);

@@ -13,7 +13,8 @@
  *   3. attribute special-section entries to functions;
  *   4. compare each post function with its partner: changed, new or unchanged;
  *   5. group clones with the function they came from;
- *   6. compare data objects and look for changes an update cannot apply (unsafe).
+ *   6. compare data objects and look for changes an update cannot apply (unsafe);
+ *   7. compare the export tables.
  */
 import { isDataObject, isMergeStrings, type ElfObject, type ElfSection, type ElfSymbol } from '../elf/types.ts';
 import { Comparer } from './compare.ts';
@@ -127,6 +128,8 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
     else unsafe.push({ symbol: postData.name, reason: dataChangeReason(preData, postData, difference) });
   }
 
+  for (const change of exportChanges(pre, post)) unsafe.push(change);
+
   const shipped = [...changed, ...added].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.symbol));
   const newData = newDataUsedBy(shipped, postIndex, correlation);
   return { pre, post, changed, new: added, removed, unsafe, notes, newData, correlation };
@@ -228,4 +231,36 @@ function newDataUsedBy(shipped: ElfSymbol[], post: ObjectIndex, correlation: Cor
     }
   }
   return [...found];
+}
+
+/**
+ * Symbols an object exports, from the section kbuild makes for each EXPORT_SYMBOL in 6.1.
+ *
+ * Example: `EXPORT_SYMBOL_GPL(free_uid)` → section `___ksymtab_gpl+free_uid` → free_uid (gpl).
+ */
+function exportedSymbols(obj: ElfObject): Map<string, string> {
+  const exports = new Map<string, string>();
+  for (const s of obj.sections) {
+    const m = /^___ksymtab(_gpl)?\+(.+)$/.exec(s.name);
+    if (m) exports.set(m[2]!, m[1] ? 'EXPORT_SYMBOL_GPL' : 'EXPORT_SYMBOL');
+  }
+  return exports;
+}
+
+/**
+ * An update cannot change the running kernel's export table: modules resolve exports at load
+ * time from it. Example: kernel/user.c gaining `EXPORT_SYMBOL_GPL(free_uid)`.
+ */
+function exportChanges(pre: ElfObject, post: ElfObject): UnsafeChange[] {
+  const before = exportedSymbols(pre);
+  const after = exportedSymbols(post);
+  const changes: UnsafeChange[] = [];
+  for (const [name, kind] of after) {
+    if (!before.has(name)) changes.push({ symbol: name, reason: `newly exported (${kind}): an update cannot add to the running kernel's export table` });
+    else if (before.get(name) !== kind) changes.push({ symbol: name, reason: `export changed from ${before.get(name)} to ${kind}: the running kernel's export table cannot change` });
+  }
+  for (const [name, kind] of before) {
+    if (!after.has(name)) changes.push({ symbol: name, reason: `no longer exported (was ${kind}): the running kernel's export table cannot change, and loaded modules may use it` });
+  }
+  return changes;
 }

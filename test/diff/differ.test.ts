@@ -97,7 +97,7 @@ test('lines added above WARN_ON and pr_debug sites: only the edited function cha
   assert.deepEqual(result.unsafe, []);
 });
 
-test('initialized data, a struct layout (size, field offsets) and __init code changes are unsafe, with reasons', async () => {
+test('initialized data, a struct layout (size, field offsets), __init code and exports changes are unsafe, with reasons', async () => {
   const result = await diffFixture('unsafe');
   const reasons = (symbol: string) => result.unsafe.filter((u) => u.symbol === symbol).map((u) => u.reason).join('\n');
   assert.match(reasons('limit'), /initialized data changed in \.data\.limit/);
@@ -106,6 +106,7 @@ test('initialized data, a struct layout (size, field offsets) and __init code ch
   assert.match(reasons('current_config'), /reads_mode reaches current_config at \+0x4 before and \+0x8 after/);
   assert.match(reasons('remote_config'), /reads_remote_mode reaches remote_config at \+0x4 before and \+0x8 after/);
   assert.match(reasons('boot_setup'), /\.init\.text.*__init/);
+  assert.match(reasons('uses_limit'), /newly exported \(EXPORT_SYMBOL\)/);
   assert.ok(!summarize(result).changed.includes('boot_setup'), '__init code is not shipped');
   assert.ok(!result.unsafe.some((u) => u.symbol === 'unchanged_reader'), 'reading a field whose offset did not move is fine');
   assert.deepEqual(summarize(result).changed, ['reads_mode', 'reads_remote_mode']);

@@ -48,7 +48,8 @@ const groundTruth: [string, DiffSummary][] = [
   ['6.1.176-to-6.1.190/net_ipv4_arp.patch', { ...none, changed: ['arp_ioctl'] }],
   ['6.1.176-to-6.1.190/kernel_sys.patch', { ...none, changed: ['prctl_set_auxv'] }],
   ['6.1.176-to-6.1.190/kernel_audit_tree.patch', none],
-  ['6.1.176-to-6.1.190/kernel_user.patch', none],
+  // No function changes; the new export is refused with its reason rather than silently dropped.
+  ['6.1.176-to-6.1.190/kernel_user.patch', { ...none, unsafe: [{ symbol: 'free_uid', reason: "newly exported (EXPORT_SYMBOL_GPL): an update cannot add to the running kernel's export table" }] }],
 ];
 
 for (const [patch, expected] of groundTruth) {

@@ -19,7 +19,7 @@ function humanReport(result: DiffResult): string {
   }
   for (const g of result.new) lines.push(`new: ${g.name}`);
   for (const name of result.removed) lines.push(`removed: ${name}`);
-  for (const u of result.unsafe) lines.push(`unsafe: ${u.symbol}: ${u.reason}`);
+  for (const u of [...result.unsafe, ...result.exportChanges]) lines.push(`unsafe: ${u.symbol}: ${u.reason}`);
   for (const n of result.notes) lines.push(`note: ${n}`);
   if (lines.length === 0) lines.push('No changes detected');
   return lines.join('\n') + '\n';
@@ -34,7 +34,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const [pre, post] = await Promise.all(files.map(async (f) => readElf(await readFile(f))));
   const result = diffObjects(pre!, post!);
-  process.stdout.write(json ? JSON.stringify(summarize(result)) + '\n' : humanReport(result));
+  const summary = summarize(result);
+  summary.unsafe.push(...result.exportChanges);
+  process.stdout.write(json ? JSON.stringify(summary) + '\n' : humanReport(result));
   return 0;
 }
 

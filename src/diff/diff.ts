@@ -14,7 +14,7 @@
  *   4. compare each post function with its partner: changed, new or unchanged;
  *   5. group clones with the function they came from;
  *   6. compare data objects and look for changes an update cannot apply (unsafe);
- *   7. compare the export tables.
+ *   7. compare the export tables (result.exportChanges).
  */
 import { isDataObject, isMergeStrings, type ElfObject, type ElfSection, type ElfSymbol } from '../elf/types.ts';
 import { Comparer } from './compare.ts';
@@ -55,6 +55,11 @@ export interface DiffResult {
   new: FunctionChange[];
   removed: string[];
   unsafe: UnsafeChange[];
+  /**
+   * Exports added, removed or changed: unsafe too, kept apart because ksplice-create checks the
+   * export tables itself (src/create/create.ts); `ksplice-diff` lists them under `unsafe`.
+   */
+  exportChanges: UnsafeChange[];
   /** Differences deliberately not shipped (line numbers of WARN/BUG/pr_debug sites). */
   notes: string[];
   /** Data objects only the post object has, referred to by shipped code: they travel with it. */
@@ -128,11 +133,9 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
     else unsafe.push({ symbol: postData.name, reason: dataChangeReason(preData, postData, difference) });
   }
 
-  for (const change of exportChanges(pre, post)) unsafe.push(change);
-
   const shipped = [...changed, ...added].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.symbol));
   const newData = newDataUsedBy(shipped, postIndex, correlation);
-  return { pre, post, changed, new: added, removed, unsafe, notes, newData, correlation };
+  return { pre, post, changed, new: added, removed, unsafe, exportChanges: exportChanges(pre, post), notes, newData, correlation };
 }
 
 export function summarize(result: DiffResult): DiffSummary {
@@ -251,7 +254,7 @@ function exportedSymbols(obj: ElfObject): Map<string, string> {
  * An update cannot change the running kernel's export table: modules resolve exports at load
  * time from it. Example: kernel/user.c gaining `EXPORT_SYMBOL_GPL(free_uid)`.
  */
-function exportChanges(pre: ElfObject, post: ElfObject): UnsafeChange[] {
+export function exportChanges(pre: ElfObject, post: ElfObject): UnsafeChange[] {
   const before = exportedSymbols(pre);
   const after = exportedSymbols(post);
   const changes: UnsafeChange[] = [];

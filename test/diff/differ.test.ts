@@ -99,7 +99,7 @@ test('lines added above WARN_ON and pr_debug sites: only the edited function cha
 
 test('initialized data, a struct layout (size, field offsets), __init code and exports changes are unsafe, with reasons', async () => {
   const result = await diffFixture('unsafe');
-  const reasons = (symbol: string) => result.unsafe.filter((u) => u.symbol === symbol).map((u) => u.reason).join('\n');
+  const reasons = (symbol: string) => [...result.unsafe, ...result.exportChanges].filter((u) => u.symbol === symbol).map((u) => u.reason).join('\n');
   assert.match(reasons('limit'), /initialized data changed in \.data\.limit/);
   assert.match(reasons('current_config'), /size changed \(8 → 12 bytes\)/);
   // `.mode` moved from +4 to +8: seen in the code of its readers, here and in another file.
@@ -126,6 +126,10 @@ test('ksplice-diff CLI: human and --json output, exit 0 on changes, 1 on errors'
   const json = await runUnchecked(tsx, [cli, prePath, postPath, '--json']);
   assert.equal(json.exitCode, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout), { changed: ['changed_body'], new: ['added_function'], removed: ['removed_function'], unsafe: [] });
+  await diffFixture('unsafe');
+  const unsafe = pairs.get('unsafe')!;
+  const refused = JSON.parse((await runUnchecked(tsx, [cli, '--json', unsafe.prePath, unsafe.postPath])).stdout) as { unsafe: { symbol: string }[] };
+  assert.deepEqual([...new Set(refused.unsafe.map((u) => u.symbol))].sort(), ['boot_setup', 'current_config', 'limit', 'remote_config', 'uses_limit']);
   const human = await runUnchecked(tsx, [cli, prePath, prePath]);
   assert.equal(human.exitCode, 0);
   assert.match(human.stdout, /No changes detected/);

@@ -1,6 +1,7 @@
 /**
  * Run-pre matching over whole objects of the Debian kernel, in the guest: every traceable
- * function of kernel/printk/printk.o, kernel/sched/core.o and fs/pipe.o (hundreds of
+ * function of kernel/printk/printk.o, kernel/sched/core.o, fs/pipe.o, net/ipv4/arp.o and
+ * kernel/sys.o (hundreds of
  * functions with relocations, strings, fentry, return thunks, retpolines, static calls,
  * jump labels, paravirt, alternatives and lock prefixes) must match the running
  * 6.1.0-50-amd64 under KASLR, on 2 CPUs and on 1 (where lock prefixes become `ds`), and on
@@ -75,6 +76,11 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
     built.corechk = await makeStub('corechk', 'kernel/sched/core.o');
     built.pipechk = await makeStub('pipechk', 'fs/pipe.o');
     built.badchk = await makeStub('badchk', 'fs/pipe.o', '--corrupt-pre-byte=0x5');
+    // The objects two corpus fixes touch (net_ipv4_arp.patch, kernel_sys.patch).
+    built.arpchk = await makeStub('arpchk', 'net/ipv4/arp.o');
+    built.syschk = await makeStub('syschk', 'kernel/sys.o');
+    // A __weak function the x86 code overrides: System.map's copy is not this object's code.
+    built.weakchk = await makeStub('weakchk', 'kernel/sys.o', '--func=arch_prctl_spec_ctrl_get');
     // Local names four objects define (s_show, s_stop of kernel/kallsyms.c): the core gets every
     // System.map address. s_show: run-pre matching finds the one copy. s_stop is byte-identical in
     // two objects: ambiguous unless the generator says which copy (sympos); a wrong sympos is refused.
@@ -108,7 +114,7 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
   for (const g of configs) {
     test(`every function matches, one corrupted byte does not (-smp ${g.smp}${g.cpu ? ` -cpu ${g.cpu}` : ''}${g.append ? ` ${g.append}` : ''})`, async () => {
       const c = await check(vmlinuz, Object.values(built).map((b) => b.module), g);
-      for (const id of ['printkchk', 'corechk', 'pipechk']) {
+      for (const id of ['printkchk', 'corechk', 'pipechk', 'arpchk', 'syschk']) {
         assert.equal(c.get(`match-${id}`), 'none', `${id} (${built[id].functions.length} functions)`);
         assert.equal(c.get(`stage-${id}`), 'loaded', 'check changes nothing');
       }
@@ -121,6 +127,7 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
       g.expect(core);
       const first = built.badchk.functions[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       assert.match(c.get('match-badchk')!, new RegExp(`^no_match: ${first}\\+0x5: `));
+      assert.match(c.get('match-weakchk')!, /^no_match: arch_prctl_spec_ctrl_get\+0x[0-9a-f]+: /);
       assert.equal(c.get('match-dupchk'), 'none');
       assert.equal(c.get('match-ambchk'), 'bad_address: s_stop: 2 of its 4 System.map candidates match: ambiguous');
       assert.equal(c.get('match-posschk'), 'none');

@@ -81,9 +81,31 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
   const correlation = new Correlation(preIndex, postIndex);
   const comparer = new Comparer(correlation, specialEntriesByFunction(preIndex), specialEntriesByFunction(postIndex));
   const notes: string[] = [];
-  const unsafe: UnsafeChange[] = [];
 
-  const parts = postIndex.functions.map((symbol): FunctionPart => {
+  const parts = compareFunctions(postIndex, correlation, comparer, notes);
+  markOwnersOfChangedColdParts(parts);
+  const groups = groupClones(parts);
+  const { changed, added, initChanges } = classify(groups);
+  const unsafe = [...initChanges, ...layoutShifts(parts, comparer), ...dataChanges(correlation, comparer, notes)];
+
+  const shipped = [...changed, ...added].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.symbol));
+  return {
+    pre,
+    post,
+    changed,
+    new: added,
+    removed: removedFunctions(preIndex, correlation, groups),
+    unsafe,
+    exportChanges: exportChanges(pre, post),
+    notes,
+    newData: newDataUsedBy(shipped, postIndex, correlation),
+    correlation,
+  };
+}
+
+/** Each post function against its pre partner: changed, new or unchanged. */
+function compareFunctions(post: ObjectIndex, correlation: Correlation, comparer: Comparer, notes: string[]): FunctionPart[] {
+  return post.functions.map((symbol): FunctionPart => {
     const partner = correlation.postToPre.get(symbol);
     const base = { name: symbol.name, symbol, section: symbol.section! };
     if (!partner) return { ...base, status: 'new' };
@@ -91,40 +113,40 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
     if (!difference) notes.push(...partNotes);
     return difference ? { ...base, status: 'changed', reason: difference, pre: partner } : { ...base, status: 'unchanged', pre: partner };
   });
-  markOwnersOfChangedColdParts(parts);
-  for (const part of parts) {
-    if (part.status !== 'changed' || !part.pre) continue;
-    for (const access of comparer.shiftedDataAccesses(part.pre, part.symbol)) {
-      unsafe.push({
-        symbol: access.symbol,
-        reason: `${part.name} reaches ${access.symbol} at +0x${access.from.toString(16)} before and +0x${access.to.toString(16)} after, with no other change: the layout of its type changed, and the running kernel's ${access.symbol} keeps the old one`,
-      });
-    }
-  }
+}
 
-  const groups = groupClones(parts);
+/** Groups with a changed or new part, split into changed and all-new; __init code is refused. */
+function classify(groups: FunctionChange[]): { changed: FunctionChange[]; added: FunctionChange[]; initChanges: UnsafeChange[] } {
   const changed: FunctionChange[] = [];
   const added: FunctionChange[] = [];
+  const initChanges: UnsafeChange[] = [];
   for (const group of groups) {
     if (group.parts.every((p) => p.status === 'unchanged')) continue;
     const init = group.parts.find((p) => p.status !== 'unchanged' && (isInitCode(p.section) || (p.pre && isInitCode(p.pre.section!))));
     if (init) {
-      unsafe.push({ symbol: init.name, reason: `${init.status === 'new' ? 'new' : 'changed'} code in ${init.section.name}: __init/__exit code runs once at boot (or never, when built in) and is freed; an update cannot re-run it` });
+      initChanges.push({ symbol: init.name, reason: `${init.status === 'new' ? 'new' : 'changed'} code in ${init.section.name}: __init/__exit code runs once at boot (or never, when built in) and is freed; an update cannot re-run it` });
       continue;
     }
     (group.parts.every((p) => p.status === 'new') ? added : changed).push(group);
   }
+  return { changed, added, initChanges };
+}
 
-  const postGroupNames = new Set(groups.map((g) => g.name));
-  const removed = [
-    ...new Set(
-      preIndex.functions
-        .filter((f) => !correlation.preToPost.has(f))
-        .map((f) => groupName(f.name, new Set(preIndex.functions.map((g) => g.name))))
-        .filter((name) => !postGroupNames.has(name)),
-    ),
-  ].sort();
+/** Changed functions whose only difference is where they reach a data object (Comparer.shiftedDataAccesses). */
+function layoutShifts(parts: FunctionPart[], comparer: Comparer): UnsafeChange[] {
+  return parts
+    .filter((part) => part.status === 'changed' && part.pre)
+    .flatMap((part) =>
+      comparer.shiftedDataAccesses(part.pre!, part.symbol).map((access) => ({
+        symbol: access.symbol,
+        reason: `${part.name} reaches ${access.symbol} at +0x${access.from.toString(16)} before and +0x${access.to.toString(16)} after, with no other change: the layout of its type changed, and the running kernel's ${access.symbol} keeps the old one`,
+      })),
+    );
+}
 
+/** Correlated data objects that differ: unsafe, unless only a recorded line number moved (a note). */
+function dataChanges(correlation: Correlation, comparer: Comparer, notes: string[]): UnsafeChange[] {
+  const unsafe: UnsafeChange[] = [];
   for (const [preData, postData] of correlation.preToPost) {
     if (!isDataObject(preData) || !isDataObject(postData)) continue;
     const { difference, lineOnly } = comparer.compareData(preData, postData);
@@ -132,10 +154,18 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
     if (lineOnly) notes.push(`${postData.name}: line number differs (not shipped)`);
     else unsafe.push({ symbol: postData.name, reason: dataChangeReason(preData, postData, difference) });
   }
+  return unsafe;
+}
 
-  const shipped = [...changed, ...added].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.symbol));
-  const newData = newDataUsedBy(shipped, postIndex, correlation);
-  return { pre, post, changed, new: added, removed, unsafe, exportChanges: exportChanges(pre, post), notes, newData, correlation };
+/** Pre functions without a partner, unless their group lives on (a clone GCC no longer makes). */
+function removedFunctions(pre: ObjectIndex, correlation: Correlation, postGroups: FunctionChange[]): string[] {
+  const postGroupNames = new Set(postGroups.map((g) => g.name));
+  const preNames = new Set(pre.functions.map((f) => f.name));
+  const removed = pre.functions
+    .filter((f) => !correlation.preToPost.has(f))
+    .map((f) => groupName(f.name, preNames))
+    .filter((name) => !postGroupNames.has(name));
+  return [...new Set(removed)].sort();
 }
 
 export function summarize(result: DiffResult): DiffSummary {

@@ -84,8 +84,8 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
 
   const parts = compareFunctions(postIndex, correlation, comparer, notes);
   markOwnersOfChangedColdParts(parts);
-  const groups = groupClones(parts);
-  const { changed, added, initChanges } = classify(groups);
+  const groups = groupClones(parts, new Set(preIndex.functions.map((f) => f.name)));
+  const { changed, added, initChanges } = classify(groups, families(preIndex));
   const unsafe = [...initChanges, ...layoutShifts(parts, comparer), ...dataChanges(correlation, comparer, notes)];
 
   const shipped = [...changed, ...added].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.symbol));
@@ -94,7 +94,7 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
     post,
     changed,
     new: added,
-    removed: removedFunctions(preIndex, correlation, groups),
+    removed: removedFunctions(preIndex, correlation, families(postIndex)),
     unsafe,
     exportChanges: exportChanges(pre, post),
     notes,
@@ -115,8 +115,15 @@ function compareFunctions(post: ObjectIndex, correlation: Correlation, comparer:
   });
 }
 
-/** Groups with a changed or new part, split into changed and all-new; __init code is refused. */
-function classify(groups: FunctionChange[]): { changed: FunctionChange[]; added: FunctionChange[]; initChanges: UnsafeChange[] } {
+/**
+ * Groups with a changed or new part, split into changed and all-new; __init code is refused.
+ * A group whose family existed before is changed, even when all its parts are new.
+ *
+ * Example: before the patch GCC emitted only `specialized.constprop.0`; after it, a second
+ * caller passes another constant and GCC emits plain `specialized`: that is `specialized`
+ * changed (its code is new and shipped), not a new function.
+ */
+function classify(groups: FunctionChange[], preFamilies: Set<string>): { changed: FunctionChange[]; added: FunctionChange[]; initChanges: UnsafeChange[] } {
   const changed: FunctionChange[] = [];
   const added: FunctionChange[] = [];
   const initChanges: UnsafeChange[] = [];
@@ -127,7 +134,8 @@ function classify(groups: FunctionChange[]): { changed: FunctionChange[]; added:
       initChanges.push({ symbol: init.name, reason: `${init.status === 'new' ? 'new' : 'changed'} code in ${init.section.name}: __init/__exit code runs once at boot (or never, when built in) and is freed; an update cannot re-run it` });
       continue;
     }
-    (group.parts.every((p) => p.status === 'new') ? added : changed).push(group);
+    const existedBefore = group.parts.some((p) => p.status !== 'new' || preFamilies.has(cloneParent(p.name)));
+    (existedBefore ? changed : added).push(group);
   }
   return { changed, added, initChanges };
 }
@@ -157,15 +165,22 @@ function dataChanges(correlation: Correlation, comparer: Comparer, notes: string
   return unsafe;
 }
 
-/** Pre functions without a partner, unless their group lives on (a clone GCC no longer makes). */
-function removedFunctions(pre: ObjectIndex, correlation: Correlation, postGroups: FunctionChange[]): string[] {
-  const postGroupNames = new Set(postGroups.map((g) => g.name));
+/**
+ * Pre functions without a partner, unless their family lives on after the patch.
+ *
+ * Example: `specialized.constprop.0` gone, plain `specialized` there: not a removal.
+ */
+function removedFunctions(pre: ObjectIndex, correlation: Correlation, postFamilies: Set<string>): string[] {
   const preNames = new Set(pre.functions.map((f) => f.name));
   const removed = pre.functions
-    .filter((f) => !correlation.preToPost.has(f))
-    .map((f) => groupName(f.name, preNames))
-    .filter((name) => !postGroupNames.has(name));
+    .filter((f) => !correlation.preToPost.has(f) && !postFamilies.has(cloneParent(f.name)))
+    .map((f) => groupName(f.name, preNames));
   return [...new Set(removed)].sort();
+}
+
+/** The functions of an object by the function GCC made them from (`foo`, `foo.cold`, `foo.part.0` → foo). */
+function families(index: ObjectIndex): Set<string> {
+  return new Set(index.functions.map((f) => cloneParent(f.name)));
 }
 
 export function summarize(result: DiffResult): DiffSummary {
@@ -207,7 +222,7 @@ function markOwnersOfChangedColdParts(parts: FunctionPart[]): void {
 }
 
 /**
- * The name a function is reported under: its clone parent when the parent exists in the object,
+ * The name a function is reported under: its clone parent when the parent exists (pre or post),
  * the owner of a cold part, or its own name.
  *
  * Example: `devkmsg_release.cold` → `devkmsg_release`; `__pr_flush.constprop.0.isra.0` → itself
@@ -220,8 +235,9 @@ function groupName(name: string, names: Set<string>): string {
   return name;
 }
 
-function groupClones(parts: FunctionPart[]): FunctionChange[] {
-  const names = new Set(parts.map((p) => p.name));
+/** Parts grouped under the name they are reported by; `preNames` lets a clone join a parent only the pre object has. */
+function groupClones(parts: FunctionPart[], preNames: Set<string>): FunctionChange[] {
+  const names = new Set([...parts.map((p) => p.name), ...preNames]);
   const groups = new Map<string, FunctionChange>();
   for (const part of parts) {
     const name = groupName(part.name, names);

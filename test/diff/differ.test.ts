@@ -61,6 +61,16 @@ test('GCC clones (.cold, .constprop, .isra, .part) are matched to their pre selv
   for (const caller of ['calls_specialized', 'calls_reduced', 'split_user1', 'split_user4']) assert.ok(!summary.changed.includes(caller), caller);
 });
 
+test('a function that becomes a clone, or a clone that becomes a function, is changed, not new and removed', async () => {
+  const forward = await diffFixture('reclone');
+  const { pre, post } = pairs.get('reclone')!;
+  assert.ok(pre.symbols.some((s) => /^specialized\.constprop\.\d+$/.test(s.name)) && post.symbols.some((s) => s.name === 'specialized'), 'fixture shape');
+  assert.deepEqual(summarize(forward), { changed: ['calls_one', 'specialized'], new: ['calls_two'], removed: [], unsafe: [] });
+  const backward = diffObjects(post, pre);
+  assert.deepEqual(summarize(backward), { changed: ['calls_one', 'specialized'], new: [], removed: ['calls_two'], unsafe: [] });
+  assert.match(backward.changed.find((g) => g.name === 'specialized')!.parts[0]!.name, /^specialized\.constprop\.\d+$/);
+});
+
 test('static locals whose numeric suffix moved are correlated, not new, and their data compared', async () => {
   const result = await diffFixture('statics');
   const { pre, post } = pairs.get('statics')!;

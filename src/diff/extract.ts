@@ -5,8 +5,11 @@
  *
  * Usage:
  *   const result = diffObjects(pre, post);
- *   const postCode = extractFunctions(result.post, shippedFunctions(result), { data: result.newData.map((s) => s.name) });
- *   const preCode = extractFunctions(result.pre, preNamesOf(result));   // for run-pre matching
+ *   const postCode = extractFunctions(result.post, shippedFunctions(result), {
+ *     data: result.newData.map((s) => s.name),
+ *     correlation: result.correlation,   // externals by the running kernel's (pre) names
+ *   });
+ *   const preCode = extractFunctions(result.pre, replacedPreFunctions(result));   // for run-pre matching
  *   await writeFile('post.o', writeElf(postCode));
  *   postCode.externals   // what the update must resolve against the running kernel
  *
@@ -33,6 +36,7 @@ import {
   type Rela,
 } from '../elf/types.ts';
 import { specialSectionLayout } from '../elf/x86_64.ts';
+import type { Correlation } from './correlate.ts';
 import { coldOwner, isColdPart } from './names.ts';
 import { ObjectIndex, symbolBytes } from './object-index.ts';
 import { specialEntriesByFunction, type SpecialEntry } from './special-entries.ts';
@@ -51,6 +55,12 @@ export interface ExtractedObject extends ElfObject {
 export interface ExtractOptions {
   /** Data objects to copy along (new variables), by name. */
   data?: readonly string[];
+  /**
+   * When extracting from the post object: refer to what is not copied by its pre name, the name
+   * the running kernel has. Example: a static `calls.3` before the patch is `calls.5` after it;
+   * the new code must use the running kernel's `calls.3`.
+   */
+  correlation?: Correlation;
 }
 
 export class ExtractError extends Error {
@@ -61,7 +71,7 @@ export class ExtractError extends Error {
 }
 
 export function extractFunctions(obj: ElfObject, names: readonly string[], options: ExtractOptions = {}): ExtractedObject {
-  return new Extractor(obj).run(names, options.data ?? []);
+  return new Extractor(obj, options.correlation).run(names, options.data ?? []);
 }
 
 class Extractor {
@@ -76,8 +86,16 @@ class Extractor {
   private readonly sectionSymbols = new Map<ElfSection, ElfSymbol>();
   private readonly specialCopies = new Map<string, ElfSection>();
 
-  constructor(private readonly obj: ElfObject) {
+  constructor(
+    private readonly obj: ElfObject,
+    private readonly correlation?: Correlation,
+  ) {
     this.index = new ObjectIndex(obj);
+  }
+
+  /** The running kernel's name for a symbol of this object (its pre partner's, when known). */
+  private kernelName(sym: ElfSymbol): string {
+    return this.correlation?.postToPre.get(sym)?.name ?? sym.name;
   }
 
   run(names: readonly string[], dataNames: readonly string[]): ExtractedObject {
@@ -160,7 +178,7 @@ class Extractor {
         const copy = this.copies.get(ref.symbol);
         if (copy) return { symbol: copy, addend: ref.offset };
         const kind = isFunction(ref.symbol) ? 'function' : 'data';
-        return { symbol: this.external(ref.symbol.name, ref.symbol.bind, ref.symbol.type, kind), addend: ref.offset };
+        return { symbol: this.external(this.kernelName(ref.symbol), ref.symbol.bind, ref.symbol.type, kind), addend: ref.offset };
       }
       case 'string':
         return { symbol: this.stringLabel(ref.section, ref.text), addend: ref.offset };

@@ -162,3 +162,14 @@ test('new data used by new code can be copied along; unknown names are refused',
   assert.throws(() => extractFunctions(post, ['no_such_function']), ExtractError);
   await compileFixture('basic', dir, 'pre');
 });
+
+test('with the correlation, references to statics use the running kernel\'s (pre) names, not the renumbered post ones', async () => {
+  const { pre, post } = await compilePair('statics', dir);
+  const result = diffObjects(pre, post);
+  const preName = extractFunctions(pre, ['count_a']).externals.find((e) => e.kind === 'data')!.name;
+  const postName = extractFunctions(post, ['count_a']).externals.find((e) => e.kind === 'data')!.name;
+  assert.notEqual(preName, postName, 'the fixture renumbers count_a\'s static');
+  const extracted = extractFunctions(post, ['count_a'], { correlation: result.correlation });
+  assert.deepEqual(extracted.externals.filter((e) => e.kind === 'data').map((e) => e.name), [preName]);
+  await writeChecked(extracted, 'count_a.o');
+});

@@ -81,7 +81,7 @@ test('printk.o: _printk extracted from pre and post (code, mcount, ORC, return s
   assert.deepEqual(shippedFunctions(result), ['_printk']);
   assert.deepEqual(replacedPreFunctions(result), ['_printk']);
   for (const [side, obj, from] of [['post', result.post, postPath], ['pre', result.pre, prePath]] as const) {
-    const extracted = extractFunctions(obj, ['_printk'], { data: side === 'post' ? result.newData.map((s) => s.name) : [] });
+    const extracted = extractFunctions(obj, ['_printk'], side === 'post' ? { data: result.newData.map((s) => s.name), correlation: result.correlation } : {});
     const file = path.join(dir, `_printk.${side}.o`);
     await writeFile(file, writeElf(extracted));
     assert.equal((await runUnchecked('readelf', ['-a', '-W', file])).stderr, '');

@@ -144,7 +144,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
       result.unsafe.push(...summary.unsafe);
       result.notes.push(...diff.notes.map((n) => `${object}: ${n}`));
       for (const f of summary.removed) result.notes.push(`${object}: ${f} removed (its callers changed and are replaced)`);
-      result.unsafe.push(...exportChanges(pre, post));
+      result.unsafe.push(...diff.exportChanges);
       const home = build.homes[object];
       if (home === 'module' && (summary.changed.length > 0 || summary.new.length > 0)) {
         result.unsafe.push({ symbol: object, reason: 'the object is part of a loadable module; updates of module code are not supported yet' });
@@ -164,21 +164,3 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
   }
 }
 
-/** Names a `__ksymtab_<name>` symbol exports (EXPORT_SYMBOL and friends). */
-function exportedNames(obj: ReturnType<typeof readElf>): Set<string> {
-  return new Set(obj.symbols.filter((s) => s.name.startsWith('__ksymtab_') && s.section).map((s) => s.name.slice('__ksymtab_'.length)));
-}
-
-/**
- * Exports the patch adds or removes. The running kernel's export table is fixed at boot, and
- * modules resolve against it at load: an added export would not exist for them, a removed one
- * would stay. Example: kernel_user.patch adds EXPORT_SYMBOL_GPL(free_uid).
- */
-function exportChanges(pre: ReturnType<typeof readElf>, post: ReturnType<typeof readElf>): { symbol: string; reason: string }[] {
-  const before = exportedNames(pre);
-  const after = exportedNames(post);
-  return [
-    ...[...after].filter((n) => !before.has(n)).map((n) => ({ symbol: n, reason: `the patch exports ${n}: the running kernel's export table cannot gain entries, so modules could not use it until a reboot` })),
-    ...[...before].filter((n) => !after.has(n)).map((n) => ({ symbol: n, reason: `the patch removes the export of ${n}: loaded modules keep using it; an update cannot withdraw it` })),
-  ];
-}

@@ -69,7 +69,7 @@ test('kernel_user.patch adds an export: refused with that reason, exit 2', async
   const { exitCode, json, stderr } = await createFromCorpus('6.1.176-to-6.1.190/kernel_user.patch');
   assert.equal(exitCode, 2);
   assert.deepEqual(json.unsafe.map((u: { symbol: string }) => u.symbol), ['free_uid']);
-  assert.match(stderr, /exports free_uid/);
+  assert.match(stderr, /free_uid: newly exported \(EXPORT_SYMBOL_GPL\)/);
 });
 
 test('without --analyze-only the run says plainly that module generation is not built yet', async () => {

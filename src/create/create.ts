@@ -7,8 +7,8 @@
  *   4. reproduction check      (the pre build equals Debian's shipped vmlinux)
  *   5. diff                    (changed, new, removed functions; unsafe changes)
  *   6. safety verdict          (exit 2 with the reasons when the patch needs custom code)
- *   7. update module           (not built yet: issue 5 / 6 integration)
- *   8. tarball
+ *   7. update module           (core + ksplice_<id>.ko from the pre and post objects: update-module.ts)
+ *   8. tarball                 (ksplice-<id>.tar.gz in outputDir, default the current folder: update-package.ts)
  *
  * Errors come in three kinds, as in kpatch: bad input (the user's to fix: exit 1), a patch that
  * cannot be applied safely (exit 2), and no changes (exit 66). Anything else is a tool bug.
@@ -18,7 +18,8 @@
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { diffObjects, summarize } from '../diff/diff.ts';
+import { fileURLToPath } from 'node:url';
+import { diffObjects, summarize, type DiffResult } from '../diff/diff.ts';
 import { readElf } from '../elf/reader.ts';
 import { checkToolchain } from '../setup/toolchain.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
@@ -27,6 +28,11 @@ import { resolveKernelInputs } from './kernel-inputs.ts';
 import { checkReproduction, indexSystemMap, type ReproductionMismatch } from './reproduction-check.ts';
 import { openShippedKernel } from './shipped-kernel.ts';
 import { updateIdFor } from '../package/update-tarball.ts';
+import { SystemMapIndex } from './run-pre-sites.ts';
+import { buildCore, buildUpdateModule } from './update-module.ts';
+import { writeUpdatePackage } from './update-package.ts';
+
+const KMOD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../kmod');
 
 export interface CreateOptions {
   sourceDir: string;
@@ -89,7 +95,7 @@ export class NotBuiltYetError extends Error {
 
 export async function createUpdate(options: CreateOptions): Promise<CreateResult> {
   const log = options.log ?? stderrSink;
-  const progress = new Progress('ksplice-create', 6, log);
+  const progress = new Progress('ksplice-create', options.analyzeOnly ? 6 : 8, log);
   const patchText = await readFile(options.patchPath);
 
   progress.step('checking the kernel inputs');
@@ -132,12 +138,14 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
     if (shipped) progress.info(`${checked} functions of the pre build equal the shipped code`);
 
     progress.step('diff');
+    const diffs: { object: string; diff: DiffResult }[] = [];
     const result: CreateResult = {
       id, tarball: null, kernelRelease: inputs.release, changed: [], new: [], unsafe: [], notes: [],
       reproduction: { checked, shippedVmlinux: shipped !== null }, timingsMs: progress.timings,
     };
     for (const [object, { pre, post }] of objects) {
       const diff = diffObjects(pre, post);
+      diffs.push({ object, diff });
       const summary = summarize(diff);
       result.changed.push(...summary.changed.map((f) => ({ object, function: f })));
       result.new.push(...summary.new.map((f) => ({ object, function: f })));
@@ -156,9 +164,28 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
     progress.step('safety verdict');
     if (result.unsafe.length > 0) throw new UnsafePatchError(result);
     if (result.changed.length === 0 && result.new.length === 0) throw new NoChangesError(result);
-    progress.done(`${result.changed.length} changed, ${result.new.length} new function(s)`);
-    if (options.analyzeOnly) return result;
-    throw new NotBuiltYetError('generating the update module from the post objects (issue 5)');
+    if (options.analyzeOnly) {
+      progress.done(`${result.changed.length} changed, ${result.new.length} new function(s)`);
+      return result;
+    }
+
+    progress.step('update module');
+    const core = await buildCore(inputs.headersDir, KMOD_DIR);
+    const built = await buildUpdateModule({
+      id, release: inputs.release, headersDir: inputs.headersDir, kmodDir: KMOD_DIR, workDir: path.join(scratch, 'module'),
+      map: new SystemMapIndex(inputs.symbols), objects: diffs, log: (line) => progress.info(line),
+    });
+
+    progress.step('tarball');
+    result.tarball = await writeUpdatePackage({
+      id, release: inputs.release, sourceDir: inputs.sourceDir, config: inputs.config, patchPath: options.patchPath,
+      coreKo: core, updateKo: built.ko, toolsDir: path.join(KMOD_DIR, 'tools'),
+      changed: built.replaced, new: result.new,
+      objects: build.objects.map((object) => ({ object, pre: path.join(build.preDir, object), post: path.join(build.postDir, object) })),
+      outputDir: options.outputDir ?? process.cwd(),
+    });
+    progress.done(`${result.changed.length} changed, ${result.new.length} new function(s): ${result.tarball}`);
+    return result;
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

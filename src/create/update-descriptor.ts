@@ -1,0 +1,123 @@
+/**
+ * The C source of an update module's descriptor, `ksplice_<id>.c`: one `struct ksplice_update`
+ * (kmod/ksplice_update.h) listing every target with its pre code, sites and System.map
+ * address(es), and `new_func` pointing at the renamed post code (`ksplice_new_<name>`), which
+ * comes from a separate prebuilt object of the same module.
+ *
+ * Usage:
+ *   const c = descriptorSource({ id, release, targets, printkMapAddr, stopMachineMapAddr, livepatch: true });
+ */
+import type { RunPreTarget, Site } from './run-pre-sites.ts';
+
+export interface DescriptorInput {
+  id: string;
+  release: string;
+  /** Redirected targets and companions; `newFunction` names the replacement of a non-companion. */
+  targets: (RunPreTarget & { newFunction?: string })[];
+  printkMapAddr: bigint;
+  stopMachineMapAddr: bigint;
+  /** The module carries .klp.rela sections: modinfo livepatch=Y makes the loader apply them. */
+  livepatch: boolean;
+}
+
+/** The new code's name in the update module (a kernel name must not be defined twice). */
+export function newFunctionName(name: string): string {
+  return `ksplice_new_${cIdent(name)}`;
+}
+
+/** C identifier for a kallsyms name (`foo.constprop.0` → `foo_constprop_0`). */
+export function cIdent(name: string): string {
+  return name.replace(/[^A-Za-z0-9_]/g, '_');
+}
+
+function hexBytes(buf: Buffer): string {
+  const parts: string[] = [];
+  for (let i = 0; i < buf.length; i++) parts.push(`0x${buf[i]!.toString(16).padStart(2, '0')}${(i + 1) % 12 === 0 ? ',\n\t' : ', '}`);
+  return parts.join('').trimEnd();
+}
+
+/** A C string literal for arbitrary bytes (octal escapes for anything not plain ASCII, and `?` against trigraphs). */
+function cBytesString(s: string): string {
+  let out = '"';
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    out += c >= 0x20 && c < 0x7f && c !== 0x22 && c !== 0x5c && c !== 0x3f ? s[i] : `\\${c.toString(8).padStart(3, '0')}`;
+  }
+  return out + '"';
+}
+
+function hexAddr(a: bigint): string {
+  return `0x${a.toString(16)}UL`;
+}
+
+function siteFields(s: Site, f: string, i: number): string {
+  const fields = [`.offset = 0x${s.offset.toString(16)}`, `.length = ${s.length}`, `.kind = KSPLICE_SITE_${s.kind}`];
+  if (s.relocType !== undefined) fields.push(`.reloc_type = ${s.relocType}`);
+  if (s.symbol !== undefined) fields.push(`.symbol = ${cBytesString(s.symbol)}`);
+  if (s.symbolMapAddr) fields.push(`.symbol_map_addr = ${hexAddr(s.symbolMapAddr)}`);
+  if (s.symbolIsPercpu) fields.push('.symbol_is_percpu = 1');
+  if (s.targetString !== undefined) fields.push(`.target_string = ${cBytesString(s.targetString)}`);
+  if (s.addend) fields.push(`.addend = ${s.addend}L`);
+  if (s.targetOffset !== undefined) fields.push(`.target_offset = 0x${s.targetOffset.toString(16)}`);
+  if (s.reg !== undefined) fields.push(`.reg = ${s.reg}`);
+  if (s.isJump) fields.push('.is_jump = 1');
+  if (s.replacements?.length) fields.push(`.replacements = ksplice_reps_${f}_${i}`, `.nr_replacements = ${s.replacements.length}`);
+  return `\t{ ${fields.join(', ')} },`;
+}
+
+function targetTables(t: DescriptorInput['targets'][number]): string[] {
+  const f = cIdent(t.name);
+  const out = [`static const unsigned char ksplice_pre_${f}[${t.pre.length}] = {\n\t${hexBytes(t.pre)}\n};`];
+  t.sites.forEach((s, i) => {
+    if (!s.replacements?.length) return;
+    s.replacements.forEach((r, k) => out.push(`static const unsigned char ksplice_rep_${f}_${i}_${k}[] = { ${r.length ? hexBytes(r) : '0'} };`));
+    out.push(`static const struct ksplice_alt_replacement ksplice_reps_${f}_${i}[] = {`);
+    s.replacements.forEach((r, k) => out.push(`\t{ ksplice_rep_${f}_${i}_${k}, ${r.length} },`));
+    out.push('};');
+  });
+  out.push(`static const struct ksplice_site ksplice_sites_${f}[] = {`, ...t.sites.map((s, i) => siteFields(s, f, i)), '};');
+  if (!t.mapAddr) out.push(`static const unsigned long ksplice_candidates_${f}[] = { ${t.candidates.map(hexAddr).join(', ')} };`);
+  return [...out, ''];
+}
+
+function funcEntry(t: DescriptorInput['targets'][number]): string {
+  const f = cIdent(t.name);
+  const lines = [`\t{`, `\t\t.name = ${cBytesString(t.name)},`, `\t\t.map_addr = ${hexAddr(t.mapAddr)},`];
+  if (t.sympos) lines.push(`\t\t.sympos = ${t.sympos},`);
+  if (!t.mapAddr) lines.push(`\t\t.map_candidates = ksplice_candidates_${f},`, `\t\t.nr_map_candidates = ARRAY_SIZE(ksplice_candidates_${f}),`);
+  lines.push(t.companion || !t.newFunction ? '\t\t.new_func = NULL, /* companion: matched and stack-checked, not redirected */' : `\t\t.new_func = ${t.newFunction},`);
+  lines.push(`\t\t.pre_code = ksplice_pre_${f},`, `\t\t.pre_size = sizeof(ksplice_pre_${f}),`, `\t\t.sites = ksplice_sites_${f},`, `\t\t.nr_sites = ARRAY_SIZE(ksplice_sites_${f}),`, '\t},');
+  return lines.join('\n');
+}
+
+export function descriptorSource(input: DescriptorInput): string {
+  const newFunctions = input.targets.filter((t) => !t.companion && t.newFunction).map((t) => t.newFunction!);
+  return [
+    '// SPDX-License-Identifier: GPL-2.0',
+    `/* Ksplice update ${input.id}: generated by ksplice-create. Do not edit. */`,
+    '#include "ksplice_update.h"',
+    '',
+    '/* The new code: post object functions, renamed, in the prebuilt part of this module. */',
+    ...[...new Set(newFunctions)].map((n) => `extern void ${n}(void);`),
+    '',
+    ...input.targets.flatMap(targetTables),
+    'static struct ksplice_func ksplice_funcs[] = {',
+    ...input.targets.map(funcEntry),
+    '};',
+    '',
+    `static struct ksplice_update ksplice_update_${input.id.replace(/-/g, '_')} = {`,
+    '\t.abi_version = KSPLICE_ABI_VERSION,',
+    `\t.id = "${input.id}",`,
+    `\t.kernel_release = "${input.release}",`,
+    `\t.printk_map_addr = ${hexAddr(input.printkMapAddr)},`,
+    `\t.stop_machine_map_addr = ${hexAddr(input.stopMachineMapAddr)},`,
+    '\t.funcs = ksplice_funcs,',
+    '\t.nr_funcs = ARRAY_SIZE(ksplice_funcs),',
+    '};',
+    '',
+    `KSPLICE_UPDATE_MODULE(ksplice_update_${input.id.replace(/-/g, '_')});`,
+    ...(input.livepatch ? ['MODULE_INFO(livepatch, "Y"); /* its .klp.rela sections are applied by the module loader */'] : []),
+    `MODULE_DESCRIPTION("Ksplice update ${input.id}");`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,190 @@
+/**
+ * Step 7 of ksplice-create: the per-update module `ksplice_<id>.ko`, made from the PRE and POST
+ * objects of the double build.
+ *
+ *   1. the new code: every shipped post function extracted (src/diff/extract.ts) with the
+ *      special-section entries that travel with it, renamed `ksplice_new_<name>` so no kernel
+ *      name is defined twice, written as an object that kbuild links in as a prebuilt part;
+ *   2. the descriptor `descriptor.c`: each replaced function's pre code, sites and System.map
+ *      address(es) (run-pre-sites.ts), its `.cold` part as a companion, `new_func` pointing at
+ *      the renamed post code;
+ *   3. kbuild against the target's headers and the core's Module.symvers (modversions);
+ *   4. references to kernel symbols neither in the module nor exported become livepatch
+ *      relocations the module loader resolves (klp-relocations.ts), `livepatch=Y` in modinfo.
+ *
+ * Usage:
+ *   const built = await buildUpdateModule({ id, release, headersDir, kmodDir, workDir, map, objects: [{ object, diff }] });
+ *   built.ko   // path of ksplice_<id>.ko
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { shippedFunctions, type DiffResult } from '../diff/diff.ts';
+import { extractFunctions, type ExtractedObject } from '../diff/extract.ts';
+import { isColdPart } from '../diff/names.ts';
+import { readElf } from '../elf/reader.ts';
+import { STB_GLOBAL, STT_FUNC, type ElfObject } from '../elf/types.ts';
+import { writeElf } from '../elf/writer.ts';
+import { run } from '../util/exec.ts';
+import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocations.ts';
+import { coldPartOf, nearestPosition, objectAnchor, RunPreError, runPreTarget, type RunPreTarget, type SystemMapIndex } from './run-pre-sites.ts';
+import { descriptorSource, newFunctionName } from './update-descriptor.ts';
+
+export interface UpdateModuleInput {
+  id: string;
+  release: string;
+  headersDir: string;
+  /** kmod/ of this repository: ksplice_update.h and the core's Module.symvers (built first). */
+  kmodDir: string;
+  /** An empty scratch folder for the kbuild run. */
+  workDir: string;
+  map: SystemMapIndex;
+  objects: { object: string; diff: DiffResult }[];
+  log?: (line: string) => void;
+}
+
+export interface ReplacedFunction {
+  object: string;
+  function: string;
+  /** System.map address (hex) of the replaced copy. */
+  address: string;
+}
+
+export interface BuiltUpdateModule {
+  ko: string;
+  moduleName: string;
+  replaced: ReplacedFunction[];
+  /** `.klp.sym.vmlinux.NAME,POS` symbols the loader resolves; empty when every reference is exported. */
+  klpSymbols: string[];
+}
+
+export class UpdateModuleError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UpdateModuleError';
+  }
+}
+
+/** The core module (kmod/): built against the target's headers; its Module.symvers gives the ABI's CRCs. */
+export async function buildCore(headersDir: string, kmodDir: string): Promise<string> {
+  await run('make', ['-C', headersDir, `M=${kmodDir}`, 'modules']);
+  return path.join(kmodDir, 'ksplice.ko');
+}
+
+/** Renames every copied function `ksplice_new_<name>` and makes it global (the descriptor names it). */
+function renameNewCode(code: ExtractedObject): void {
+  for (const sym of code.symbols) {
+    if (sym.type !== STT_FUNC || sym.section === null) continue;
+    sym.name = newFunctionName(sym.name);
+    sym.bind = STB_GLOBAL;
+  }
+}
+
+/**
+ * The engine's entries for one object: a target per changed part (redirected to its renamed post
+ * copy), and the pre `.cold` part of each target as a companion (the old code may be in it).
+ *
+ * Example: `_printk` changed, pre has no `_printk.cold` → one target `_printk` → `ksplice_new__printk`.
+ */
+function targetsOf(diff: DiffResult, map: SystemMapIndex): (RunPreTarget & { newFunction?: string })[] {
+  const targets: (RunPreTarget & { newFunction?: string })[] = [];
+  const companions = new Set<string>();
+  for (const change of diff.changed) {
+    for (const part of change.parts) {
+      if (part.status !== 'changed' || !part.pre) continue;
+      if (isColdPart(part.pre.name)) {
+        companions.add(part.pre.name);
+        continue;
+      }
+      targets.push({ ...runPreTarget(diff.pre, part.pre.name, map), newFunction: newFunctionName(part.name) });
+      const cold = coldPartOf(diff.pre, part.pre.name);
+      if (cold) companions.add(cold);
+    }
+  }
+  for (const name of companions) targets.push(runPreTarget(diff.pre, name, map, true));
+  return targets;
+}
+
+/**
+ * kallsyms position of a non-exported name for its klp symbol: 0 when System.map has it once,
+ * else the copy nearest to where the patched object landed.
+ */
+function klpPosition(name: string, map: SystemMapIndex, anchors: readonly bigint[]): number {
+  const candidates = map.addresses(name);
+  if (candidates.length === 0) throw new UpdateModuleError(`the new code refers to '${name}', which is neither exported nor in System.map`);
+  if (candidates.length === 1) return 0;
+  return nearestPosition(candidates, anchors[0]!);
+}
+
+function kbuildFile(moduleName: string, parts: string[], kmodDir: string): string {
+  return `obj-m := ${moduleName}.o\n${moduleName}-y := ${parts.join(' ')}\nccflags-y := -I${kmodDir}\n`;
+}
+
+export async function buildUpdateModule(input: UpdateModuleInput): Promise<BuiltUpdateModule> {
+  const log = input.log ?? (() => {});
+  const moduleName = `ksplice_${input.id.replace(/-/g, '_')}`;
+  await mkdir(input.workDir, { recursive: true });
+  const targets: (RunPreTarget & { newFunction?: string })[] = [];
+  const replaced: ReplacedFunction[] = [];
+  const parts = ['descriptor.o'];
+  const anchors: bigint[] = [];
+  const exported = await readExports([path.join(input.headersDir, 'Module.symvers'), path.join(input.kmodDir, 'Module.symvers')]);
+  const unresolved = new Set<string>();
+  for (const [i, { object, diff }] of input.objects.entries()) {
+    const shipped = shippedFunctions(diff);
+    if (shipped.length === 0) continue;
+    let objectTargets;
+    try {
+      objectTargets = targetsOf(diff, input.map);
+    } catch (e) {
+      if (e instanceof RunPreError) throw new UpdateModuleError(`${object}: ${e.message}`);
+      throw e;
+    }
+    targets.push(...objectTargets);
+    for (const t of objectTargets.filter((t) => !t.companion)) {
+      const address = t.mapAddr || t.candidates[t.sympos - 1] || t.candidates[0]!;
+      replaced.push({ object, function: t.name, address: address.toString(16).padStart(16, '0') });
+    }
+    anchors.push(objectAnchor(diff.pre, input.map));
+    const code = extractFunctions(diff.post, shipped, { data: diff.newData.map((s) => s.name), correlation: diff.correlation });
+    const sectionRefs = code.externals.filter((e) => e.kind === 'section');
+    if (sectionRefs.length > 0) {
+      throw new UpdateModuleError(`${object}: the new code refers to anonymous data (${sectionRefs.map((e) => e.name).join(', ')}), which the running kernel cannot name`);
+    }
+    renameNewCode(code);
+    for (const name of unresolvedNames(code, exported)) unresolved.add(name);
+    const part = `post-${i}.o`;
+    await writeFile(path.join(input.workDir, `${part}_shipped`), writeElf(code));
+    // modpost reads every object's .cmd file (srcversion); kbuild's `_shipped` copy writes none.
+    await writeFile(path.join(input.workDir, `.${part}.cmd`), `savedcmd_${part} := cat ${part}_shipped > ${part}\n`);
+    parts.push(part);
+    log(`${object}: ${shipped.length} function(s) of new code, ${objectTargets.length} run-pre target(s)`);
+  }
+  if (targets.length === 0) throw new UpdateModuleError('nothing to replace: no changed function has a pre partner');
+
+  const livepatch = unresolved.size > 0;
+  await writeFile(path.join(input.workDir, 'descriptor.c'), descriptorSource({
+    id: input.id, release: input.release, targets, livepatch,
+    printkMapAddr: mustUnique(input.map, '_printk'), stopMachineMapAddr: mustUnique(input.map, 'stop_machine'),
+  }));
+  await writeFile(path.join(input.workDir, 'Kbuild'), kbuildFile(moduleName, parts, input.kmodDir));
+  await run('make', [
+    '-C', input.headersDir, `M=${input.workDir}`, `KBUILD_EXTRA_SYMBOLS=${path.join(input.kmodDir, 'Module.symvers')}`,
+    // modpost would refuse the non-exported names the loader is going to resolve
+    ...(livepatch ? ['KBUILD_MODPOST_WARN=1'] : []), 'modules',
+  ]);
+  const ko = path.join(input.workDir, `${moduleName}.ko`);
+  let klpSymbols: string[] = [];
+  if (livepatch) {
+    const module: ElfObject = readElf(await readFile(ko));
+    klpSymbols = toKlpRelocations(module, [...unresolved], (name) => klpPosition(name, input.map, anchors));
+    await writeFile(ko, writeElf(module));
+    log(`livepatch relocations for ${klpSymbols.join(', ')}`);
+  }
+  return { ko, moduleName, replaced, klpSymbols };
+}
+
+function mustUnique(map: SystemMapIndex, name: string): bigint {
+  const a = map.unique(name);
+  if (a === undefined) throw new UpdateModuleError(`${name} is not in System.map exactly once`);
+  return a;
+}

@@ -1,0 +1,83 @@
+/**
+ * Step 8 of ksplice-create: the tarball `ksplice-<id>.tar.gz` (src/package/update-tarball.ts)
+ * holding the core, the update module, the target tools, the patch and the objects.
+ *
+ * Every file sits at the top of `ksplice-<id>/` (names without '/'): kmod/tools/ksplice-apply
+ * refuses manifest entries whose path has a '/' ("manifest: bad file name"), so the layout
+ * update-tarball.ts describes (objects/pre/..., bin/...) is flattened:
+ *   objects/pre/fs/proc/cmdline.o → pre--fs--proc--cmdline.o,  bin/ksplice-apply → ksplice-apply.
+ *
+ * Usage:
+ *   const tarball = await writeUpdatePackage({ id, release, ..., outputDir });
+ */
+import { readFile, writeFile, mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { writeUpdateTarball, type FunctionEntry, type PackedFile } from '../package/update-tarball.ts';
+import { configValue } from '../setup/toolchain.ts';
+
+export interface PackageInput {
+  id: string;
+  release: string;
+  sourceDir: string;
+  config: string;
+  patchPath: string;
+  coreKo: string;
+  updateKo: string;
+  toolsDir: string;
+  changed: FunctionEntry[];
+  new: FunctionEntry[];
+  /** Object path in the tree → pre and post object files. */
+  objects: { object: string; pre: string; post: string }[];
+  outputDir: string;
+}
+
+const TOOLS = ['ksplice-apply', 'ksplice-undo', 'ksplice-view'];
+
+/** A flat file name for an object of the tree (the target tools take no '/' in names). */
+export function flatObjectName(stage: 'pre' | 'post', object: string): string {
+  return `${stage}--${object.split('/').join('--')}`;
+}
+
+/** `6.1.176` from the tree's top Makefile. */
+async function sourceVersion(sourceDir: string): Promise<string> {
+  const text = await readFile(path.join(sourceDir, 'Makefile'), 'utf8');
+  const field = (name: string) => new RegExp(`^${name} = (\\S*)`, 'm').exec(text)?.[1] ?? '';
+  return [field('VERSION'), field('PATCHLEVEL'), field('SUBLEVEL')].filter(Boolean).join('.');
+}
+
+export async function writeUpdatePackage(input: PackageInput): Promise<string> {
+  const configText = await readFile(input.config, 'utf8');
+  const patchName = path.basename(input.patchPath).replace(/[^A-Za-z0-9._-]/g, '_');
+  const files: PackedFile[] = [
+    { path: 'ksplice.ko', data: await readFile(input.coreKo) },
+    { path: path.basename(input.updateKo), data: await readFile(input.updateKo) },
+    { path: patchName, data: await readFile(input.patchPath) },
+  ];
+  for (const tool of TOOLS) files.push({ path: tool, data: await readFile(path.join(input.toolsDir, tool)), executable: true });
+  for (const o of input.objects) {
+    files.push({ path: flatObjectName('pre', o.object), data: await readFile(o.pre) });
+    files.push({ path: flatObjectName('post', o.object), data: await readFile(o.post) });
+  }
+  const description = `Ksplice update ${input.id} for ${input.release}: replaces ${input.changed.map((c) => c.function).join(', ')} (from ${patchName})`;
+  files.push({ path: 'description.txt', data: Buffer.from(description + '\n') });
+  const gz = writeUpdateTarball({
+    id: input.id,
+    kernelRelease: input.release,
+    sourceVersion: await sourceVersion(input.sourceDir),
+    toolchain: {
+      cc: configValue(configText, 'CONFIG_CC_VERSION_TEXT') ?? '',
+      as: Number(configValue(configText, 'CONFIG_AS_VERSION') ?? 0),
+      ld: Number(configValue(configText, 'CONFIG_LD_VERSION') ?? 0),
+    },
+    description,
+    patch: patchName,
+    coreModule: 'ksplice.ko',
+    updateModule: path.basename(input.updateKo),
+    changed: input.changed,
+    new: input.new,
+  }, files);
+  await mkdir(input.outputDir, { recursive: true });
+  const tarball = path.resolve(input.outputDir, `ksplice-${input.id}.tar.gz`);
+  await writeFile(tarball, gz);
+  return tarball;
+}

@@ -8,13 +8,14 @@
  * (run from the repository as `tsx src/create/cli.ts ...`)
  *
  * --config defaults to KERNEL_SOURCE/ksplice (.config, System.map, build -> headers).
- * --analyze-only stops after the safety verdict (no tarball): the update module generation is
- * not built yet, so without it the run ends with exit 1 and that reason.
+ * --analyze-only stops after the safety verdict (no tarball). Without it, the core and the update
+ * module are built and ksplice-<id>.tar.gz is written to --output-dir (default: the current folder).
  *
  * Exit: 0 tarball written; 66 "No changes detected"; 2 the patch cannot be applied safely without
  * custom code (reasons printed); 1 any other error. --json prints one object on stdout:
  * { id, tarball, kernelRelease, changed: [{object, function}], new, unsafe: [{symbol, reason}], timingsMs }.
  */
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTarget } from '../setup/target-kernel.ts';
 import { createUpdate, NoChangesError, UnsafePatchError, type CreateResult } from './create.ts';
@@ -49,7 +50,7 @@ async function main(): Promise<number> {
   try {
     const result = await createUpdate({
       sourceDir,
-      patchPath: values.patch,
+      patchPath: path.resolve(values.patch),
       configDir: values.config,
       id: values.id,
       outputDir: values['output-dir'],

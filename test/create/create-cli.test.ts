@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { touchedFiles } from '../../src/create/patch-file.ts';
+import { readUpdateTarball } from '../../src/package/update-tarball.ts';
 import { fingerprintFiles } from '../../src/create/pristine-tree.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { runUnchecked } from '../../src/util/exec.ts';
@@ -72,10 +73,14 @@ test('kernel_user.patch adds an export: refused with that reason, exit 2', async
   assert.match(stderr, /free_uid: newly exported \(EXPORT_SYMBOL_GPL\)/);
 });
 
-test('without --analyze-only the run says plainly that module generation is not built yet', async () => {
-  const { exitCode, stderr } = await createFromCorpus('examples/proc_cmdline.patch', []);
-  assert.equal(exitCode, 1);
-  assert.match(stderr, /generating the update module from the post objects.*not built yet/);
+test('without --analyze-only the run writes ksplice-<id>.tar.gz (exit 0) into --output-dir', async () => {
+  const out = path.join(scratch, 'out');
+  const { exitCode, json, stderr } = await createFromCorpus('examples/proc_cmdline.patch', [`--output-dir=${out}`]);
+  assert.equal(exitCode, 0, stderr);
+  assert.equal(json.tarball, path.join(out, `ksplice-${json.id}.tar.gz`));
+  const { manifest } = readUpdateTarball(await readFile(json.tarball), { kernelRelease: '6.1.0-50-amd64' });
+  assert.equal(manifest.updateModule, `ksplice_${json.id}.ko`);
+  assert.deepEqual(manifest.changed.map((c) => c.function), ['cmdline_proc_show']);
 });
 
 test('a patch that does not apply: exit 1, patch named, tree untouched', async () => {

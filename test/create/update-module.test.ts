@@ -30,6 +30,8 @@ interface Made {
   ko: string;
 }
 const made: Record<string, Made> = {};
+/** Real stable fixes whose effect a shell cannot observe: they must load, match, switch and undo. */
+const corpusFixes = ['net_ipv4_arp', 'kernel_sys', 'kernel_time_time'];
 
 async function create(name: string, patch: string): Promise<Made> {
   const out = path.join(scratch, name);
@@ -46,8 +48,8 @@ async function modinfo(ko: string, field: string): Promise<string> {
   return (await run('modinfo', ['-F', field, ko])).trim();
 }
 
-async function guest(scenario: string, tarball: string): Promise<{ checks: Map<string, string>; log: string }> {
-  const result = await runUnchecked('sh', [path.join(repo, 'test/fixtures/kmod/run-guest.sh'), target.vmlinuz, path.join(fixtures, scenario), tarball]);
+async function guest(scenario: string, ...tarballs: string[]): Promise<{ checks: Map<string, string>; log: string }> {
+  const result = await runUnchecked('sh', [path.join(repo, 'test/fixtures/kmod/run-guest.sh'), target.vmlinuz, path.join(fixtures, scenario), ...tarballs]);
   const log = result.stdout.replace(/\r/g, '');
   await writeFile(path.join(scratch, `${scenario}.log`), log);
   assert.match(log, /KSPLICE-GUEST-RC=0/, `the scenario ran to its end:\n${log.slice(-3000)}`);
@@ -63,6 +65,7 @@ before(async () => {
   made.cmdline = await create('cmdline', path.join(corpus, 'examples/proc_cmdline.patch'));
   made.printk = await create('printk', path.join(corpus, 'examples/printk.patch'));
   made.printkFixed = await create('printk-fixed', path.join(fixtures, 'printk-va-list.patch'));
+  for (const fix of corpusFixes) made[fix] = await create(fix, path.join(corpus, `6.1.176-to-6.1.190/${fix}.patch`));
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 
@@ -131,5 +134,16 @@ describe('in the QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(checks.get('undo-rc'), '0');
     assert.equal(checks.get('reversed-tail'), `ksplice: Update ${made.printkFixed!.id} reversed successfully`);
     assert.equal(checks.get('quoth-after-undo'), '0');
+  });
+
+  test('corpus fixes (arp_ioctl with its .cold companion and klp statics, prctl_set_auxv, compat settimeofday): apply and undo cleanly', async () => {
+    const { checks } = await guest('scenario-apply-undo.sh', ...corpusFixes.map((f) => made[f]!.tarball));
+    for (const fix of corpusFixes) {
+      const { id } = made[fix]!;
+      assert.equal(checks.get(`${id} apply-rc`), '0', fix);
+      assert.match(checks.get(`${id} view`)!, /Stage: applied;/, fix);
+      assert.equal(checks.get(`${id} undo-rc`), '0', fix);
+    }
+    assert.match(checks.get(`${made.net_ipv4_arp!.id} view`)!, /arp_ioctl 0x[0-9a-f]+ ksplice_new_arp_ioctl .*arp_ioctl\.cold 0x[0-9a-f]+ 0x0/);
   });
 });

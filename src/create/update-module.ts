@@ -115,8 +115,18 @@ function klpPosition(name: string, map: SystemMapIndex, anchors: readonly bigint
   return nearestPosition(candidates, anchors[0]!);
 }
 
-function kbuildFile(moduleName: string, parts: string[], kmodDir: string): string {
-  return `obj-m := ${moduleName}.o\n${moduleName}-y := ${parts.join(' ')}\nccflags-y := -I${kmodDir}\n`;
+/**
+ * Builds `<moduleName>.ko` in `dir` from `parts` (objects: `x.o` from `x.c`, or a prebuilt
+ * `x.o_shipped`) against the target's headers, with the core's Module.symvers for modversions.
+ * `unresolvedAllowed`: modpost only warns about non-exported names (klp relocations follow).
+ */
+export async function kbuildModule(opts: { dir: string; moduleName: string; parts: string[]; headersDir: string; kmodDir: string; unresolvedAllowed: boolean }): Promise<string> {
+  await writeFile(path.join(opts.dir, 'Kbuild'), `obj-m := ${opts.moduleName}.o\n${opts.moduleName}-y := ${opts.parts.join(' ')}\nccflags-y := -I${opts.kmodDir}\n`);
+  await run('make', [
+    '-C', opts.headersDir, `M=${opts.dir}`, `KBUILD_EXTRA_SYMBOLS=${path.join(opts.kmodDir, 'Module.symvers')}`,
+    ...(opts.unresolvedAllowed ? ['KBUILD_MODPOST_WARN=1'] : []), 'modules',
+  ]);
+  return path.join(opts.dir, `${opts.moduleName}.ko`);
 }
 
 export async function buildUpdateModule(input: UpdateModuleInput): Promise<BuiltUpdateModule> {
@@ -166,13 +176,7 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
     id: input.id, release: input.release, targets, livepatch,
     printkMapAddr: mustUnique(input.map, '_printk'), stopMachineMapAddr: mustUnique(input.map, 'stop_machine'),
   }));
-  await writeFile(path.join(input.workDir, 'Kbuild'), kbuildFile(moduleName, parts, input.kmodDir));
-  await run('make', [
-    '-C', input.headersDir, `M=${input.workDir}`, `KBUILD_EXTRA_SYMBOLS=${path.join(input.kmodDir, 'Module.symvers')}`,
-    // modpost would refuse the non-exported names the loader is going to resolve
-    ...(livepatch ? ['KBUILD_MODPOST_WARN=1'] : []), 'modules',
-  ]);
-  const ko = path.join(input.workDir, `${moduleName}.ko`);
+  const ko = await kbuildModule({ dir: input.workDir, moduleName, parts, headersDir: input.headersDir, kmodDir: input.kmodDir, unresolvedAllowed: livepatch });
   let klpSymbols: string[] = [];
   if (livepatch) {
     const module: ElfObject = readElf(await readFile(ko));

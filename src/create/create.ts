@@ -85,14 +85,6 @@ export class ReproductionError extends Error {
   }
 }
 
-/** Step 7 does not exist yet; said plainly rather than faked. */
-export class NotBuiltYetError extends Error {
-  constructor(what: string) {
-    super(`${what} is not built yet; run with --analyze-only to see what the update would contain`);
-    this.name = 'NotBuiltYetError';
-  }
-}
-
 export async function createUpdate(options: CreateOptions): Promise<CreateResult> {
   const log = options.log ?? stderrSink;
   const progress = new Progress('ksplice-create', options.analyzeOnly ? 6 : 8, log);

@@ -108,11 +108,11 @@ function targetsOf(diff: DiffResult, map: SystemMapIndex): (RunPreTarget & { new
  * kallsyms position of a non-exported name for its klp symbol: 0 when System.map has it once,
  * else the copy nearest to where the patched object landed.
  */
-function klpPosition(name: string, map: SystemMapIndex, anchors: readonly bigint[]): number {
+function klpPosition(name: string, map: SystemMapIndex, anchor: bigint): number {
   const candidates = map.addresses(name);
   if (candidates.length === 0) throw new UpdateModuleError(`the new code refers to '${name}', which is neither exported nor in System.map`);
   if (candidates.length === 1) return 0;
-  return nearestPosition(candidates, anchors[0]!);
+  return nearestPosition(candidates, anchor);
 }
 
 /**
@@ -136,9 +136,9 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
   const targets: (RunPreTarget & { newFunction?: string })[] = [];
   const replaced: ReplacedFunction[] = [];
   const parts = ['descriptor.o'];
-  const anchors: bigint[] = [];
+  /** Each unresolved name → where the first object referring to it landed (to pick its copy). */
+  const unresolved = new Map<string, bigint>();
   const exported = await readExports([path.join(input.headersDir, 'Module.symvers'), path.join(input.kmodDir, 'Module.symvers')]);
-  const unresolved = new Set<string>();
   for (const [i, { object, diff }] of input.objects.entries()) {
     const shipped = shippedFunctions(diff);
     if (shipped.length === 0) continue;
@@ -154,14 +154,14 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
       const address = t.mapAddr || t.candidates[t.sympos - 1] || t.candidates[0]!;
       replaced.push({ object, function: t.name, address: address.toString(16).padStart(16, '0') });
     }
-    anchors.push(objectAnchor(diff.pre, input.map));
+    const anchor = objectAnchor(diff.pre, input.map);
     const code = extractFunctions(diff.post, shipped, { data: diff.newData.map((s) => s.name), correlation: diff.correlation });
     const sectionRefs = code.externals.filter((e) => e.kind === 'section');
     if (sectionRefs.length > 0) {
       throw new UpdateModuleError(`${object}: the new code refers to anonymous data (${sectionRefs.map((e) => e.name).join(', ')}), which the running kernel cannot name`);
     }
     renameNewCode(code);
-    for (const name of unresolvedNames(code, exported)) unresolved.add(name);
+    for (const name of unresolvedNames(code, exported)) if (!unresolved.has(name)) unresolved.set(name, anchor);
     const part = `post-${i}.o`;
     await writeFile(path.join(input.workDir, `${part}_shipped`), writeElf(code));
     // modpost reads every object's .cmd file (srcversion); kbuild's `_shipped` copy writes none.
@@ -180,7 +180,7 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
   let klpSymbols: string[] = [];
   if (livepatch) {
     const module: ElfObject = readElf(await readFile(ko));
-    klpSymbols = toKlpRelocations(module, [...unresolved], (name) => klpPosition(name, input.map, anchors));
+    klpSymbols = toKlpRelocations(module, [...unresolved.keys()], (name) => klpPosition(name, input.map, unresolved.get(name)!));
     await writeFile(ko, writeElf(module));
     log(`livepatch relocations for ${klpSymbols.join(', ')}`);
   }

@@ -5,7 +5,7 @@
 //
 // printk: the corpus patch is the article's verbatim `vprintk("Quoth the kernel:\n", NULL)`, which
 // oopses on 6.1 (kmod/README.md); it is built here but applied only in its fixed form
-// test/fixtures/create/printk-va-list.patch (a real, empty va_list).
+// examples/printk-6.1.patch (a real, empty va_list), the one `npm run demo` uses.
 //
 // Run: bash scripts/test.sh test/create/update-module.test.ts   (about 1 min on 2 cores)
 import assert from 'node:assert/strict';
@@ -64,7 +64,7 @@ before(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-update-'));
   made.cmdline = await create('cmdline', path.join(corpus, 'examples/proc_cmdline.patch'));
   made.printk = await create('printk', path.join(corpus, 'examples/printk.patch'));
-  made.printkFixed = await create('printk-fixed', path.join(fixtures, 'printk-va-list.patch'));
+  made.printkFixed = await create('printk-fixed', path.join(repo, 'examples/printk-6.1.patch'));
   for (const fix of corpusFixes) made[fix] = await create(fix, path.join(corpus, `6.1.176-to-6.1.190/${fix}.patch`));
 });
 after(() => rm(scratch, { recursive: true, force: true }));

@@ -130,6 +130,8 @@ export async function kbuildModule(opts: { dir: string; moduleName: string; part
   await writeFile(path.join(opts.dir, 'Kbuild'), `obj-m := ${opts.moduleName}.o\n${opts.moduleName}-y := ${opts.parts.join(' ')}\nccflags-y := -I${opts.kmodDir}\n`);
   await run('make', [
     '-C', opts.headersDir, `M=${opts.dir}`, `KBUILD_EXTRA_SYMBOLS=${path.join(opts.kmodDir, 'Module.symvers')}`,
+    // the scratch folder's name must not reach the debug info (nor so the build-id): same inputs, same .ko
+    `KCFLAGS=-ffile-prefix-map=${opts.dir}=${opts.moduleName}`,
     ...(opts.unresolvedAllowed ? ['KBUILD_MODPOST_WARN=1'] : []), 'modules',
   ]);
   return path.join(opts.dir, `${opts.moduleName}.ko`);

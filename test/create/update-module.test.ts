@@ -81,6 +81,11 @@ describe('the tarball and the update module', () => {
     }
   });
 
+  test('the same inputs give the same tarball, byte for byte (no scratch path in the module)', async () => {
+    const again = await create('cmdline-again', path.join(corpus, 'examples/proc_cmdline.patch'));
+    assert.ok((await readFile(again.tarball)).equals(await readFile(made.cmdline!.tarball)));
+  });
+
   test('vermagic is the target kernel\'s', async () => {
     for (const m of Object.values(made)) assert.equal(await modinfo(m.ko, 'vermagic'), '6.1.0-50-amd64 SMP preempt mod_unload modversions');
   });

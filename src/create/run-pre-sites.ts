@@ -118,6 +118,35 @@ export function objectAnchor(obj: ElfObject, map: SystemMapIndex): bigint {
 }
 
 /**
+ * Where the linker gathers a section of this name in vmlinux: `.rodata.foo` with `.rodata`,
+ * `.data..percpu` apart from `.data`, `.text.unlikely.foo` apart from `.text.foo`.
+ */
+export function outputSectionClass(name: string): string {
+  const classes = ['.text.unlikely', '.text', '.rodata', '.bss', '.data..percpu', '.data..read_mostly', '.data..ro_after_init', '.data'];
+  return classes.find((c) => name === c || name.startsWith(`${c}.`)) ?? name;
+}
+
+/**
+ * The anchor for a symbol of this object that several objects define: the System.map address of
+ * a uniquely named symbol of the same object in the same output section, else the text anchor.
+ *
+ * Example: a static `__func__.0` in arp.o's `.rodata` is looked for near arp.o's `arp_seq_ops`
+ * (also `.rodata`), not near its functions, which lie megabytes away in `.text`.
+ */
+export function anchorFor(obj: ElfObject, name: string, map: SystemMapIndex): bigint {
+  const own = obj.symbols.find((s) => s.name === name && s.section !== null && s.type !== STT_SECTION);
+  if (own) {
+    const cls = outputSectionClass(own.section!.name);
+    for (const s of obj.symbols) {
+      if (!s.section || !s.name || s.type === STT_SECTION || s.type === STT_FILE || outputSectionClass(s.section.name) !== cls) continue;
+      const a = map.unique(s.name);
+      if (a !== undefined) return a;
+    }
+  }
+  return objectAnchor(obj, map);
+}
+
+/**
  * The 1-based position of the candidate nearest to the anchor.
  * Example: `calls.3` at [0x…1000, 0x…8000] with the object anchored at 0x…7f00 → 2.
  */

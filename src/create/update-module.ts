@@ -32,7 +32,7 @@ import { STB_GLOBAL, STT_FUNC, type ElfObject } from '../elf/types.ts';
 import { writeElf } from '../elf/writer.ts';
 import { run } from '../util/exec.ts';
 import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocations.ts';
-import { coldPartOf, nearestPosition, objectAnchor, RunPreError, runPreTarget, type RunPreTarget, type SystemMapIndex } from './run-pre-sites.ts';
+import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreTarget, type RunPreTarget, type SystemMapIndex } from './run-pre-sites.ts';
 import { descriptorSource, newFunctionName } from './update-descriptor.ts';
 
 export interface UpdateModuleInput {
@@ -144,7 +144,7 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
   const targets: (RunPreTarget & { newFunction?: string })[] = [];
   const replaced: ReplacedFunction[] = [];
   const parts = ['descriptor.o'];
-  /** Each unresolved name → where the first object referring to it landed (to pick its copy). */
+  /** Each unresolved name → where its object's symbols of the same kind landed (to pick its copy). */
   const unresolved = new Map<string, bigint>();
   const exported = await readExports([path.join(input.headersDir, 'Module.symvers'), path.join(input.kmodDir, 'Module.symvers')]);
   for (const [i, { object, diff }] of input.objects.entries()) {
@@ -162,14 +162,13 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
       const address = t.mapAddr || t.candidates[t.sympos - 1] || t.candidates[0]!;
       replaced.push({ object, function: t.name, address: address.toString(16).padStart(16, '0') });
     }
-    const anchor = objectAnchor(diff.pre, input.map);
     const code = extractFunctions(diff.post, shipped, { data: diff.newData.map((s) => s.name), correlation: diff.correlation });
     const sectionRefs = code.externals.filter((e) => e.kind === 'section');
     if (sectionRefs.length > 0) {
       throw new UpdateModuleError(`${object}: the new code refers to anonymous data (${sectionRefs.map((e) => e.name).join(', ')}), which the running kernel cannot name`);
     }
     renameNewCode(code);
-    for (const name of unresolvedNames(code, exported)) if (!unresolved.has(name)) unresolved.set(name, anchor);
+    for (const name of unresolvedNames(code, exported)) if (!unresolved.has(name)) unresolved.set(name, anchorFor(diff.pre, name, input.map));
     const part = `post-${i}.o`;
     await writeFile(path.join(input.workDir, `${part}_shipped`), writeElf(code));
     // modpost reads every object's .cmd file (srcversion); kbuild's `_shipped` copy writes none.

@@ -13,6 +13,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { readSystemMap } from '../../src/setup/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
 import { findSplat, parseChecks } from '../kmod/guest-log.ts';
@@ -97,6 +98,17 @@ describe('the tarball and the update module', () => {
     assert.match(symbols, /OS \[0xff20\] \.klp\.sym\.vmlinux\.saved_command_line,0$/m);
     assert.match(symbols, / ksplice_funcs$/m, 'the descriptor');
     assert.match(await run('readelf', ['-SW', made.cmdline!.ko]), /\.klp\.rela\.vmlinux\.\.text\.cmdline_proc_show/);
+  });
+
+  test('arp: a static name the kernel holds 404 times gets the copy of arp.o (kallsyms position)', async () => {
+    const symbols = await run('readelf', ['-sW', made.net_ipv4_arp!.ko]);
+    const pos = Number(/\.klp\.sym\.vmlinux\.__func__\.0,(\d+)$/m.exec(symbols)?.[1]);
+    const map = await readSystemMap(target.systemMap);
+    const copies = map.filter((s) => s.name === '__func__.0');
+    const arpSeqOps = map.find((s) => s.name === 'arp_seq_ops')!.address;
+    assert.ok(pos >= 1 && pos <= copies.length, `position ${pos} of ${copies.length}`);
+    const chosen = copies[pos - 1]!.address;
+    assert.ok(chosen < arpSeqOps && arpSeqOps - chosen < 0x1000n, `copy at ${chosen.toString(16)}, arp_seq_ops at ${arpSeqOps.toString(16)}`);
   });
 
   test('printk: only exported symbols, no livepatch modinfo; the new _printk is renamed', async () => {

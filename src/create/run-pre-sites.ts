@@ -331,7 +331,8 @@ export function runPreTarget(obj: ElfObject, name: string, map: SystemMapIndex, 
   if (candidates.length === 0) throw new RunPreError(`${name}: not in System.map (inlined everywhere, or not linked into vmlinux)`);
   const sites = runPreSites(obj, fn, map);
   if (!companion && !isTraceable(sites)) throw new RunPreError(`${name}: no fentry call (notrace): ftrace cannot redirect it`);
-  const sympos = candidates.length > 1 ? nearestPosition(candidates, objectAnchor(obj, map)) : 0;
+  // `.cold` parts live in `.text.unlikely`: their copy is looked for among that section's symbols.
+  const sympos = candidates.length > 1 ? nearestPosition(candidates, anchorFor(obj, name, map)) : 0;
   return {
     name, mapAddr: candidates.length === 1 ? candidates[0]! : 0n, candidates, sympos,
     pre: Buffer.from(fn.section!.data.subarray(fn.value, fn.value + fn.size)), sites, companion,

@@ -1,14 +1,17 @@
 /**
  * The update tarball `ksplice-<id>.tar.gz`: what ksplice-create writes and ksplice-apply reads.
  *
- * Layout, all under one folder `ksplice-<id>/`:
+ * Layout, all flat in one folder `ksplice-<id>/` (kmod/tools/ksplice-apply refuses names with a
+ * `/`, so the create stage flattens paths: see src/create/update-package.ts):
  *   manifest.json          id, kernel release, source version, toolchain, changed/new functions
  *                          with their System.map addresses, and the sha256 of every other file
  *   <name>.patch           the source patch
  *   description.txt        what the update does, for ksplice-view
- *   objects/pre/...        the pre objects (old code, for run-pre matching and review)
- *   objects/post/...       the post objects (new code)
- *   ksplice.ko, ksplice_<id>.ko, bin/ksplice-*   the engine, the update module, the target tools
+ *   pre--<path>.o          the pre objects (old code, for run-pre matching and review)
+ *   post--<path>.o         the post objects (new code)
+ *   ksplice.ko, ksplice_<id>.ko, ksplice-apply, -undo, -view   the engine, the update, the tools
+ * This module itself accepts nested paths (its tests use them); the flat names are the create
+ * stage's choice for the busybox tools.
  *
  * manifest.json keeps one `files` entry per line: the target tools read it with sed under
  * busybox, without a JSON parser.

@@ -6,6 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createUpdate } from '../src/create/create.ts';
 import { doubleBuild } from '../src/create/double-build.ts';
 import { readUpdateTarball, writeUpdateTarball } from '../src/package/update-tarball.ts';
 import { ensureTarget } from '../src/setup/target-kernel.ts';
@@ -30,6 +31,13 @@ export default async function bench(): Promise<BenchRow[]> {
     const patchPath = path.join(corpus, 'examples/printk.patch');
     const [, buildMs] = await timed(() => doubleBuild({ tree: target.sourceDir, patchPath, outDir: scratch, log: () => {} }));
     rows.push({ name: 'double build of printk.patch (pre + post printk.o)', value: Math.round(buildMs), unit: 'ms' });
+
+    const examplePatch = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../examples/printk-6.1.patch');
+    const [update, createMs] = await timed(() => createUpdate({ sourceDir: target.sourceDir, patchPath: examplePatch, outputDir: scratch, log: () => {} }));
+    rows.push({
+      name: 'ksplice-create printk-6.1.patch, warm cache (tarball written)', value: Math.round(createMs), unit: 'ms',
+      note: `update ${update.id}; a full make -j2 vmlinux of this config (~13,560 compiles) is the kpatch-build-style cold baseline, not measured yet`,
+    });
 
     const payload = Array.from({ length: 40 }, (_, i) => ({ path: `objects/pre/f${i}.o`, data: Buffer.alloc(250_000, i) }));
     const fields = {

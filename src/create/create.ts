@@ -25,10 +25,10 @@ import { checkToolchain } from '../setup/toolchain.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
 import { doubleBuild } from './double-build.ts';
 import { resolveKernelInputs } from './kernel-inputs.ts';
-import { checkReproduction, indexSystemMap, type ReproductionMismatch } from './reproduction-check.ts';
+import { checkReproduction, type ReproductionMismatch } from './reproduction-check.ts';
+import { SystemMapIndex } from '../setup/system-map.ts';
 import { openShippedKernel } from './shipped-kernel.ts';
 import { updateIdFor } from '../package/update-tarball.ts';
-import { SystemMapIndex } from './run-pre-sites.ts';
 import { buildCore, buildUpdateModule } from './update-module.ts';
 import { writeUpdatePackage } from './update-package.ts';
 
@@ -111,7 +111,8 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
     const build = await doubleBuild({ tree: inputs.sourceDir, patchPath: options.patchPath, outDir: scratch, log });
 
     progress.step('reproduction check against the shipped vmlinux');
-    const map = indexSystemMap(inputs.symbols);
+    // One index of System.map serves the reproduction check and the run-pre targets.
+    const map = new SystemMapIndex(inputs.symbols);
     const shipped = inputs.vmlinux ? await openShippedKernel(inputs.vmlinux) : null;
     if (!shipped) progress.info('WARNING: no vmlinux in the config dir: the pre build is checked at apply time only (run-pre matching)');
     let checked = 0;
@@ -165,7 +166,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
     const core = await buildCore(inputs.headersDir, KMOD_DIR);
     const built = await buildUpdateModule({
       id, release: inputs.release, headersDir: inputs.headersDir, kmodDir: KMOD_DIR, workDir: path.join(scratch, 'module'),
-      map: new SystemMapIndex(inputs.symbols), objects: diffs, log: (line) => progress.info(line),
+      map, objects: diffs, log: (line) => progress.info(line),
     });
 
     progress.step('tarball');

@@ -21,11 +21,11 @@
  *     (string sections are merged at link time, so only the content can be compared);
  *   - anything else (jump tables in `.rodata`): every site must agree on one address (learned).
  *
- * Usage: const report = checkReproduction(preObject, 'kernel/printk/printk.o', symbols, shipped);
+ * Usage: const report = checkReproduction(preObject, 'kernel/printk/printk.o', new SystemMapIndex(symbols), shipped);
  */
 import { relaFor, isExecutable, isFunction, isMergeStrings, isSectionSymbol, SHN_ABS, STB_WEAK, type ElfObject, type ElfSection, type ElfSymbol, type Rela } from '../elf/types.ts';
 import { relocationName, relocationTarget, relocationWidth, R_X86_64_NONE } from '../elf/x86_64.ts';
-import type { MapSymbol } from '../setup/system-map.ts';
+import type { SystemMapIndex } from '../setup/system-map.ts';
 import type { ShippedKernel } from './shipped-kernel.ts';
 import { impliedSymbolValue } from './x86-relocation-values.ts';
 
@@ -49,18 +49,6 @@ export interface ReproductionReport {
   mismatches: ReproductionMismatch[];
 }
 
-type MapIndex = Map<string, bigint[]>;
-
-export function indexSystemMap(symbols: readonly MapSymbol[]): MapIndex {
-  const index: MapIndex = new Map();
-  for (const s of symbols) {
-    const list = index.get(s.name);
-    if (list) list.push(s.address);
-    else index.set(s.name, [s.address]);
-  }
-  return index;
-}
-
 /** A function has code of its own in this object (not an alias or an empty marker). */
 function hasCode(sym: ElfSymbol): boolean {
   return isFunction(sym) && sym.size > 0 && sym.section !== null && isExecutable(sym.section);
@@ -82,7 +70,7 @@ function cString(data: Buffer, offset: number): string {
 
 interface Context {
   obj: ElfObject;
-  map: MapIndex;
+  map: SystemMapIndex;
   kernel: ShippedKernel;
   /** Section name → address, for references nothing else can check (consistency only). */
   learned: Map<string, bigint>;
@@ -94,8 +82,8 @@ function relocationProblem(ctx: Context, rela: Rela, place: bigint, stored: bigi
   const sym = rela.symbol;
   const section = sym.section;
   if (!isSectionSymbol(sym)) {
-    const candidates = ctx.map.get(sym.name);
-    if (!candidates) return learn(ctx, `symbol ${sym.name}`, implied);
+    const candidates = ctx.map.addresses(sym.name);
+    if (candidates.length === 0) return learn(ctx, `symbol ${sym.name}`, implied);
     // A relocation against a defined symbol may be written as symbol + its own value already
     // folded: compare with System.map's address of the symbol itself.
     return candidates.includes(implied) ? null : `${relocationName(rela.type)} to ${sym.name}: the shipped code refers to ${hex(implied)}, System.map has ${sym.name} at ${candidates.map(hex).join(', ')}`;
@@ -109,8 +97,8 @@ function relocationProblem(ctx: Context, rela: Rela, place: bigint, stored: bigi
     return shipped === expected ? null : `string reference: the build has ${JSON.stringify(expected)}, the shipped code points at ${shipped === null ? 'nothing' : JSON.stringify(shipped)}`;
   }
   for (const anchor of anchorsOf(ctx.obj, section)) {
-    const candidates = ctx.map.get(anchor.name);
-    if (!candidates) continue;
+    const candidates = ctx.map.addresses(anchor.name);
+    if (candidates.length === 0) continue;
     const bases = candidates.map((a) => a - BigInt(anchor.value));
     return bases.includes(implied) ? null : `${relocationName(rela.type)} to section ${section.name}: the shipped code refers to ${hex(implied)}, where System.map puts it at ${bases.map(hex).join(', ')} (through ${anchor.name})`;
   }
@@ -158,12 +146,11 @@ function firstDifference(ctx: Context, fn: ElfSymbol, address: bigint): { offset
   return problems[0] ?? null;
 }
 
-export function checkReproduction(obj: ElfObject, objectName: string, symbols: readonly MapSymbol[] | MapIndex, kernel: ShippedKernel): ReproductionReport {
-  const map = symbols instanceof Map ? symbols : indexSystemMap(symbols);
+export function checkReproduction(obj: ElfObject, objectName: string, map: SystemMapIndex, kernel: ShippedKernel): ReproductionReport {
   const report: ReproductionReport = { checked: [], notInKernel: [], overriddenWeak: [], mismatches: [] };
   for (const fn of obj.symbols.filter(hasCode)) {
-    const candidates = map.get(fn.name);
-    if (!candidates) {
+    const candidates = map.addresses(fn.name);
+    if (candidates.length === 0) {
       report.notInKernel.push(fn.name);
       continue;
     }

@@ -16,7 +16,7 @@
  *   const target = runPreTarget(preObject, 'cmdline_proc_show', map);   // { name, pre, sites, mapAddr, ... }
  */
 import { relaFor, SHF_MERGE, SHF_STRINGS, STT_FILE, STT_FUNC, STT_SECTION, type ElfObject, type ElfSection, type ElfSymbol, type Rela } from '../elf/types.ts';
-import type { MapSymbol } from '../setup/system-map.ts';
+import type { SystemMapIndex } from '../setup/system-map.ts';
 import {
   ALT_INSTR,
   FENTRY_CALL_LENGTH,
@@ -67,38 +67,6 @@ export class RunPreError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'RunPreError';
-  }
-}
-
-/** System.map by name: every address of a name, in System.map (= kallsyms) order. */
-export class SystemMapIndex {
-  private readonly byName = new Map<string, bigint[]>();
-  readonly perCpuEnd: bigint;
-
-  constructor(symbols: readonly MapSymbol[]) {
-    for (const s of symbols) {
-      const list = this.byName.get(s.name);
-      if (list) list.push(s.address);
-      else this.byName.set(s.name, [s.address]);
-    }
-    this.perCpuEnd = this.unique('__per_cpu_end') ?? 0n;
-  }
-
-  addresses(name: string): bigint[] {
-    return this.byName.get(name) ?? [];
-  }
-
-  unique(name: string): bigint | undefined {
-    const list = this.byName.get(name);
-    return list && list.length === 1 ? list[0] : undefined;
-  }
-
-  /**
-   * Per-CPU variables are offsets from the per-CPU base (System.map below __per_cpu_end):
-   * KASLR does not move them. Example: `current_task` at 0x1fb80.
-   */
-  isPerCpu(address: bigint): boolean {
-    return address < this.perCpuEnd;
   }
 }
 

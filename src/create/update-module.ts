@@ -32,7 +32,8 @@ import { STB_GLOBAL, STT_FUNC, type ElfObject } from '../elf/types.ts';
 import { writeElf } from '../elf/writer.ts';
 import { run } from '../util/exec.ts';
 import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocations.ts';
-import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreTarget, type RunPreTarget, type SystemMapIndex } from './run-pre-sites.ts';
+import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreTarget, type RunPreTarget } from './run-pre-sites.ts';
+import type { SystemMapIndex } from '../setup/system-map.ts';
 import { descriptorSource, newFunctionName } from './update-descriptor.ts';
 
 export interface UpdateModuleInput {

@@ -60,3 +60,35 @@ export async function readSystemMap(file: string): Promise<MapSymbol[]> {
 export function addressesOf(symbols: readonly MapSymbol[], name: string): bigint[] {
   return symbols.filter((s) => s.name === name).map((s) => s.address);
 }
+
+/** System.map by name: every address of a name, in System.map (= kallsyms) order. */
+export class SystemMapIndex {
+  private readonly byName = new Map<string, bigint[]>();
+  readonly perCpuEnd: bigint;
+
+  constructor(symbols: readonly MapSymbol[]) {
+    for (const s of symbols) {
+      const list = this.byName.get(s.name);
+      if (list) list.push(s.address);
+      else this.byName.set(s.name, [s.address]);
+    }
+    this.perCpuEnd = this.unique('__per_cpu_end') ?? 0n;
+  }
+
+  addresses(name: string): bigint[] {
+    return this.byName.get(name) ?? [];
+  }
+
+  unique(name: string): bigint | undefined {
+    const list = this.byName.get(name);
+    return list && list.length === 1 ? list[0] : undefined;
+  }
+
+  /**
+   * Per-CPU variables are offsets from the per-CPU base (System.map below __per_cpu_end):
+   * KASLR does not move them. Example: `current_task` at 0x1fb80.
+   */
+  isPerCpu(address: bigint): boolean {
+    return address < this.perCpuEnd;
+  }
+}

@@ -7,25 +7,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { doubleBuild } from '../../src/create/double-build.ts';
-import { checkReproduction, indexSystemMap } from '../../src/create/reproduction-check.ts';
+import { checkReproduction } from '../../src/create/reproduction-check.ts';
 import { openShippedKernel, type ShippedKernel } from '../../src/create/shipped-kernel.ts';
 import { impliedSymbolValue } from '../../src/create/x86-relocation-values.ts';
 import { readElf } from '../../src/elf/reader.ts';
 import { R_X86_64_PLT32, R_X86_64_32S } from '../../src/elf/x86_64.ts';
-import { readSystemMap } from '../../src/setup/system-map.ts';
+import { readSystemMap, SystemMapIndex } from '../../src/setup/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 
 const corpus = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../shared/corpus');
 let target: TargetKernel;
 let scratch: string;
 let kernel: ShippedKernel;
-let map: ReturnType<typeof indexSystemMap>;
+let map: SystemMapIndex;
 
 before(async () => {
   target = await ensureTarget();
   scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-repro-'));
   kernel = await openShippedKernel(target.vmlinux);
-  map = indexSystemMap(await readSystemMap(target.systemMap));
+  map = new SystemMapIndex(await readSystemMap(target.systemMap));
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 
@@ -56,7 +56,7 @@ for (const [patch, object, changed] of [
     assert.deepEqual(report.mismatches, []);
     assert.ok(report.checked.some((c) => c.function === changed), `${changed} was checked`);
     const fn = report.checked.find((c) => c.function === changed)!;
-    assert.ok(map.get(changed)!.includes(fn.address));
+    assert.ok(map.addresses(changed).includes(fn.address));
   });
 }
 

@@ -11,13 +11,13 @@ import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promi
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { coldPartOf, RunPreError, runPreTarget, SystemMapIndex, type RunPreTarget } from '../../src/create/run-pre-sites.ts';
+import { coldPartOf, RunPreError, runPreTarget, type RunPreTarget } from '../../src/create/run-pre-sites.ts';
 import { descriptorSource, newFunctionName } from '../../src/create/update-descriptor.ts';
 import { buildCore, kbuildModule } from '../../src/create/update-module.ts';
 import { readElf } from '../../src/elf/reader.ts';
 import { STB_WEAK, STT_FUNC } from '../../src/elf/types.ts';
 import { kbuildArgs } from '../../src/setup/kbuild-flags.ts';
-import { readSystemMap } from '../../src/setup/system-map.ts';
+import { readSystemMap, SystemMapIndex } from '../../src/setup/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
 import { withLock } from '../../src/util/lock.ts';

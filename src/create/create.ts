@@ -95,14 +95,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
   progress.info(`target ${inputs.release}, config dir ${inputs.configDir}`);
 
   progress.step('checking the toolchain');
-  await checkToolchain({ config: inputs.config, vmlinux: inputs.vmlinux ?? path.join(inputs.headersDir, 'vmlinux-missing') }, {
-    allowMismatch: options.allowToolchainMismatch,
-    log,
-  }).catch((e: Error) => {
-    // Without a shipped vmlinux there is no .comment to compare; the config's versions still are.
-    if (!inputs.vmlinux && /readelf/.test(e.message)) return null;
-    throw e;
-  });
+  await checkToolchain({ config: inputs.config, vmlinux: inputs.vmlinux }, { allowMismatch: options.allowToolchainMismatch, log });
 
   const id = options.id ?? updateIdFor(patchText, inputs.release);
   const scratch = await mkdtemp(path.join(os.tmpdir(), `ksplice-create-${id}-`));

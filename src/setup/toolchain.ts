@@ -70,8 +70,11 @@ export async function elfComment(file: string): Promise<string[]> {
   return [...dump.matchAll(/^\s*\[\s*[0-9a-f]+\]\s+(.*)$/gm)].map((m) => m[1].trim()).filter(Boolean);
 }
 
-/** The target's fingerprint: from its .config and the .comment of its shipped vmlinux. */
-export async function targetFingerprint(configFile: string, shippedObject: string): Promise<ToolchainFingerprint> {
+/**
+ * The target's fingerprint: from its .config and the .comment of its shipped vmlinux. Without a
+ * shipped object (a config dir the user made without one) only the config's versions count.
+ */
+export async function targetFingerprint(configFile: string, shippedObject?: string): Promise<ToolchainFingerprint> {
   const text = await readFile(configFile, 'utf8');
   const need = (option: string) => {
     const v = configValue(text, option);
@@ -82,7 +85,7 @@ export async function targetFingerprint(configFile: string, shippedObject: strin
     ccVersionText: need('CONFIG_CC_VERSION_TEXT'),
     asVersion: Number(need('CONFIG_AS_VERSION')),
     ldVersion: Number(need('CONFIG_LD_VERSION')),
-    comment: await elfComment(shippedObject),
+    comment: shippedObject ? await elfComment(shippedObject) : [],
   };
 }
 
@@ -139,7 +142,7 @@ export interface CheckOptions extends LocalToolOptions {
 }
 
 /** Compares the target's toolchain (config + shipped vmlinux) with this machine's. */
-export async function checkToolchain(target: { config: string; vmlinux: string }, options: CheckOptions = {}): Promise<ToolchainCheck> {
+export async function checkToolchain(target: { config: string; vmlinux?: string }, options: CheckOptions = {}): Promise<ToolchainCheck> {
   const targetFp = await targetFingerprint(target.config, target.vmlinux);
   const localFp = await localFingerprint(options);
   const mismatches = compareFingerprints(targetFp, localFp);

@@ -56,6 +56,11 @@ function isCompiledSource(file: string): boolean {
   return /\.(c|S)$/.test(file);
 }
 
+/** The kbuild target a source compiles to: `kernel/sys.c` → `kernel/sys.o`. */
+function objectOf(source: string): string {
+  return source.replace(/\.(c|S)$/, '.o');
+}
+
 function isHeader(file: string): boolean {
   return file.endsWith('.h');
 }
@@ -100,7 +105,7 @@ export async function planObjects(tree: string, files: readonly string[], log?: 
   const planned = new Map<string, PlannedObject>();
   const notBuilt: string[] = [];
   const add = (source: string, because: string) => {
-    const object = source.replace(/\.(c|S)$/, '.o');
+    const object = objectOf(source);
     const home = built.get(object);
     if (!home) return false;
     const entry = planned.get(object) ?? { object, home, because: [] };
@@ -111,7 +116,7 @@ export async function planObjects(tree: string, files: readonly string[], log?: 
   for (const file of files) {
     if (isCompiledSource(file) && !add(file, file)) notBuilt.push(file);
     if (isHeader(file)) {
-      const users = (await sourcesIncluding(tree, file)).filter((source) => built.has(source.replace(/\.(c|S)$/, '.o')));
+      const users = (await sourcesIncluding(tree, file)).filter((source) => built.has(objectOf(source)));
       if (users.length > MAX_OBJECTS_PER_UPDATE) {
         throw new UnsupportedPatchError(
           `${file} is included by ${users.length} objects of this config (more than ${MAX_OBJECTS_PER_UPDATE}): too wide for a targeted update`,
@@ -165,7 +170,7 @@ async function dropObjectsNotDependingOnTheirHeaders(tree: string, planned: read
   const kept: string[] = [];
   for (const entry of planned) {
     for (const reason of entry.because) {
-      if (reason.replace(/\.(c|S)$/, '.o') === entry.object || (await objectDependsOn(tree, entry.object, reason))) {
+      if (objectOf(reason) === entry.object || (await objectDependsOn(tree, entry.object, reason))) {
         kept.push(entry.object);
         break;
       }

@@ -31,6 +31,7 @@ import { readElf } from '../elf/reader.ts';
 import { STB_GLOBAL, STT_FUNC, type ElfObject } from '../elf/types.ts';
 import { writeElf } from '../elf/writer.ts';
 import { run } from '../util/exec.ts';
+import { buildExternalModule } from '../setup/external-module.ts';
 import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocations.ts';
 import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreTarget, type RunPreTarget } from './run-pre-sites.ts';
 import type { SystemMapIndex } from '../setup/system-map.ts';
@@ -122,20 +123,10 @@ function klpPosition(name: string, map: SystemMapIndex, anchor: bigint): number 
   return nearestPosition(candidates, anchor);
 }
 
-/**
- * Builds `<moduleName>.ko` in `dir` from `parts` (objects: `x.o` from `x.c`, or a prebuilt
- * `x.o_shipped`) against the target's headers, with the core's Module.symvers for modversions.
- * `unresolvedAllowed`: modpost only warns about non-exported names (klp relocations follow).
- */
-export async function kbuildModule(opts: { dir: string; moduleName: string; parts: string[]; headersDir: string; kmodDir: string; unresolvedAllowed: boolean }): Promise<string> {
-  await writeFile(path.join(opts.dir, 'Kbuild'), `obj-m := ${opts.moduleName}.o\n${opts.moduleName}-y := ${opts.parts.join(' ')}\nccflags-y := -I${opts.kmodDir}\n`);
-  await run('make', [
-    '-C', opts.headersDir, `M=${opts.dir}`, `KBUILD_EXTRA_SYMBOLS=${path.join(opts.kmodDir, 'Module.symvers')}`,
-    // the scratch folder's name must not reach the debug info (nor so the build-id): same inputs, same .ko
-    `KCFLAGS=-ffile-prefix-map=${opts.dir}=${opts.moduleName}`,
-    ...(opts.unresolvedAllowed ? ['KBUILD_MODPOST_WARN=1'] : []), 'modules',
-  ]);
-  return path.join(opts.dir, `${opts.moduleName}.ko`);
+/** An update module (or a test's stub): built against the target's headers with the core's Module.symvers and ABI header. */
+export function kbuildModule(opts: { dir: string; moduleName: string; parts: string[]; headersDir: string; kmodDir: string; unresolvedAllowed: boolean }): Promise<string> {
+  const { kmodDir, ...rest } = opts;
+  return buildExternalModule({ ...rest, extraSymbols: [path.join(kmodDir, 'Module.symvers')], includeDirs: [kmodDir] });
 }
 
 export async function buildUpdateModule(input: UpdateModuleInput): Promise<BuiltUpdateModule> {

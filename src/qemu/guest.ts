@@ -1,22 +1,36 @@
 /**
- * Boot the target kernel under QEMU with a busybox initramfs, run one guest script, and judge
- * the result: the script's exit status, its output, the kernel log, and any splat.
+ * Boot the target kernel under QEMU with a busybox initramfs, run named steps in the guest, and
+ * judge the run: each step's exit status and output, the kernel log, splats and taint.
  *
  * Usage:
  *   const verdict = await runGuest({
  *     vmlinuz: target.vmlinuz,
- *     files: [{ guestName: 'ksplice-x.tar.gz', hostPath: tarball }],   // placed in /files
- *     script: 'ksplice-apply ksplice-x.tar.gz',                      // runs in /files as root
- *     timeoutSeconds: 180,
+ *     files: [{ guestName: 'ksplice-x.tar.gz', hostPath: tarball },          // placed in /files
+ *             { guestName: 'check.sh', content: 'grep -q x /proc/cmdline', mode: 0o755 }],
+ *     steps: [{ name: 'apply', run: 'ksplice-apply ksplice-x.tar.gz', timeoutSeconds: 60 },
+ *             { name: 'check', run: 'sh check.sh' }],
+ *     timeoutSeconds: 300,                     // the whole run, boot included
+ *     serialLogPath: 'out/serial.log',         // the console, kept as a file
  *   });
- *   verdict.ok          // booted, script exited 0, no splat, no timeout
+ *   verdict.ok        // booted, every step passed, no splat, no unexpected taint, no timeout
+ *   verdict.steps     // [{ name, status: passed|failed|timed-out|not-run, exitCode, output, durationMs }]
+ * `script: '...'` is the one-step shorthand (step "script"; its status and output also land in
+ * `scriptExitCode` / `scriptOutput`).
  *
- * Protocol on the serial console: the init script prints KSPLICE-GUEST-START, the script's
- * output, KSPLICE-GUEST-RC=<status>, then the whole dmesg between KSPLICE-DMESG-BEGIN/-END, and
- * powers off. A guest that does not finish in time is killed and reported as timed out.
- * Accelerator: KVM when /dev/kvm is usable, TCG otherwise (said in the verdict).
+ * Protocol on the serial console (the init below): KSPLICE-GUEST-START once userspace runs,
+ * KSPLICE-TAINT=<n>, then per step KSPLICE-STEP-BEGIN <i> / its output / KSPLICE-STEP-END <i> rc=<n>
+ * (KSPLICE-STEP-KILLED <i> first when its own timeout killed it: the step runs in a session of its
+ * own, and the whole session is killed), KSPLICE-TAINT=<n> again, the whole dmesg between
+ * KSPLICE-DMESG-BEGIN/-END, and a forced power-off. Steps stop at the first failure unless
+ * `keepGoing`. The whole run is killed at `timeoutSeconds`, and a guest that dies (oops=panic,
+ * -no-reboot) ends the run at once; both are reported, never waited out.
+ *
+ * Taint: bits the run may add (default: out-of-tree, unsigned, livepatch: what loading our
+ * modules does) are fine; any other new bit (W after a WARN, D after an oops, ...) fails it.
+ * Accelerator: KVM when /dev/kvm really runs a guest, TCG otherwise (said in the verdict).
  */
 import { spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { access, chmod, copyFile, mkdir, mkdtemp, rm, writeFile, constants } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,58 +39,136 @@ import { seconds, stderrSink, type LogSink } from '../util/progress.ts';
 import { findSplats } from './splat-patterns.ts';
 
 export interface GuestFile {
+  /** A plain name: the file lands in /files/<guestName>. */
   guestName: string;
-  hostPath: string;
+  /** Copy this host file ... */
+  hostPath?: string;
+  /** ... or write this content. */
+  content?: string | Buffer;
+  /** File mode; `executable: true` is 0o755. Default 0o644. */
+  mode?: number;
   executable?: boolean;
+}
+
+export interface GuestStep {
+  name: string;
+  /** Shell text run by busybox sh in /files (PATH includes /files). */
+  run: string;
+  /** Killed (with everything it started) after this long. Default 120 s. */
+  timeoutSeconds?: number;
 }
 
 export interface GuestOptions {
   vmlinuz: string;
   files?: GuestFile[];
-  script: string;
+  steps?: GuestStep[];
+  /** One-step shorthand for `steps: [{ name: 'script', run: script }]`. */
+  script?: string;
+  /** Go on with later steps after one failed (default: stop at the first failure). */
+  keepGoing?: boolean;
+  /** The whole run, boot included. Default: 60 s plus every step's timeout. */
   timeoutSeconds?: number;
   smp?: number;
   memoryMiB?: number;
+  /** QEMU -cpu model (default: QEMU's own under TCG, `host` under KVM). */
+  cpu?: string;
   appendCmdline?: string;
+  /** Panic (and so end the run at once) on an oops. Default true. */
+  panicOnOops?: boolean;
+  /** Taint bits the run may add (default: TAINT_EXPECTED_FROM_MODULES). */
+  allowedTaint?: number;
+  /** Keep the serial console here (written while the guest runs). */
+  serialLogPath?: string;
   log?: LogSink;
+}
+
+export type StepStatus = 'passed' | 'failed' | 'timed-out' | 'not-run';
+
+export interface StepResult {
+  name: string;
+  status: StepStatus;
+  exitCode: number | null;
+  output: string;
+  durationMs: number | null;
 }
 
 export interface GuestVerdict {
   ok: boolean;
+  /** Why not ok, in words (empty when ok). */
+  failures: string[];
   accelerator: 'kvm' | 'tcg';
+  kernel: string;
   booted: boolean;
   timedOut: boolean;
+  steps: StepResult[];
+  /** The single step's exit status and output (meant for `script`; the first step otherwise). */
   scriptExitCode: number | null;
   scriptOutput: string;
   dmesg: string;
   splats: string[];
+  taint: { before: number | null; after: number | null; unexpected: number };
   serialLog: string;
-  timingsMs: { boot: number | null; total: number };
+  serialLogPath: string | null;
+  timingsMs: { boot: number | null; steps: number; total: number };
 }
 
-const INIT = `#!/bin/busybox sh
+/** Taint bits loading our own modules sets: O (out-of-tree, 12), E (unsigned, 13), K (livepatch, 15). */
+export const TAINT_EXPECTED_FROM_MODULES = (1 << 12) | (1 << 13) | (1 << 15);
+
+/** The kernel's taint letters by bit (kernel/panic.c), to name unexpected ones. */
+const TAINT_LETTERS = 'PFSRMBUDAWCIOELKXT';
+
+export function describeTaint(bits: number): string {
+  const names: string[] = [];
+  for (let bit = 0; bit < TAINT_LETTERS.length; bit++) if (bits & (1 << bit)) names.push(`${TAINT_LETTERS[bit]}(${bit})`);
+  return names.join(' ') || 'none';
+}
+
+const DEFAULT_STEP_TIMEOUT = 120;
+const BOOT_ALLOWANCE_SECONDS = 60;
+
+function initScript(steps: GuestStep[], keepGoing: boolean): string {
+  const calls = steps.map((step, i) => `run_step ${i} ${step.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT}`).join('\n');
+  return `#!/bin/busybox sh
 /bin/busybox --install -s /bin
 export PATH=/bin:/sbin:/files
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo KSPLICE-GUEST-START
+echo "KSPLICE-TAINT=$(cat /proc/sys/kernel/tainted)"
 cd /files
-sh /script.sh 2>&1
-echo "KSPLICE-GUEST-RC=$?"
+failed=0
+run_step() {
+  if [ "$failed" != 0 ] && [ ${keepGoing ? 1 : 0} = 0 ]; then return; fi
+  echo "KSPLICE-STEP-BEGIN $1"
+  setsid sh /steps/$1.sh </dev/null 2>&1 &
+  pid=$!
+  (sleep "$2"; kill -9 -$pid 2>/dev/null && echo "KSPLICE-STEP-KILLED $1") &
+  dog=$!
+  wait $pid
+  rc=$?
+  kill $dog 2>/dev/null
+  echo "KSPLICE-STEP-END $1 rc=$rc"
+  [ $rc = 0 ] || failed=1
+}
+${calls}
+echo "KSPLICE-TAINT=$(cat /proc/sys/kernel/tainted)"
 echo KSPLICE-DMESG-BEGIN
 dmesg
 echo KSPLICE-DMESG-END
 poweroff -f
 `;
+}
 
 let kvmProbe: Promise<boolean> | null = null;
 
 /**
  * KVM only when it really runs a VM: here /dev/kvm exists and opens, yet QEMU fails at once
  * ("failed to set MSR 0x10a"). So start a paused KVM guest and see whether it survives 3 s.
+ * KSPLICE_QEMU_ACCEL=kvm|tcg decides without probing.
  */
-function kvmUsable(): Promise<boolean> {
+export function kvmUsable(): Promise<boolean> {
   kvmProbe ??= (async () => {
     if (process.env.KSPLICE_QEMU_ACCEL) return process.env.KSPLICE_QEMU_ACCEL === 'kvm';
     if (!(await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false))) return false;
@@ -96,18 +188,32 @@ function kvmUsable(): Promise<boolean> {
   return kvmProbe;
 }
 
-/** A gzip'd newc cpio with busybox, the init above, the script and the files. */
-async function buildInitramfs(dir: string, options: GuestOptions): Promise<string> {
+function stepsOf(options: GuestOptions): GuestStep[] {
+  const steps = [...(options.steps ?? []), ...(options.script !== undefined ? [{ name: 'script', run: options.script }] : [])];
+  if (steps.length === 0) throw new Error('runGuest: no steps to run (a guest run that checks nothing cannot pass)');
+  const names = new Set<string>();
+  for (const step of steps) {
+    if (!/^[\w.-]+$/.test(step.name)) throw new Error(`runGuest: step name '${step.name}' must be a word (letters, digits, _ . -)`);
+    if (names.has(step.name)) throw new Error(`runGuest: two steps named '${step.name}'`);
+    names.add(step.name);
+  }
+  return steps;
+}
+
+/** A gzip'd newc cpio with busybox, the init, the steps and the files. */
+async function buildInitramfs(dir: string, options: GuestOptions, steps: GuestStep[]): Promise<string> {
   const root = path.join(dir, 'root');
-  for (const sub of ['bin', 'sbin', 'proc', 'sys', 'dev', 'tmp', 'files']) await mkdir(path.join(root, sub), { recursive: true });
+  for (const sub of ['bin', 'sbin', 'proc', 'sys', 'dev', 'tmp', 'files', 'steps']) await mkdir(path.join(root, sub), { recursive: true });
   await copyFile('/bin/busybox', path.join(root, 'bin/busybox'));
-  await writeFile(path.join(root, 'init'), INIT, { mode: 0o755 });
-  await writeFile(path.join(root, 'script.sh'), options.script + '\n');
+  await writeFile(path.join(root, 'init'), initScript(steps, options.keepGoing ?? false), { mode: 0o755 });
+  for (const [i, step] of steps.entries()) await writeFile(path.join(root, 'steps', `${i}.sh`), step.run + '\n');
   for (const file of options.files ?? []) {
-    if (file.guestName.includes('/') || file.guestName.startsWith('.')) throw new Error(`guest file name must be a plain name: ${file.guestName}`);
+    if (!/^[\w+][\w.+-]*$/.test(file.guestName)) throw new Error(`guest file name must be a plain name: ${file.guestName}`);
+    if ((file.hostPath === undefined) === (file.content === undefined)) throw new Error(`guest file ${file.guestName}: give hostPath or content (one of them)`);
     const dest = path.join(root, 'files', file.guestName);
-    await copyFile(file.hostPath, dest);
-    if (file.executable) await chmod(dest, 0o755);
+    if (file.hostPath !== undefined) await copyFile(file.hostPath, dest);
+    else await writeFile(dest, file.content!);
+    await chmod(dest, file.mode ?? (file.executable ? 0o755 : 0o644));
   }
   const image = path.join(dir, 'initramfs.cpio.gz');
   await runShell('cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 > "$2"', [root, image]);
@@ -122,60 +228,143 @@ function between(log: string, begin: string, end: string): string {
   return log.slice(a + begin.length, b === -1 ? undefined : b).replace(/^\r?\n/, '');
 }
 
+interface StepClock {
+  begun: Map<number, number>;
+  ended: Map<number, number>;
+}
+
+function stepResults(serial: string, steps: GuestStep[], clock: StepClock): StepResult[] {
+  const text = serial.replace(/\r/g, '');
+  return steps.map((step, i) => {
+    const begin = text.indexOf(`KSPLICE-STEP-BEGIN ${i}\n`);
+    if (begin === -1) return { name: step.name, status: 'not-run', exitCode: null, output: '', durationMs: null };
+    const bodyStart = begin + `KSPLICE-STEP-BEGIN ${i}\n`.length;
+    const end = /KSPLICE-STEP-END (\d+) rc=(\d+)/g;
+    end.lastIndex = bodyStart;
+    let m: RegExpExecArray | null;
+    while ((m = end.exec(text)) && m[1] !== String(i));
+    const killed = text.includes(`KSPLICE-STEP-KILLED ${i}\n`);
+    const output = text.slice(bodyStart, m ? m.index : undefined).replace(`KSPLICE-STEP-KILLED ${i}\n`, '');
+    const began = clock.begun.get(i);
+    const ended = clock.ended.get(i);
+    const durationMs = began !== undefined && ended !== undefined ? ended - began : null;
+    if (!m) return { name: step.name, status: 'failed', exitCode: null, output: output.trimEnd() + '\n(the guest stopped during this step)', durationMs };
+    const exitCode = Number(m[2]);
+    return { name: step.name, status: killed ? 'timed-out' : exitCode === 0 ? 'passed' : 'failed', exitCode, output, durationMs };
+  });
+}
+
 export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
   const log = options.log ?? stderrSink;
+  const steps = stepsOf(options);
   const started = Date.now();
   const accelerator = (await kvmUsable()) ? 'kvm' : 'tcg';
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ksplice-guest-'));
+  let serialFile: WriteStream | null = null;
   try {
-    const initramfs = await buildInitramfs(dir, options);
+    const initramfs = await buildInitramfs(dir, options, steps);
+    const cpu = options.cpu ?? (accelerator === 'kvm' ? 'host' : undefined);
+    const cmdline = ['console=ttyS0', 'panic=-1', ...(options.panicOnOops ?? true ? ['oops=panic'] : []), 'quiet', 'loglevel=3', ...(options.appendCmdline ? [options.appendCmdline] : [])];
     const args = [
-      '-accel', accelerator, ...(accelerator === 'kvm' ? ['-cpu', 'host'] : []),
+      '-accel', accelerator, ...(cpu ? ['-cpu', cpu] : []),
       '-m', String(options.memoryMiB ?? 1024), '-smp', String(options.smp ?? 2),
-      '-nographic', '-no-reboot', '-kernel', options.vmlinuz, '-initrd', initramfs,
-      '-append', `console=ttyS0 panic=-1 quiet loglevel=3${options.appendCmdline ? ` ${options.appendCmdline}` : ''}`,
+      '-nographic', '-no-reboot', '-kernel', options.vmlinuz, '-initrd', initramfs, '-append', cmdline.join(' '),
     ];
-    log(`[qemu] booting ${path.basename(options.vmlinuz)} (${accelerator.toUpperCase()}, ${options.smp ?? 2} vCPUs)`);
+    const totalTimeout = options.timeoutSeconds ?? BOOT_ALLOWANCE_SECONDS + steps.reduce((s, st) => s + (st.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT), 0);
+    log(`[qemu] booting ${path.basename(options.vmlinuz)} (${accelerator.toUpperCase()}, ${options.smp ?? 2} vCPUs, ${steps.length} step(s), ${totalTimeout} s at most)`);
+    if (options.serialLogPath) {
+      await mkdir(path.dirname(path.resolve(options.serialLogPath)), { recursive: true });
+      serialFile = createWriteStream(options.serialLogPath);
+    }
     const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let serial = '';
     let bootMs: number | null = null;
     let lastLine = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      serial += chunk.toString('latin1');
-      if (bootMs === null && serial.includes('KSPLICE-GUEST-START')) bootMs = Date.now() - started;
+    const clock: StepClock = { begun: new Map(), ended: new Map() };
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString('latin1');
+      serialFile?.write(chunk);
+      const scanFrom = Math.max(0, serial.length - 64);
+      serial += text;
+      const fresh = serial.slice(scanFrom);
+      if (bootMs === null && serial.includes('KSPLICE-GUEST-START')) {
+        bootMs = Date.now() - started;
+        log(`[qemu] userspace after ${seconds(bootMs)}`);
+      }
+      for (const m of fresh.matchAll(/KSPLICE-STEP-(BEGIN|END) (\d+)(?: rc=(\d+))?\r?\n/g)) {
+        const i = Number(m[2]);
+        const marks = m[1] === 'BEGIN' ? clock.begun : clock.ended;
+        if (marks.has(i)) continue;
+        marks.set(i, Date.now());
+        log(m[1] === 'BEGIN' ? `[qemu] step ${steps[i].name} ...` : `[qemu] step ${steps[i].name}: exit ${m[3]} (${seconds(Date.now() - clock.begun.get(i)!)})`);
+      }
       const lines = serial.trimEnd().split('\n');
-      lastLine = lines[lines.length - 1]?.trim() ?? '';
-    });
-    child.stderr.on('data', (chunk: Buffer) => { serial += chunk.toString('latin1'); });
+      // eslint-disable-next-line no-control-regex
+      lastLine = (lines[lines.length - 1] ?? '').replace(/\x1b\[[0-9;?]*[a-zA-Z]|[\x00-\x1f]/g, '').trim();
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     const ticker = setInterval(() => log(`[qemu] ${seconds(Date.now() - started)}: ${lastLine.slice(0, 100)}`), 5000);
     let timedOut = false;
     const killer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, (options.timeoutSeconds ?? 180) * 1000);
-    await new Promise<void>((resolve) => child.on('close', () => resolve()));
+    }, totalTimeout * 1000);
+    const spawnError = await new Promise<Error | null>((resolve) => {
+      child.on('error', (e) => resolve(e));
+      child.on('close', () => resolve(null));
+    });
     clearInterval(ticker);
     clearTimeout(killer);
+    if (spawnError) throw new Error(`cannot run qemu-system-x86_64: ${spawnError.message}`);
 
-    const rcMatch = /KSPLICE-GUEST-RC=(\d+)/.exec(serial);
-    const dmesg = between(serial, 'KSPLICE-DMESG-BEGIN', 'KSPLICE-DMESG-END');
+    const results = stepResults(serial, steps, clock);
+    const taints = [...serial.matchAll(/KSPLICE-TAINT=(\d+)/g)].map((m) => Number(m[1]));
+    const before = taints.length > 0 ? taints[0] : null;
+    const after = taints.length > 1 ? taints[taints.length - 1] : null;
+    const allowed = options.allowedTaint ?? TAINT_EXPECTED_FROM_MODULES;
+    const unexpected = before !== null && after !== null ? after & ~before & ~allowed : 0;
     const splats = findSplats(serial);
+    const failures: string[] = [];
+    if (bootMs === null) failures.push('the guest never reached userspace');
+    if (timedOut) failures.push(`the run was killed after ${totalTimeout} s`);
+    for (const r of results) if (r.status !== 'passed' && r.status !== 'not-run') failures.push(`step ${r.name} ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`);
+    if (bootMs !== null && !results.some((r) => r.status !== 'not-run')) failures.push('no step ran');
+    if (splats.length > 0) failures.push(`${splats.length} kernel splat line(s), first: ${splats[0].trim()}`);
+    if (unexpected) failures.push(`the kernel gained taint ${describeTaint(unexpected)}`);
+    if (bootMs !== null && !timedOut && after === null && results.every((r) => r.status !== 'failed')) failures.push('the guest did not finish its run');
+    const first = results[0];
+    const totalMs = Date.now() - started;
     const verdict: GuestVerdict = {
-      ok: false,
+      ok: failures.length === 0,
+      failures,
       accelerator,
+      kernel: options.vmlinuz,
       booted: bootMs !== null,
       timedOut,
-      scriptExitCode: rcMatch ? Number(rcMatch[1]) : null,
-      scriptOutput: between(serial, 'KSPLICE-GUEST-START', 'KSPLICE-GUEST-RC='),
-      dmesg,
+      steps: results,
+      scriptExitCode: first.exitCode,
+      scriptOutput: first.output,
+      dmesg: between(serial, 'KSPLICE-DMESG-BEGIN', 'KSPLICE-DMESG-END'),
       splats,
+      taint: { before, after, unexpected },
       serialLog: serial,
-      timingsMs: { boot: bootMs, total: Date.now() - started },
+      serialLogPath: options.serialLogPath ?? null,
+      timingsMs: { boot: bootMs, steps: results.reduce((s, r) => s + (r.durationMs ?? 0), 0), total: totalMs },
     };
-    verdict.ok = verdict.booted && !timedOut && verdict.scriptExitCode === 0 && splats.length === 0;
-    log(`[qemu] ${verdict.ok ? 'passed' : 'FAILED'}: booted in ${bootMs === null ? 'never' : seconds(bootMs)}, script exit ${verdict.scriptExitCode ?? 'none'}${timedOut ? ', timed out' : ''}, ${splats.length} splat(s), ${seconds(verdict.timingsMs.total)} in all`);
+    const passed = results.filter((r) => r.status === 'passed').length;
+    log(`[qemu] ${verdict.ok ? 'passed' : 'FAILED'}: booted in ${bootMs === null ? 'never' : seconds(bootMs)}, ${passed}/${results.length} step(s) passed, ${splats.length} splat(s), ${seconds(totalMs)} in all${failures.length ? `; ${failures.join('; ')}` : ''}`);
     return verdict;
   } finally {
+    if (serialFile) await new Promise<void>((resolve) => serialFile!.end(() => resolve()));
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The verdict as the CLI prints it: everything but the raw console and dmesg (kept in the serial log file). */
+export function verdictJson(v: GuestVerdict): object {
+  return {
+    ok: v.ok, failures: v.failures, accelerator: v.accelerator, kernel: v.kernel, booted: v.booted, timedOut: v.timedOut,
+    steps: v.steps, splats: v.splats, taint: v.taint, serialLogPath: v.serialLogPath, timingsMs: v.timingsMs,
+  };
 }

@@ -1,61 +1,165 @@
-// The guest runner on Debian's real 6.1.0-50 kernel under QEMU: a check that passes, a check
-// that fails, a guest that hangs, and the splat list.
+// The guest harness (src/qemu/guest.ts) on Debian's real 6.1.0-50 kernel under QEMU: a module built
+// against Debian's headers loads, root reads /proc/kallsyms (KASLR), steps pass, fail, time out and
+// stop the run; a planted WARN_ON(1) and a kernel panic are caught; the serial log is kept.
+//
+// Run: bash scripts/test.sh test/qemu/guest.test.ts   (about 1.5 min under TCG)
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile, copyFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { runGuest } from '../../src/qemu/guest.ts';
+import { after, before, describe, test } from 'node:test';
+import { describeTaint, kvmUsable, runGuest, TAINT_EXPECTED_FROM_MODULES } from '../../src/qemu/guest.ts';
 import { findSplats } from '../../src/qemu/splat-patterns.ts';
+import { buildExternalModule } from '../../src/setup/external-module.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const quiet = () => {};
 let target: TargetKernel;
 let scratch: string;
+
+async function testModule(name: string): Promise<string> {
+  const dir = path.join(scratch, name);
+  await mkdir(dir, { recursive: true });
+  await copyFile(path.join(repo, 'test/fixtures/qemu', `${name}.c`), path.join(dir, `${name}.c`));
+  return buildExternalModule({ dir, moduleName: name, parts: [`${name}.o`], headersDir: target.headersDir });
+}
+
 before(async () => {
   target = await ensureTarget();
   scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-guest-'));
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 
-test('the Debian kernel boots, root reads /proc/kallsyms with KASLR, files arrive, the run passes', async () => {
-  const file = path.join(scratch, 'hello.txt');
-  await writeFile(file, 'hello from the host\n');
-  const verdict = await runGuest({
-    vmlinuz: target.vmlinuz,
-    files: [{ guestName: 'hello.txt', hostPath: file }],
-    script: 'cat hello.txt; uname -r; grep -m1 " T _printk$" /proc/kallsyms',
-    timeoutSeconds: 120,
-    log: () => {},
+describe('guest runs on the Debian kernel', () => {
+  test('a module built against Debian\'s headers loads; root reads kallsyms with KASLR; files arrive; the serial log is kept', async () => {
+    const hello = await testModule('hello');
+    const serialLogPath = path.join(scratch, 'serial.log');
+    const verdict = await runGuest({
+      vmlinuz: target.vmlinuz,
+      files: [
+        { guestName: 'hello.ko', hostPath: hello },
+        { guestName: 'note.txt', content: 'hello from the host\n' },
+        { guestName: 'tool.sh', content: 'echo tool ran\n', mode: 0o755 },
+      ],
+      steps: [
+        { name: 'files', run: 'cat note.txt && test -x tool.sh && ! test -x note.txt && tool.sh' },
+        { name: 'module', run: 'insmod hello.ko && dmesg | grep "ksplice-qemu hello: loaded" && rmmod hello && dmesg | grep "ksplice-qemu hello: unloaded"' },
+        { name: 'kallsyms', run: 'uname -r; grep -m1 " T _printk$" /proc/kallsyms' },
+      ],
+      serialLogPath,
+      log: quiet,
+    });
+    assert.ok(verdict.ok, `${verdict.failures.join('; ')}\n${verdict.serialLog.slice(-2000)}`);
+    assert.deepEqual(verdict.steps.map((s) => [s.name, s.status]), [['files', 'passed'], ['module', 'passed'], ['kallsyms', 'passed']]);
+    assert.match(verdict.steps[0].output, /hello from the host\ntool ran/);
+    const kallsyms = /^([0-9a-f]{16}) T _printk/m.exec(verdict.steps[2].output);
+    assert.ok(kallsyms, 'root sees _printk in kallsyms');
+    assert.notEqual(kallsyms[1], '0000000000000000', 'root sees real addresses');
+    assert.match(verdict.steps[2].output, /6\.1\.0-50-amd64/);
+    // loading an out-of-tree, unsigned module taints O and E only: expected, so the run passes
+    assert.equal(verdict.taint.before, 0);
+    assert.equal(verdict.taint.after, (1 << 12) | (1 << 13));
+    assert.equal(verdict.taint.unexpected, 0);
+    assert.equal(verdict.accelerator, (await kvmUsable()) ? 'kvm' : 'tcg');
+    assert.ok(verdict.timingsMs.boot! > 0 && verdict.timingsMs.boot! < verdict.timingsMs.total);
+    const kept = await readFile(serialLogPath, 'utf8');
+    assert.match(kept, /Linux version 6\.1\.0-50-amd64/);
+    assert.match(kept, /KSPLICE-DMESG-END/);
   });
-  assert.ok(verdict.ok, verdict.serialLog.slice(-2000));
-  assert.match(verdict.scriptOutput, /hello from the host/);
-  assert.match(verdict.scriptOutput, /6\.1\.0-50-amd64/);
-  const kallsyms = /^([0-9a-f]{16}) T _printk/m.exec(verdict.scriptOutput);
-  assert.ok(kallsyms, 'root sees real addresses');
-  assert.notEqual(kallsyms[1], '0000000000000000');
-  assert.match(verdict.dmesg, /Linux version 6\.1\.0-50-amd64/);
-  assert.equal(verdict.accelerator, 'tcg');
+
+  test('a failing check fails its step and the run; later steps do not run, or do with keepGoing', async () => {
+    const steps = [
+      { name: 'first', run: 'echo first' },
+      { name: 'check', run: 'echo checking; test -e /no/such/file' },
+      { name: 'later', run: 'echo later' },
+    ];
+    const stopping = await runGuest({ vmlinuz: target.vmlinuz, steps, log: quiet });
+    assert.equal(stopping.ok, false);
+    assert.deepEqual(stopping.steps.map((s) => [s.name, s.status, s.exitCode]), [['first', 'passed', 0], ['check', 'failed', 1], ['later', 'not-run', null]]);
+    assert.match(stopping.steps[1].output, /checking/);
+    assert.deepEqual(stopping.failures, ['step check failed (exit 1)']);
+    const going = await runGuest({ vmlinuz: target.vmlinuz, steps, keepGoing: true, log: quiet });
+    assert.deepEqual(going.steps.map((s) => s.status), ['passed', 'failed', 'passed']);
+    assert.equal(going.ok, false);
+  });
+
+  test('a step that hangs is killed at its own timeout, with what it started, and the run goes on', async () => {
+    const started = Date.now();
+    const verdict = await runGuest({
+      vmlinuz: target.vmlinuz,
+      steps: [
+        { name: 'hang', run: 'sleep 1000 & echo about to hang; sleep 1000', timeoutSeconds: 3 },
+        { name: 'after', run: 'if pgrep -x sleep; then echo a sleep survived; exit 1; fi; echo clean' },
+      ],
+      keepGoing: true,
+      log: quiet,
+    });
+    assert.equal(verdict.timedOut, false);
+    assert.deepEqual(verdict.steps.map((s) => s.status), ['timed-out', 'passed']);
+    assert.match(verdict.steps[0].output, /about to hang/);
+    assert.match(verdict.steps[1].output, /clean/);
+    assert.equal(verdict.ok, false);
+    assert.ok(Date.now() - started < 60_000);
+  });
+
+  test('a guest that hangs past the whole-run timeout is killed and reported', async () => {
+    const started = Date.now();
+    const verdict = await runGuest({ vmlinuz: target.vmlinuz, script: 'echo about to hang; sleep 1000', timeoutSeconds: 25, log: quiet });
+    assert.equal(verdict.timedOut, true);
+    assert.equal(verdict.ok, false);
+    assert.equal(verdict.scriptExitCode, null);
+    assert.match(verdict.failures.join('\n'), /killed after 25 s/);
+    assert.ok(Date.now() - started < 40_000);
+  });
+
+  test('a planted WARNING (a module calling WARN_ON(1)) is caught: splat and taint W, though every step passed', async () => {
+    const warn = await testModule('warn');
+    const verdict = await runGuest({ vmlinuz: target.vmlinuz, files: [{ guestName: 'warn.ko', hostPath: warn }], script: 'insmod warn.ko', log: quiet });
+    assert.equal(verdict.steps[0].status, 'passed', 'WARN_ON does not fail the load');
+    assert.equal(verdict.ok, false);
+    assert.ok(verdict.splats.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*warn\.c/.test(l)), verdict.splats.join('\n'));
+    assert.equal(verdict.taint.unexpected & (1 << 9), 1 << 9, `taint W expected, got ${describeTaint(verdict.taint.unexpected)}`);
+    assert.match(verdict.failures.join('\n'), /gained taint W\(9\)/);
+  });
+
+  test('a kernel that dies ends the run at once (panic, -no-reboot), reported in the step that killed it', async () => {
+    const started = Date.now();
+    const verdict = await runGuest({
+      vmlinuz: target.vmlinuz,
+      steps: [{ name: 'crash', run: 'echo c > /proc/sysrq-trigger', timeoutSeconds: 200 }, { name: 'never', run: 'true' }],
+      log: quiet,
+    });
+    assert.ok(Date.now() - started < 60_000, 'not waited out to the timeout');
+    assert.equal(verdict.ok, false);
+    assert.equal(verdict.timedOut, false);
+    assert.deepEqual(verdict.steps.map((s) => s.status), ['failed', 'not-run']);
+    assert.match(verdict.steps[0].output, /the guest stopped during this step/);
+    assert.ok(verdict.splats.some((l) => /Kernel panic/.test(l)));
+  });
 });
 
-test('a failing guest check is reported as failed, with its exit status', async () => {
-  const verdict = await runGuest({ vmlinuz: target.vmlinuz, script: 'echo checking; test -e /no/such/file', timeoutSeconds: 120, log: () => {} });
-  assert.equal(verdict.booted, true);
-  assert.equal(verdict.scriptExitCode, 1);
-  assert.equal(verdict.ok, false);
-});
+describe('harness rules', () => {
+  test('splat patterns catch real splat lines and pass boot advice', () => {
+    assert.deepEqual(findSplats('[ 1.0] RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable\n[ 2.0] ok'), []);
+    assert.equal(findSplats('[ 3.1] WARNING: CPU: 1 PID: 77 at kmod/x.c:12 f+0x1/0x2\n').length, 1);
+    assert.equal(findSplats('[ 3.1] BUG: kernel NULL pointer dereference, address: 0000000000000000\n').length, 1);
+    assert.throws(() => findSplats('x', []), /no splat patterns/);
+  });
 
-test('a hanging guest is killed at the timeout and reported', async () => {
-  const started = Date.now();
-  const verdict = await runGuest({ vmlinuz: target.vmlinuz, script: 'echo about to hang; sleep 1000', timeoutSeconds: 25, log: () => {} });
-  assert.equal(verdict.timedOut, true);
-  assert.equal(verdict.ok, false);
-  assert.equal(verdict.scriptExitCode, null);
-  assert.ok(Date.now() - started < 40_000);
-});
+  test('taint bits are named as the kernel names them; our modules\' bits are the expected ones', () => {
+    assert.equal(describeTaint(TAINT_EXPECTED_FROM_MODULES), 'O(12) E(13) K(15)');
+    assert.equal(describeTaint((1 << 9) | (1 << 7)), 'D(7) W(9)');
+    assert.equal(describeTaint(0), 'none');
+  });
 
-test('splat patterns catch real splat lines and pass boot advice', () => {
-  assert.deepEqual(findSplats('[ 1.0] RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable\n[ 2.0] ok'), []);
-  assert.equal(findSplats('[ 3.1] WARNING: CPU: 1 PID: 77 at kmod/x.c:12 f+0x1/0x2\n').length, 1);
-  assert.equal(findSplats('[ 3.1] BUG: kernel NULL pointer dereference, address: 0000000000000000\n').length, 1);
-  assert.throws(() => findSplats('x', []), /no splat patterns/);
+  test('a run with nothing to check, a bad step name or a bad file is refused before booting', async () => {
+    await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, log: quiet }), /no steps to run/);
+    await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, steps: [{ name: 'two words', run: 'true' }], log: quiet }), /must be a word/);
+    await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, steps: [{ name: 'a', run: 'true' }, { name: 'a', run: 'true' }], log: quiet }), /two steps named 'a'/);
+    await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, script: 'true', files: [{ guestName: '../x', content: '' }], log: quiet }), /plain name/);
+    const file = path.join(scratch, 'both');
+    await writeFile(file, '');
+    await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, script: 'true', files: [{ guestName: 'x', content: '', hostPath: file }], log: quiet }), /one of them/);
+  });
 });

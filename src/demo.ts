@@ -16,33 +16,23 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createUpdate } from './create/create.ts';
 import { runGuest } from './qemu/guest.ts';
+import { updateSteps } from './qemu/update-steps.ts';
 import { ensureTarget } from './setup/target-kernel.ts';
 import { checkToolchain } from './setup/toolchain.ts';
 import { seconds } from './util/progress.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const printkPatch = path.join(repoRoot, 'examples/printk-6.1.patch');
-const tools = ['ksplice-apply', 'ksplice-undo', 'ksplice-view'];
-
-/** The guest side, as the article's admin types it. Lines starting "DEMO" are read back below. */
-function guestScript(id: string): string {
-  return [
-    `ksplice-apply ./ksplice-${id}.tar.gz || exit 1`,
-    'echo "DEMO after apply:"; dmesg | tail -n2',
-    'echo "DEMO view:"; ksplice-view',
-    `ksplice-undo ${id} || exit 1`,
-    'echo "DEMO after undo:"; dmesg | tail -n2',
-  ].join('\n');
-}
-
-/** The lines of the script output after a "DEMO <label>:" marker, up to the next marker. */
-function section(output: string, label: string): string {
-  const start = output.indexOf(`DEMO ${label}:`);
-  if (start === -1) return '';
-  const rest = output.slice(start + label.length + 6);
-  const end = rest.indexOf('DEMO ');
-  return (end === -1 ? rest : rest.slice(0, end)).trim();
-}
+/**
+ * The article's proof, as the admin sees it: `dmesg | tail -n2` after apply ends with the new
+ * prefix and the success line; after undo the prefix is gone. Exit 0 when the phase looks right.
+ */
+const CHECK = `case "$1" in
+original) ! dmesg | grep -q "Quoth the kernel:" ;;
+applied)  dmesg | tail -n2; dmesg | tail -n2 | tr '\\n' ' ' | grep -q "Quoth the kernel: .*applied successfully" ;;
+reverted) dmesg | tail -n2; dmesg | tail -n1 | grep -q "reversed successfully" && ! dmesg | tail -n2 | grep -q "Quoth the kernel:" ;;
+esac
+`;
 
 async function main(): Promise<number> {
   const started = Date.now();
@@ -64,28 +54,24 @@ async function main(): Promise<number> {
 
   log('');
   log('== in the guest: ksplice-apply, ksplice-view, ksplice-undo ==');
-  const verdict = await runGuest({
-    vmlinuz: target.vmlinuz,
-    files: [
-      { guestName: path.basename(update.tarball!), hostPath: update.tarball! },
-      ...tools.map((t) => ({ guestName: t, hostPath: path.join(repoRoot, 'kmod/tools', t), executable: true })),
-    ],
-    script: guestScript(update.id),
-    timeoutSeconds: 300,
-    log,
-  });
-  log(verdict.scriptOutput.replace(/\r/g, '').trimEnd());
+  const proof = updateSteps({ tarball: update.tarball!, checkContent: CHECK });
+  const verdict = await runGuest({ vmlinuz: target.vmlinuz, files: proof.files, steps: proof.steps, serialLogPath: path.join(outDir, 'serial.log'), log });
+  const output = (name: string) => verdict.steps.find((s) => s.name === name)?.output.replace(/\r/g, '').trimEnd() ?? '';
+  const passed = (name: string) => verdict.steps.find((s) => s.name === name)?.status === 'passed';
+  for (const [title, step] of [[`# ksplice-apply ./ksplice-${update.id}.tar.gz; dmesg | tail -n2`, 'check-applied'], ['# ksplice-view', 'view'], [`# ksplice-undo ${update.id}; dmesg | tail -n2`, 'check-reverted']]) {
+    log(title);
+    log(output(step));
+  }
 
-  const out = verdict.scriptOutput.replace(/\r/g, '');
   const checks: [string, boolean][] = [
-    ['guest booted and the script finished', verdict.booted && !verdict.timedOut && verdict.scriptExitCode === 0],
+    ['guest booted and every step ran', verdict.booted && !verdict.timedOut && verdict.steps.every((s) => s.status !== 'not-run')],
+    ['before the update, no "Quoth the kernel:" in dmesg', passed('check-original')],
     // The article's `dmesg | tail -n2`: the engine's own message, printed through the new _printk.
-    [`dmesg ends "Quoth the kernel:" / "ksplice: Update ${update.id} applied successfully"`, /Quoth the kernel:\s*\n.*ksplice: Update \S+ applied successfully/.test(section(out, 'after apply'))],
-    ['ksplice-view lists the update', section(out, 'view').includes(update.id)],
-    [`"ksplice: Update ${update.id} reversed successfully" in dmesg`, section(out, 'after undo').includes(`ksplice: Update ${update.id} reversed successfully`)],
+    [`ksplice-apply; dmesg ends "Quoth the kernel:" / "ksplice: Update ${update.id} applied successfully"`, passed('apply') && passed('check-applied')],
+    ['ksplice-view lists the update', passed('view') && output('view').includes(update.id)],
     // After undo the old _printk runs again: the reversal message comes without the prefix.
-    ['no "Quoth the kernel:" before the reversal message', !/Quoth[^\n]*\n[^\n]*reversed successfully/.test(section(out, 'after undo'))],
-    ['no kernel splat', verdict.splats.length === 0],
+    [`ksplice-undo; "ksplice: Update ${update.id} reversed successfully", no prefix`, passed('undo') && passed('check-reverted') && output('check-reverted').includes(`Update ${update.id} reversed successfully`)],
+    ['no kernel splat, no unexpected taint', verdict.splats.length === 0 && verdict.taint.unexpected === 0],
   ];
   log('');
   for (const [what, ok] of checks) log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);

@@ -26,8 +26,10 @@ export function updateIdOf(tarball: string): string {
 
 export interface UpdateStepsOptions {
   tarball: string;
-  /** Host path of a check script, run in each phase. */
+  /** Host path of a check script, run in each phase ... */
   check?: string;
+  /** ... or its text. */
+  checkContent?: string;
   /** Per-step timeout (apply and undo may retry while a function is busy). Default 120 s. */
   stepTimeoutSeconds?: number;
 }
@@ -37,8 +39,10 @@ export function updateSteps(options: UpdateStepsOptions): { id: string; files: G
   const tarName = path.basename(options.tarball);
   const timeoutSeconds = options.stepTimeoutSeconds ?? 120;
   const files: GuestFile[] = [{ guestName: tarName, hostPath: options.tarball }];
-  if (options.check) files.push({ guestName: 'check.sh', hostPath: options.check, executable: true });
-  const check = (phase: UpdatePhase): GuestStep[] => options.check ? [{ name: `check-${phase}`, run: `sh ./check.sh ${phase}`, timeoutSeconds }] : [];
+  if (options.check !== undefined) files.push({ guestName: 'check.sh', hostPath: options.check, executable: true });
+  else if (options.checkContent !== undefined) files.push({ guestName: 'check.sh', content: options.checkContent, executable: true });
+  const hasCheck = options.check !== undefined || options.checkContent !== undefined;
+  const check = (phase: UpdatePhase): GuestStep[] => hasCheck ? [{ name: `check-${phase}`, run: `sh ./check.sh ${phase}`, timeoutSeconds }] : [];
   const steps: GuestStep[] = [
     // the tools travel in the tarball: the guest runs the ones the update was built with
     { name: 'tools', run: `tar -xzf ./${tarName} ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(' ')} && mv ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(' ')} . && chmod 755 ${UPDATE_TOOLS.join(' ')}`, timeoutSeconds },

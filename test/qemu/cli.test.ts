@@ -1,0 +1,92 @@
+// ksplice-qemu, the harness's command line: proving a real update made by ksplice-create (the
+// /proc/cmdline example) with a guest check in each phase, a JSON verdict and the serial log kept;
+// a failing step exits 1 with the failure in the JSON; usage errors exit 2 before any boot.
+//
+// Run: bash scripts/test.sh test/qemu/cli.test.ts   (about 45 s under TCG)
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
+import { runUnchecked } from '../../src/util/exec.ts';
+
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const corpus = path.resolve(repo, '../shared/corpus');
+let target: TargetKernel;
+let scratch: string;
+
+interface Verdict {
+  ok: boolean;
+  failures: string[];
+  booted: boolean;
+  steps: { name: string; status: string; exitCode: number | null; output: string }[];
+  splats: string[];
+  taint: { unexpected: number };
+  serialLogPath: string;
+  timingsMs: { boot: number; total: number };
+}
+
+function ksplice(tool: 'create' | 'qemu', ...args: string[]) {
+  // run from the scratch folder (relative paths land there), with the repository's own tsx
+  return runUnchecked(path.join(repo, 'node_modules/.bin/tsx'), [path.join(repo, `src/${tool}/cli.ts`), ...args], { cwd: scratch });
+}
+
+before(async () => {
+  target = await ensureTarget();
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-qemu-cli-'));
+});
+after(() => rm(scratch, { recursive: true, force: true }));
+
+test('--update proves a ksplice-create update: check original, apply, check applied, view, undo, check reverted', async () => {
+  const made = await ksplice('create', `--patch=${path.join(corpus, 'examples/proc_cmdline.patch')}`, `--output-dir=${scratch}`, '--json', target.sourceDir);
+  assert.equal(made.exitCode, 0, made.stderr);
+  const { tarball, id } = JSON.parse(made.stdout.trim().split('\n').pop()!) as { tarball: string; id: string };
+  const run = await ksplice('qemu', `--update=${tarball}`, `--check=${path.join(repo, 'test/fixtures/qemu/check-cmdline.sh')}`, '--serial-log=serial.log', '--json');
+  assert.equal(run.exitCode, 0, run.stderr.slice(-3000));
+  const verdict = JSON.parse(run.stdout) as Verdict;
+  assert.equal(verdict.ok, true);
+  assert.deepEqual(verdict.steps.map((s) => [s.name, s.status]), [
+    ['tools', 'passed'], ['check-original', 'passed'], ['apply', 'passed'], ['check-applied', 'passed'],
+    ['view', 'passed'], ['undo', 'passed'], ['check-reverted', 'passed'],
+  ]);
+  const step = (name: string) => verdict.steps.find((s) => s.name === name)!.output;
+  assert.match(step('check-applied'), /\[rebootless update applied\]/);
+  assert.doesNotMatch(step('check-reverted'), /rebootless/);
+  assert.match(step('view'), new RegExp(`Update: ${id}`));
+  assert.deepEqual(verdict.splats, []);
+  assert.equal(verdict.serialLogPath, path.join(scratch, 'serial.log'));
+  const serial = await readFile(verdict.serialLogPath, 'utf8');
+  assert.match(serial, new RegExp(`ksplice: Update ${id} applied successfully`));
+  assert.match(serial, new RegExp(`ksplice: Update ${id} reversed successfully`));
+  assert.match(run.stderr, /\[qemu\] userspace after/, 'progress while booting');
+  assert.match(run.stderr, /PASSED: TCG guest|PASSED: KVM guest/);
+});
+
+test('a failing step exits 1 and says which in the JSON verdict', async () => {
+  const run = await ksplice('qemu', '--step=ok=true', '--step=check=grep -q no-such-word /proc/cmdline', '--json', '--serial-log=fail.log');
+  assert.equal(run.exitCode, 1);
+  const verdict = JSON.parse(run.stdout) as Verdict;
+  assert.equal(verdict.ok, false);
+  assert.equal(verdict.booted, true);
+  assert.deepEqual(verdict.steps.map((s) => [s.name, s.status, s.exitCode]), [['ok', 'passed', 0], ['check', 'failed', 1]]);
+  assert.deepEqual(verdict.failures, ['step check failed (exit 1)']);
+  assert.match(run.stderr, /FAILED/);
+});
+
+test('usage errors exit 2 with a message, before any boot', async () => {
+  for (const [args, message] of [
+    [[], /nothing to run/],
+    [['--step=noequals'], /expected NAME=COMMAND/],
+    [['--update=/no/such/ksplice-x.tar.gz'], /no such file/],
+    [['--check=x.sh', '--step=a=true'], /--check goes with --update/],
+    [['--frobnicate'], /Unknown option/],
+    [['--step=a=true', '--timeout=-3'], /positive number/],
+  ] as [string[], RegExp][]) {
+    const run = await ksplice('qemu', ...args);
+    assert.equal(run.exitCode, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.match(run.stderr, message);
+    assert.match(run.stderr, /usage: ksplice-qemu/);
+    assert.doesNotMatch(run.stderr, /\[qemu\] booting/);
+  }
+});

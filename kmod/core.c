@@ -202,6 +202,15 @@ static struct ksplice_code_range *reverse_ranges(struct ksplice_update_state *us
 	return r;
 }
 
+/* Frees the shadow variables the update's code attached (shadow.c), saying how many. */
+static void free_shadows(struct ksplice_update_state *us, const char *why)
+{
+	unsigned int n = ksplice_shadow_free_owner(us->update->owner);
+
+	if (n)
+		pr_info("ksplice: Update %s %s: freed %u shadow variable(s)\n", us->update->id, why, n);
+}
+
 int ksplice_apply(struct ksplice_update_state *us)
 {
 	struct ksplice_update *u = us->update;
@@ -258,6 +267,7 @@ fail_release:
 fail_hook:
 	if (u->hooks.fail_apply)
 		u->hooks.fail_apply();
+	free_shadows(us, "not applied");
 	module_put(u->owner);
 	return ret;
 }
@@ -334,6 +344,9 @@ static int __ksplice_reverse(struct ksplice_update_state *us, bool forced)
 	kfree(ranges);
 	if (u->hooks.post_reverse)
 		u->hooks.post_reverse();
+	/* Undo leaves no trace: the update's shadow variables go (not while its code may still run). */
+	if (!still_running)
+		free_shadows(us, "reversed");
 	pr_info("ksplice: Update %s: machine stopped for %llu ns (stop_machine call %llu ns, attempt %u)\n",
 		u->id, us->stop_ns, us->stop_total_ns, us->attempts);
 	pr_info("ksplice: Update %s reversed successfully\n", u->id);
@@ -537,6 +550,8 @@ void ksplice_unregister_update(struct ksplice_update *u)
 	mutex_lock(&ksplice_mutex);
 	list_del(&found->node);
 	mutex_unlock(&ksplice_mutex);
+	if (!found->new_code_running)
+		free_shadows(found, "unloaded");
 	ksplice_sysfs_put(found);
 }
 EXPORT_SYMBOL_GPL(ksplice_unregister_update);

@@ -137,4 +137,8 @@ int ksplice_reverse(struct ksplice_update_state *us);
 int ksplice_check_match(struct ksplice_update_state *us);
 void ksplice_free_state(struct ksplice_update_state *us);
 
+/* shadow.c */
+unsigned int ksplice_shadow_free_owner(struct module *owner);
+unsigned int ksplice_shadow_count(struct module *owner);
+
 #endif /* _KSPLICE_INTERNAL_H */

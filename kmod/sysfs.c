@@ -140,6 +140,12 @@ static ssize_t module_show(struct kobject *k, struct kobj_attribute *a, char *bu
 	return sysfs_emit(buf, "%s\n", to_state(k)->update->owner->name);
 }
 
+/* Shadow variables the update's code has attached and not yet freed (shadow.c). */
+static ssize_t shadows_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", ksplice_shadow_count(to_state(k)->update->owner));
+}
+
 static struct kobj_attribute stage_attr = __ATTR_RW(stage);
 static struct kobj_attribute abort_cause_attr = __ATTR_RO(abort_cause);
 static struct kobj_attribute conflicts_attr = __ATTR_RO(conflicts);
@@ -149,6 +155,7 @@ static struct kobj_attribute attempts_attr = __ATTR_RO(attempts);
 static struct kobj_attribute functions_attr = __ATTR_RO(functions);
 static struct kobj_attribute module_attr = __ATTR_RO(module);
 static struct kobj_attribute match_stats_attr = __ATTR_RO(match_stats);
+static struct kobj_attribute shadows_attr = __ATTR_RO(shadows);
 
 static struct attribute *ksplice_update_attrs[] = {
 	&stage_attr.attr,
@@ -160,6 +167,7 @@ static struct attribute *ksplice_update_attrs[] = {
 	&functions_attr.attr,
 	&module_attr.attr,
 	&match_stats_attr.attr,
+	&shadows_attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ksplice_update);

@@ -3,17 +3,22 @@
  *
  * Usage:
  *   ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json]
- *                  [--analyze-only] [--allow-toolchain-mismatch] KERNEL_SOURCE
+ *                  [--analyze-only] [--allow-toolchain-mismatch]
+ *                  [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL...]] KERNEL_SOURCE
  *   ksplice-create --patch=FILE --kernel-release=6.1.0-50-amd64 [...]   (Debian target, prepared by the setup)
  * (run from the repository as `tsx src/create/cli.ts ...`)
  *
  * --config defaults to KERNEL_SOURCE/ksplice (.config, System.map, build -> headers).
+ * --hooks compiles the author's hook code (kmod/ksplice_hooks.h: ksplice_pre_apply(fn), ...,
+ * shadow variables) into the update module; --accept names findings of the safety analysis the
+ * author has reviewed (each `symbol` of `unsafe`; repeatable or comma-separated): they no longer
+ * refuse the update, the others still do (docs/hooks.md).
  * --analyze-only stops after the safety verdict (no tarball). Without it, the core and the update
  * module are built and ksplice-<id>.tar.gz is written to --output-dir (default: the current folder).
  *
  * Exit: 0 tarball written; 66 "No changes detected"; 2 the patch cannot be applied safely without
  * custom code (reasons printed); 1 any other error. --json prints one object on stdout:
- * { id, tarball, kernelRelease, changed: [{object, function}], new, unsafe: [{symbol, reason}], timingsMs }.
+ * { id, tarball, kernelRelease, changed: [{object, function}], new, unsafe: [{symbol, reason}], accepted, timingsMs }.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,8 +29,8 @@ export const EXIT_NO_CHANGES = 66;
 export const EXIT_UNSAFE = 2;
 
 function jsonOf(result: CreateResult): string {
-  const { id, tarball, kernelRelease, changed, new: added, unsafe, timingsMs } = result;
-  return JSON.stringify({ id, tarball, kernelRelease, changed, new: added, unsafe, timingsMs }) + '\n';
+  const { id, tarball, kernelRelease, changed, new: added, unsafe, accepted, timingsMs } = result;
+  return JSON.stringify({ id, tarball, kernelRelease, changed, new: added, unsafe, accepted, timingsMs }) + '\n';
 }
 
 async function main(): Promise<number> {
@@ -40,6 +45,8 @@ async function main(): Promise<number> {
       'analyze-only': { type: 'boolean', default: false },
       'allow-toolchain-mismatch': { type: 'boolean', default: false },
       'kernel-release': { type: 'string' },
+      hooks: { type: 'string' },
+      accept: { type: 'string', multiple: true },
     },
   });
   if (!values.patch || (positionals.length !== 1 && !values['kernel-release'])) {
@@ -56,6 +63,8 @@ async function main(): Promise<number> {
       outputDir: values['output-dir'],
       analyzeOnly: values['analyze-only'],
       allowToolchainMismatch: values['allow-toolchain-mismatch'],
+      hooksPath: values.hooks ? path.resolve(values.hooks) : undefined,
+      accept: (values.accept ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean),
     });
     if (values.json) process.stdout.write(jsonOf(result));
     else if (result.tarball) process.stdout.write(`Ksplice update tarball written to ${result.tarball}\n`);

@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { diffObjects, summarize, type DiffResult } from '../diff/diff.ts';
+import { sourceSafetyFindings } from '../diff/source-rules.ts';
 import { readElf } from '../elf/reader.ts';
 import { checkToolchain } from '../setup/toolchain.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
@@ -41,6 +42,14 @@ export interface CreateOptions {
   id?: string;
   outputDir?: string;
   allowToolchainMismatch?: boolean;
+  /**
+   * Findings the patch author has reviewed and handles (usually with hooks): each entry names a
+   * finding's symbol (`free_uid`, `struct audit_context`, `kernel/sys.o`); accepted findings do
+   * not refuse the update, the others still do. A name matching no finding is an error.
+   */
+  accept?: string[];
+  /** C source of the author's hooks (kmod/ksplice_hooks.h), compiled into the update module. */
+  hooksPath?: string;
   /** Stop after the safety verdict: report what the update would contain, write no tarball. */
   analyzeOnly?: boolean;
   log?: LogSink;
@@ -53,6 +62,8 @@ export interface CreateResult {
   changed: { object: string; function: string }[];
   new: { object: string; function: string }[];
   unsafe: { symbol: string; reason: string }[];
+  /** Findings accepted with --accept (they would otherwise be in `unsafe`). */
+  accepted: { symbol: string; reason: string }[];
   notes: string[];
   reproduction: { checked: number; shippedVmlinux: boolean };
   timingsMs: Record<string, number>;
@@ -72,6 +83,26 @@ export class UnsafePatchError extends Error {
     super(`the patch cannot be applied safely without custom code:\n${result.unsafe.map((u) => `  ${u.symbol}: ${u.reason}`).join('\n')}`);
     this.name = 'UnsafePatchError';
   }
+}
+
+/** --accept named something the analysis did not find (a typo would silently accept nothing). */
+export class UnknownAcceptError extends Error {
+  constructor(names: string[], findings: { symbol: string }[]) {
+    super(`--accept names no finding: ${names.join(', ')} (findings: ${findings.map((f) => f.symbol).join(', ') || 'none'})`);
+    this.name = 'UnknownAcceptError';
+  }
+}
+
+/**
+ * Splits findings into accepted and still-refusing ones. A name accepts every finding of that
+ * symbol. Example: accept ['cmdline_reads'] with findings cmdline_reads and free_uid → free_uid
+ * still refuses.
+ */
+export function applyAccepts(findings: { symbol: string; reason: string }[], accept: readonly string[]): { unsafe: typeof findings; accepted: typeof findings } {
+  const names = new Set(accept);
+  const unknown = [...names].filter((n) => !findings.some((f) => f.symbol === n));
+  if (unknown.length > 0) throw new UnknownAcceptError(unknown, findings);
+  return { unsafe: findings.filter((f) => !names.has(f.symbol)), accepted: findings.filter((f) => names.has(f.symbol)) };
 }
 
 /** The pre build is not the running kernel's code: wrong source, config or toolchain (exit 1). */
@@ -126,7 +157,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
     progress.step('diff');
     const diffs: { object: string; diff: DiffResult }[] = [];
     const result: CreateResult = {
-      id, tarball: null, kernelRelease: inputs.release, changed: [], new: [], unsafe: [], notes: [],
+      id, tarball: null, kernelRelease: inputs.release, changed: [], new: [], unsafe: [], accepted: [], notes: [],
       reproduction: { checked, shippedVmlinux: shipped !== null }, timingsMs: progress.timings,
     };
     for (const [object, { pre, post }] of objects) {
@@ -144,10 +175,17 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
         result.unsafe.push({ symbol: object, reason: 'the object is part of a loadable module; updates of module code are not supported yet' });
       }
     }
+    result.unsafe.push(...(await sourceSafetyFindings({
+      patchText: patchText.toString('utf8'),
+      readPre: (file) => readFile(path.join(inputs.sourceDir, file), 'utf8'),
+      objects: diffs.map(({ object, diff }) => ({ object, changedFunctions: summarize(diff).changed })),
+    })));
     for (const c of result.changed) progress.info(`changed: ${c.function} (${c.object})`);
     for (const n of result.new) progress.info(`new: ${n.function} (${n.object})`);
 
     progress.step('safety verdict');
+    ({ unsafe: result.unsafe, accepted: result.accepted } = applyAccepts(result.unsafe, options.accept ?? []));
+    for (const a of result.accepted) progress.info(`accepted: ${a.symbol}: ${a.reason}`);
     if (result.unsafe.length > 0) throw new UnsafePatchError(result);
     if (result.changed.length === 0 && result.new.length === 0) throw new NoChangesError(result);
     if (options.analyzeOnly) {
@@ -159,7 +197,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
     const core = await buildCore(inputs.headersDir, KMOD_DIR);
     const built = await buildUpdateModule({
       id, release: inputs.release, headersDir: inputs.headersDir, kmodDir: KMOD_DIR, workDir: path.join(scratch, 'module'),
-      map, objects: diffs, log: (line) => progress.info(line),
+      map, objects: diffs, hooksPath: options.hooksPath, log: (line) => progress.info(line),
     });
 
     progress.step('tarball');

@@ -8,6 +8,7 @@
  *   const c = descriptorSource({ id, release, targets, printkMapAddr, stopMachineMapAddr, livepatch: true });
  */
 import type { RunPreTarget, Site } from './run-pre-sites.ts';
+import { hookDispatchers, type HookRegistration } from './hooks.ts';
 
 export interface DescriptorInput {
   id: string;
@@ -18,6 +19,8 @@ export interface DescriptorInput {
   stopMachineMapAddr: bigint;
   /** The module carries .klp.rela sections: modinfo livepatch=Y makes the loader apply them. */
   livepatch: boolean;
+  /** The author's hooks (hooks.ts), run by dispatchers this descriptor defines. */
+  hooks?: HookRegistration[];
 }
 
 /** The new code's name in the update module (a kernel name must not be defined twice). */
@@ -101,6 +104,7 @@ export function descriptorSource(input: DescriptorInput): string {
     ...[...new Set(newFunctions)].map((n) => `extern void ${n}(void);`),
     '',
     ...input.targets.flatMap(targetTables),
+    ...(input.hooks?.length ? hookDispatchers(input.hooks) : []),
     'static struct ksplice_func ksplice_funcs[] = {',
     ...input.targets.map(funcEntry),
     '};',
@@ -113,6 +117,7 @@ export function descriptorSource(input: DescriptorInput): string {
     `\t.stop_machine_map_addr = ${hexAddr(input.stopMachineMapAddr)},`,
     '\t.funcs = ksplice_funcs,',
     '\t.nr_funcs = ARRAY_SIZE(ksplice_funcs),',
+    ...(input.hooks?.length ? ['\t.hooks = KSPLICE_HOOK_TABLE,'] : []),
     '};',
     '',
     `KSPLICE_UPDATE_MODULE(ksplice_update_${input.id.replace(/-/g, '_')});`,

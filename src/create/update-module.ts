@@ -36,6 +36,7 @@ import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocation
 import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreTarget, type RunPreTarget } from './run-pre-sites.ts';
 import type { SystemMapIndex } from '../setup/system-map.ts';
 import { descriptorSource, newFunctionName } from './update-descriptor.ts';
+import { HOOK_SYMBOL_PREFIX, hookRegistrations, unregisteredHooks, type HookRegistration } from './hooks.ts';
 
 export interface UpdateModuleInput {
   id: string;
@@ -47,6 +48,8 @@ export interface UpdateModuleInput {
   workDir: string;
   map: SystemMapIndex;
   objects: { object: string; diff: DiffResult }[];
+  /** The patch author's hook source (kmod/ksplice_hooks.h), compiled in as hooks.o. */
+  hooksPath?: string;
   log?: (line: string) => void;
 }
 
@@ -170,14 +173,32 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
   }
   if (targets.length === 0) throw new UpdateModuleError('nothing to replace: no changed function has a pre partner');
 
-  const livepatch = unresolved.size > 0;
+  let hooks: HookRegistration[] = [];
+  if (input.hooksPath) {
+    const source = await readFile(input.hooksPath, 'utf8');
+    hooks = hookRegistrations(source);
+    await writeFile(path.join(input.workDir, 'hooks.c'), source);
+    parts.push('hooks.o');
+    log(`hooks: ${hooks.map((h) => `${h.stage}(${h.fn})`).join(', ') || 'none registered'} from ${input.hooksPath}`);
+  }
+  // Hook code may reach non-exported kernel symbols too: those are only known after the build.
+  const livepatch = unresolved.size > 0 || input.hooksPath !== undefined;
   await writeFile(path.join(input.workDir, 'descriptor.c'), descriptorSource({
     id: input.id, release: input.release, targets, livepatch,
-    printkMapAddr: mustUnique(input.map, '_printk'), stopMachineMapAddr: mustUnique(input.map, 'stop_machine'),
+    printkMapAddr: mustUnique(input.map, '_printk'), stopMachineMapAddr: mustUnique(input.map, 'stop_machine'), hooks,
   }));
   const ko = await kbuildModule({ dir: input.workDir, moduleName, parts, headersDir: input.headersDir, kmodDir: input.kmodDir, unresolvedAllowed: livepatch });
   let klpSymbols: string[] = [];
-  if (livepatch) {
+  if (input.hooksPath) {
+    const module: ElfObject = readElf(await readFile(ko));
+    const missed = unregisteredHooks(module, hooks);
+    if (missed.length > 0) throw new UpdateModuleError(`hook registrations ksplice-create could not read in ${input.hooksPath}: ${missed.join(', ')} (write each ksplice_<stage>(fn); on a line of its own)`);
+    const anchorObject = input.objects[0]!.diff.pre;
+    for (const name of unresolvedNames(module, exported)) {
+      if (!unresolved.has(name) && !name.startsWith(HOOK_SYMBOL_PREFIX)) unresolved.set(name, anchorFor(anchorObject, name, input.map));
+    }
+  }
+  if (unresolved.size > 0) {
     const module: ElfObject = readElf(await readFile(ko));
     klpSymbols = toKlpRelocations(module, [...unresolved.keys()], (name) => klpPosition(name, input.map, unresolved.get(name)!));
     await writeFile(ko, writeElf(module));

@@ -21,6 +21,7 @@ import { Comparer } from './compare.ts';
 import { Correlation } from './correlate.ts';
 import { cloneParent, coldOwner, isColdPart } from './names.ts';
 import { ObjectIndex } from './object-index.ts';
+import { objectSafetyFindings, isInitOnlyData } from './safety-rules.ts';
 import { specialEntriesByFunction } from './special-entries.ts';
 
 export type PartStatus = 'changed' | 'new' | 'unchanged';
@@ -79,7 +80,9 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
   const preIndex = new ObjectIndex(pre);
   const postIndex = new ObjectIndex(post);
   const correlation = new Correlation(preIndex, postIndex);
-  const comparer = new Comparer(correlation, specialEntriesByFunction(preIndex), specialEntriesByFunction(postIndex));
+  const preEntries = specialEntriesByFunction(preIndex);
+  const postEntries = specialEntriesByFunction(postIndex);
+  const comparer = new Comparer(correlation, preEntries, postEntries);
   const notes: string[] = [];
 
   const parts = compareFunctions(postIndex, correlation, comparer, notes);
@@ -89,6 +92,11 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
   const unsafe = [...initChanges, ...layoutShifts(parts, comparer), ...dataChanges(correlation, comparer, notes)];
 
   const shipped = [...changed, ...added].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.symbol));
+  const newData = newDataUsedBy(shipped, postIndex, correlation);
+  unsafe.push(...objectSafetyFindings({
+    changedParts: changed.flatMap((g) => g.parts.filter((p) => p.status === 'changed')),
+    newData, preEntries, postEntries, preIndex, postIndex, correlation,
+  }));
   return {
     pre,
     post,
@@ -98,7 +106,7 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
     unsafe,
     exportChanges: exportChanges(pre, post),
     notes,
-    newData: newDataUsedBy(shipped, postIndex, correlation),
+    newData,
     correlation,
   };
 }
@@ -259,6 +267,9 @@ export function isInitCode(section: ElfSection): boolean {
  * running copy cannot grow, and every user would see the old layout.
  */
 function dataChangeReason(pre: ElfSymbol, post: ElfSymbol, difference: string): string {
+  if (isInitOnlyData(post.section!) || isInitOnlyData(pre.section!)) {
+    return `init-only data changed in ${post.section!.name} (${difference}): __initdata/__initconst is read only while the kernel boots and is freed afterwards; an update cannot re-run the boot code that used it`;
+  }
   if (pre.size !== post.size) {
     return `data object size changed (${pre.size} → ${post.size} bytes): its type's layout changed, and the running kernel's copy cannot be resized or reinterpreted`;
   }

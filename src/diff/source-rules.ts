@@ -1,0 +1,238 @@
+/**
+ * Source-level safety rules: what the patch text itself says an update cannot carry, before any
+ * object is compared. The object differ sees the effects (every caller of a changed inline
+ * changes; a struct's new field shifts offsets); these rules name the cause.
+ *
+ *   const findings = sourceSafetyFindings({ patchText, readPre: (f) => readFile(path.join(tree, f), 'utf8'),
+ *                                           libMembers, changedFunctions });
+ *
+ * Each rule is a predicate named for the question it answers, with a worked example.
+ */
+
+export interface SourceFinding {
+  symbol: string;
+  reason: string;
+}
+
+/** One changed line of a patch, placed at its line in the pre file. */
+export interface ChangedLine {
+  file: string;
+  /** 1-based line of the pre file at which the line is removed (`-`) or before which it is added (`+`). */
+  preLine: number;
+  kind: '+' | '-';
+  text: string;
+}
+
+/**
+ * The added and removed lines of a unified diff, each with its position in the pre file.
+ *
+ * Example: `@@ -10,3 +10,4 @@` then ` a`, `+b`, ` c` → {preLine: 11, kind: '+', text: 'b'}.
+ */
+export function changedLines(patchText: string): ChangedLine[] {
+  const out: ChangedLine[] = [];
+  let file = '';
+  let line = 0;
+  let inHunk = false;
+  for (const raw of patchText.split('\n')) {
+    if (raw.startsWith('+++ ')) {
+      const name = raw.slice(4).split('\t')[0]!.trim();
+      file = name.slice(name.indexOf('/') + 1);
+      inHunk = false;
+      continue;
+    }
+    if (raw.startsWith('--- ') && !inHunk) continue;
+    const hunk = /^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@/.exec(raw);
+    if (hunk) {
+      line = Number(hunk[1]);
+      inHunk = true;
+      continue;
+    }
+    if (!inHunk) continue;
+    if (raw.startsWith('diff ')) {
+      inHunk = false;
+      continue;
+    }
+    if (raw.startsWith('-')) {
+      out.push({ file, preLine: line, kind: '-', text: raw.slice(1) });
+      line++;
+    } else if (raw.startsWith('+')) {
+      out.push({ file, preLine: line, kind: '+', text: raw.slice(1) });
+    } else if (raw.startsWith(' ')) {
+      line++;
+    }
+  }
+  return out;
+}
+
+/**
+ * C source with comments, string and character literals blanked and preprocessor lines emptied,
+ * line structure kept, so braces can be counted.
+ */
+export function stripForBraces(source: string): string[] {
+  let text = source.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' '));
+  text = text.replace(/\/\/[^\n]*/g, '').replace(/"(?:\\.|[^"\\\n])*"/g, '""').replace(/'(?:\\.|[^'\\\n])*'/g, "''");
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    if (!/^\s*#/.test(lines[i]!)) continue;
+    while (i < lines.length && lines[i]!.trimEnd().endsWith('\\')) lines[i++] = '';
+    if (i < lines.length) lines[i] = '';
+  }
+  return lines;
+}
+
+/**
+ * The outermost brace block open at the start of `line` (1-based), as the text that opened it
+ * (from the previous `;`, `}` or `{` up to the `{`), or null at file scope.
+ *
+ * Example: in `struct audit_context {\n\tint dummy;\n ...`, line 2 → "struct audit_context".
+ */
+export function enclosingBlock(lines: string[], line: number): string | null {
+  let depth = 0;
+  let opener: string | null = null;
+  let pending = '';
+  for (let i = 0; i < line - 1 && i < lines.length; i++) {
+    for (const ch of lines[i]! + '\n') {
+      if (ch === '{') {
+        if (depth === 0) opener = pending.replace(/\s+/g, ' ').trim();
+        depth++;
+        pending = '';
+      } else if (ch === '}') {
+        depth = Math.max(0, depth - 1);
+        if (depth === 0) opener = null;
+        pending = '';
+      } else if (ch === ';') {
+        pending = '';
+      } else {
+        pending += ch;
+      }
+    }
+  }
+  return depth > 0 ? opener : null;
+}
+
+/** A line that declares or removes something (not blank, not only a comment or a brace). */
+function isDeclarationLine(text: string): boolean {
+  const code = text.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '').trim();
+  return code !== '' && !/^[{}]+;?$/.test(code) && !code.startsWith('/*') && !code.startsWith('*') && !code.startsWith('#');
+}
+
+/**
+ * Does this changed line alter a struct or union type's layout? A member added, removed or
+ * retyped inside `struct NAME { ... }` changes the size and offsets every user was compiled
+ * with; the running kernel's objects of that type keep the old layout, and code not rebuilt
+ * (other objects, loaded modules) keeps reading old offsets.
+ *
+ * Example: `+\tunsigned int nr_overflows;` inside `struct audit_context {` in kernel/audit.h →
+ * "struct audit_context".
+ */
+export function structWhoseLayoutChanges(opener: string | null, text: string): string | null {
+  if (!opener || !isDeclarationLine(text)) return null;
+  const m = /^(?:typedef\s+)?(struct|union)\s+([A-Za-z_]\w*)(?:\s+__\w+(?:\([^)]*\))?)*$/.exec(opener);
+  return m ? `${m[1]} ${m[2]}` : null;
+}
+
+/**
+ * Is this block the body of an inline function of a header? Its code is copied into every
+ * caller: the patch changes each of them, in objects the update rebuilds and in modules it
+ * does not.
+ *
+ * Example: `static inline u64 clocksource_delta(u64 now, u64 last, u64 mask)` in
+ * kernel/time/timekeeping_internal.h → "clocksource_delta".
+ */
+export function inlineFunctionOfHeader(file: string, opener: string | null): string | null {
+  if (!file.endsWith('.h') || !opener) return null;
+  if (!/\b(inline|__always_inline)\b/.test(opener)) return null;
+  const m = /([A-Za-z_]\w*)\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*(?:__\w+\s*)*$/.exec(opener);
+  return m ? m[1]! : null;
+}
+
+/**
+ * Is this object a member of a kbuild `lib-y` archive (`lib.a`)? An archive member is linked into
+ * vmlinux only when something refers to it, objects there are often hand-written assembly or
+ * built for early boot, and its functions may be missing from or duplicated in the running
+ * kernel: the update cannot know which copy runs.
+ *
+ * Example: `lib-y := ctype.o string.o vsprintf.o cmdline.o \` in lib/Makefile → lib/cmdline.o.
+ */
+export function isLibArchiveMember(object: string, makefileText: string): boolean {
+  const base = object.slice(object.lastIndexOf('/') + 1);
+  const joined = makefileText.replace(/\\\n/g, ' ');
+  for (const m of joined.matchAll(/^\s*lib-(?:y|\$\(CONFIG_\w+\))\s*[:+]?=\s*(.*)$/gm)) {
+    const members = m[1]!.split(/\s+/).map((w) => w.replace(/\$\(BITS\)/, '64'));
+    if (members.includes(base)) return true;
+  }
+  return false;
+}
+
+/**
+ * Is this changed object assembled from a `.S` file? Assembly has no compiler-inserted fentry
+ * call (ftrace cannot redirect it), no function sections, and often runs where nothing may be
+ * patched underneath it (entry code, early boot, trampolines).
+ *
+ * Example: a patch to arch/x86/lib/hweight.S → "__sw_hweight32 ... assembly".
+ */
+export function isAssemblySource(file: string): boolean {
+  return file.endsWith('.S');
+}
+
+export interface SourceSafetyInput {
+  patchText: string;
+  /** Reads a file of the pristine (pre) tree, relative to its root. */
+  readPre: (file: string) => Promise<string>;
+  /** The built objects and the source each came from. */
+  objects: { object: string; changedFunctions: string[] }[];
+}
+
+/** Every source-level finding of a patch: struct layouts, header inlines, lib-y members, assembly. */
+export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<SourceFinding[]> {
+  const findings: SourceFinding[] = [];
+  const byFile = new Map<string, ChangedLine[]>();
+  for (const l of changedLines(input.patchText)) byFile.set(l.file, [...(byFile.get(l.file) ?? []), l]);
+  const allCallers = input.objects.flatMap((o) => o.changedFunctions.map((f) => `${f} (${o.object})`));
+  for (const [file, lines] of byFile) {
+    if (!/\.(c|h)$/.test(file)) continue;
+    const pre = await input.readPre(file).catch(() => '');
+    if (!pre) continue;
+    const stripped = stripForBraces(pre);
+    const structs = new Set<string>();
+    const inlines = new Set<string>();
+    for (const l of lines) {
+      const opener = enclosingBlock(stripped, l.preLine);
+      const struct = structWhoseLayoutChanges(opener, l.text);
+      if (struct) structs.add(struct);
+      const inline = inlineFunctionOfHeader(file, opener);
+      if (inline && isDeclarationLine(l.text)) inlines.add(inline);
+    }
+    for (const s of structs) {
+      findings.push({
+        symbol: s,
+        reason: `data layout of ${s} changed in ${file}: the running kernel's ${s} objects keep the old layout and code the update does not replace (other objects, loaded modules) keeps the old offsets; keep the layout and attach new fields as shadow variables (ksplice_shadow_* in kmod/ksplice_hooks.h)`,
+      });
+    }
+    for (const f of inlines) {
+      findings.push({
+        symbol: f,
+        reason: `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them — here ${allCallers.length ? allCallers.join(', ') : 'none were found changed'} — and loadable modules built with the old ${f} keep it`,
+      });
+    }
+  }
+  for (const { object, changedFunctions } of input.objects) {
+    if (changedFunctions.length === 0) continue;
+    const dir = object.includes('/') ? object.slice(0, object.lastIndexOf('/')) : '.';
+    const makefile = await input.readPre(`${dir}/Makefile`).catch(() => '');
+    if (isLibArchiveMember(object, makefile)) {
+      findings.push({
+        symbol: object,
+        reason: `${object} is a lib-y archive member (${dir}/Makefile): it is linked into vmlinux only if something refers to it, may be built without ftrace, and the running kernel may lack or duplicate its functions (${changedFunctions.join(', ')})`,
+      });
+    }
+    const source = object.replace(/\.o$/, '.S');
+    if (input.patchText.includes(`/${source}`) && isAssemblySource(source)) {
+      findings.push({
+        symbol: object,
+        reason: `${source} is assembly: its functions (${changedFunctions.join(', ')}) have no fentry call for ftrace to redirect, and hand-written entry/low-level code cannot be switched under a running CPU`,
+      });
+    }
+  }
+  return findings;
+}

@@ -20,7 +20,8 @@
  * Protocol on the serial console (the init below): KSPLICE-GUEST-START once userspace runs,
  * KSPLICE-TAINT=<n>, then per step KSPLICE-STEP-BEGIN <i> / its output / KSPLICE-STEP-END <i> rc=<n>
  * (KSPLICE-STEP-KILLED <i> first when its own timeout killed it: the step runs in a session of its
- * own, and the whole session is killed), KSPLICE-TAINT=<n> again, the whole dmesg between
+ * own, and the whole session is killed; the watchdog waits in poll() on a fifo nobody writes, not
+ * in nanosleep, so a test that keeps do_nanosleep busy meets only its own sleepers), KSPLICE-TAINT=<n> again, the whole dmesg between
  * KSPLICE-DMESG-BEGIN/-END, and a forced power-off. Steps stop at the first failure unless
  * `keepGoing`. The whole run is killed at `timeoutSeconds`, and a guest that dies (oops=panic,
  * -no-reboot) ends the run at once; both are reported, never waited out.
@@ -141,10 +142,11 @@ cd /files
 failed=0
 run_step() {
   if [ "$failed" != 0 ] && [ ${keepGoing ? 1 : 0} = 0 ]; then return; fi
+  mkfifo /tmp/watchdog.$1
   echo "KSPLICE-STEP-BEGIN $1"
   setsid sh /steps/$1.sh </dev/null 2>&1 &
   pid=$!
-  (sleep "$2"; kill -9 -$pid 2>/dev/null && echo "KSPLICE-STEP-KILLED $1") &
+  (read -t "$2" x <>/tmp/watchdog.$1; kill -9 -$pid 2>/dev/null && echo "KSPLICE-STEP-KILLED $1") &
   dog=$!
   wait $pid
   rc=$?

@@ -13,6 +13,7 @@ export const SPLAT_PATTERNS: readonly RegExp[] = [
   /general protection fault/,
   /kernel BUG at/,
   /Call Trace:/,
+  /\bRIP: [0-9a-f]{4}:/,
   /soft lockup/,
   /hard LOCKUP/,
   /rcu: INFO: rcu_.* stall/,

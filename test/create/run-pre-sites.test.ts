@@ -19,9 +19,9 @@ import { STB_WEAK, STT_FUNC } from '../../src/elf/types.ts';
 import { kbuildArgs } from '../../src/setup/kbuild-flags.ts';
 import { readSystemMap, SystemMapIndex } from '../../src/setup/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
-import { run, runUnchecked } from '../../src/util/exec.ts';
+import { run } from '../../src/util/exec.ts';
 import { withLock } from '../../src/util/lock.ts';
-import { findSplat, parseChecks } from '../kmod/guest-log.ts';
+import { runScenario } from '../helpers/guest-scenario.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const kmodDir = path.join(repo, 'kmod');
@@ -87,13 +87,10 @@ test('sites of every kind are found across the three objects', (t) => {
 });
 
 test('run-pre matching of every function of the three objects succeeds in the guest', async () => {
-  const result = await runUnchecked('sh', [path.join(repo, 'test/fixtures/kmod/run-guest.sh'), target.vmlinuz,
-    path.join(repo, 'test/fixtures/kmod/scenario-check.sh'), path.join(kmodDir, 'ksplice.ko'), ...modules]);
-  const log = result.stdout.replace(/\r/g, '');
-  await writeFile(path.join(scratch, 'check.log'), log);
-  assert.match(log, /KSPLICE-GUEST-RC=0/);
-  assert.equal(findSplat(log), undefined, `kernel splat: ${findSplat(log)}`);
-  const checks = parseChecks(log);
+  const { checks } = await runScenario({
+    vmlinuz: target.vmlinuz, scenario: path.join(repo, 'test/fixtures/kmod/scenario-check.sh'),
+    files: [path.join(kmodDir, 'ksplice.ko'), ...modules], keepLogAs: path.join(scratch, 'check.log'),
+  });
   for (const id of Object.keys(objects)) {
     assert.equal(checks.get(`match-${id}`), 'none', `${id}: ${checks.get(`match-${id}`)}`);
     assert.equal(checks.get(`stage-${id}`), 'loaded');

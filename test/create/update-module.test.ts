@@ -9,14 +9,14 @@
 //
 // Run: bash scripts/test.sh test/create/update-module.test.ts   (about 1 min on 2 cores)
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readSystemMap } from '../../src/setup/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
-import { findSplat, parseChecks } from '../kmod/guest-log.ts';
+import { runScenario } from '../helpers/guest-scenario.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const corpus = path.resolve(repo, '../shared/corpus');
@@ -49,15 +49,8 @@ async function modinfo(ko: string, field: string): Promise<string> {
   return (await run('modinfo', ['-F', field, ko])).trim();
 }
 
-async function guest(scenario: string, ...tarballs: string[]): Promise<{ checks: Map<string, string>; log: string }> {
-  const result = await runUnchecked('sh', [path.join(repo, 'test/fixtures/kmod/run-guest.sh'), target.vmlinuz, path.join(fixtures, scenario), ...tarballs]);
-  const log = result.stdout.replace(/\r/g, '');
-  await writeFile(path.join(scratch, `${scenario}.log`), log);
-  assert.match(log, /KSPLICE-GUEST-RC=0/, `the scenario ran to its end:\n${log.slice(-3000)}`);
-  assert.ok(log.includes('KSPLICE-DMESG-END'), 'the guest printed its dmesg');
-  const splat = findSplat(log);
-  assert.equal(splat, undefined, `kernel splat in the guest: ${splat}`);
-  return { checks: parseChecks(log), log };
+async function guest(scenario: string, ...tarballs: string[]): Promise<{ checks: Map<string, string>; output: string; dmesg: string }> {
+  return runScenario({ vmlinuz: target.vmlinuz, scenario: path.join(fixtures, scenario), files: tarballs, keepLogAs: path.join(scratch, `${scenario}.log`) });
 }
 
 before(async () => {
@@ -144,7 +137,7 @@ describe('in the QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
   });
 
   test('printk (va_list fixed): dmesg shows "Quoth the kernel:" while applied, not after undo', async () => {
-    const { checks, log } = await guest('scenario-printk.sh', made.printkFixed!.tarball);
+    const { checks, output: log } = await guest('scenario-printk.sh', made.printkFixed!.tarball);
     assert.equal(checks.get('apply-rc'), '0');
     assert.equal(checks.get('applied-tail'), `ksplice: Update ${made.printkFixed!.id} applied successfully`);
     assert.match(log, /^CHECK applied-tail: Quoth the kernel:$/m);

@@ -13,13 +13,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
-import { findSplat, parseChecks } from './guest-log.ts';
+import { runScenario } from '../helpers/guest-scenario.ts';
 
 const exec = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -46,17 +45,12 @@ interface GuestConfig {
 }
 
 async function check(vmlinuz: string, modules: string[], g: GuestConfig): Promise<Map<string, string>> {
-  const { stdout } = await exec('sh', [path.join(FIX, 'run-guest.sh'), vmlinuz, path.join(FIX, 'scenario-check.sh'),
-    path.join(REPO, 'kmod/ksplice.ko'), ...modules], {
-    maxBuffer: 1 << 26, timeout: 300_000,
-    env: { ...process.env, GUEST_SMP: String(g.smp), GUEST_CPU: g.cpu, GUEST_APPEND: g.append },
+  const run = await runScenario({
+    vmlinuz, scenario: path.join(FIX, 'scenario-check.sh'), files: [path.join(REPO, 'kmod/ksplice.ko'), ...modules],
+    smp: g.smp, cpu: g.cpu || undefined, appendCmdline: g.append || undefined,
+    keepLogAs: path.join(OUT, `check-smp${g.smp}-${g.cpu || 'qemu64'}${g.append ? '-' + g.append.replace(/[^a-z0-9]+/gi, '_') : ''}.log`),
   });
-  const log = stdout.replace(/\r/g, '');
-  await writeFile(path.join(OUT, `check-smp${g.smp}-${g.cpu || 'qemu64'}${g.append ? '-' + g.append.replace(/[^a-z0-9]+/gi, '_') : ''}.log`), log);
-  assert.match(log, /KSPLICE-GUEST-RC=0/);
-  const splat = findSplat(log);
-  assert.equal(splat, undefined, `kernel splat: ${splat}`);
-  return parseChecks(log);
+  return run.checks;
 }
 
 /** "fentry rewritten=1 original=0;..." -> { fentry: [1, 0], ... } */

@@ -9,13 +9,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
-import { findSplat, parseChecks } from './guest-log.ts';
+import { runScenario } from '../helpers/guest-scenario.ts';
 
 const exec = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -38,15 +38,11 @@ describe('apply/undo under load (guest)', () => {
 
   for (const append of ['', 'preempt=full']) {
     test(`${CYCLES} cycles with two readers${append ? ` (${append})` : ''}`, async () => {
-      const { stdout } = await exec('sh', [path.join(FIX, 'run-guest.sh'), vmlinuz, path.join(FIX, 'scenario-stress.sh'),
-        path.join(REPO, 'kmod/ksplice.ko'), module], {
-        maxBuffer: 1 << 26, timeout: 600_000, env: { ...process.env, GUEST_APPEND: append, GUEST_TIMEOUT: '500' },
+      const { checks: c } = await runScenario({
+        vmlinuz, scenario: path.join(FIX, 'scenario-stress.sh'), files: [path.join(REPO, 'kmod/ksplice.ko'), module],
+        appendCmdline: append || undefined, timeoutSeconds: 500,
+        keepLogAs: path.join(OUT, `stress${append ? '-' + append.replace(/\W+/g, '_') : ''}.log`),
       });
-      const log = stdout.replace(/\r/g, '');
-      await writeFile(path.join(OUT, `stress${append ? '-' + append.replace(/\W+/g, '_') : ''}.log`), log);
-      assert.match(log, /KSPLICE-GUEST-RC=0/);
-      assert.equal(findSplat(log), undefined, `kernel splat: ${findSplat(log)}`);
-      const c = parseChecks(log);
       const applied = Number(c.get('applied'));
       assert.ok(applied >= CYCLES - 3, `applied ${applied}/${CYCLES}; causes: ${c.get('causes')}`);
       assert.equal(c.get('reversed'), String(applied), 'every applied cycle was undone');

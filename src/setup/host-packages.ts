@@ -11,7 +11,7 @@ import type { LogSink } from '../util/progress.ts';
 export const HOST_PACKAGES = [
   'apt-utils', 'dpkg-dev', 'xz-utils', 'zstd', 'cpio', 'rsync', 'patch', 'kmod',
   'make', 'gcc-12', 'binutils', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'dwarves', 'python3',
-  'qemu-system-x86', 'busybox-static',
+  'qemu-system-x86', 'busybox-static', 'libc6-dev', // libc6-dev: static test programs for the guest (gcc-12 -static)
 ] as const;
 
 /** The packages from `names` that dpkg does not report as installed. */

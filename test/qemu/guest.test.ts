@@ -1,5 +1,5 @@
 // The guest harness (src/qemu/guest.ts) on Debian's real 6.1.0-50 kernel under QEMU: a module built
-// against Debian's headers loads, root reads /proc/kallsyms (KASLR), steps pass, fail, time out and
+// against Debian's headers loads, a static program built with the host gcc runs, root reads /proc/kallsyms (KASLR), steps pass, fail, time out and
 // stop the run; a planted WARN_ON(1) and a kernel panic are caught; the serial log is kept.
 //
 // Run: bash scripts/test.sh test/qemu/guest.test.ts   (about 1.5 min under TCG)
@@ -12,6 +12,7 @@ import { describeTaint, kvmUsable, runGuest, TAINT_EXPECTED_FROM_MODULES } from 
 import { findSplats } from '../../src/qemu/splat-patterns.ts';
 import { buildExternalModule } from '../../src/setup/external-module.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
+import { run } from '../../src/util/exec.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const quiet = () => {};
@@ -34,6 +35,8 @@ after(() => rm(scratch, { recursive: true, force: true }));
 describe('guest runs on the Debian kernel', () => {
   test('a module built against Debian\'s headers loads; root reads kallsyms with KASLR; files arrive; the serial log is kept', async () => {
     const hello = await testModule('hello');
+    const program = path.join(scratch, 'static-hello');
+    await run('gcc-12', ['-static', '-O2', '-o', program, path.join(repo, 'test/fixtures/qemu/static-hello.c')]);
     const serialLogPath = path.join(scratch, 'serial.log');
     const verdict = await runGuest({
       vmlinuz: target.vmlinuz,
@@ -41,9 +44,10 @@ describe('guest runs on the Debian kernel', () => {
         { guestName: 'hello.ko', hostPath: hello },
         { guestName: 'note.txt', content: 'hello from the host\n' },
         { guestName: 'tool.sh', content: 'echo tool ran\n', mode: 0o755 },
+        { guestName: 'static-hello', hostPath: program, executable: true },
       ],
       steps: [
-        { name: 'files', run: 'cat note.txt && test -x tool.sh && ! test -x note.txt && tool.sh' },
+        { name: 'files', run: 'cat note.txt && test -x tool.sh && ! test -x note.txt && tool.sh && ./static-hello' },
         { name: 'module', run: 'insmod hello.ko && dmesg | grep "ksplice-qemu hello: loaded" && rmmod hello && dmesg | grep "ksplice-qemu hello: unloaded"' },
         { name: 'kallsyms', run: 'uname -r; grep -m1 " T _printk$" /proc/kallsyms' },
       ],
@@ -52,7 +56,7 @@ describe('guest runs on the Debian kernel', () => {
     });
     assert.ok(verdict.ok, `${verdict.failures.join('; ')}\n${verdict.serialLog.slice(-2000)}`);
     assert.deepEqual(verdict.steps.map((s) => [s.name, s.status]), [['files', 'passed'], ['module', 'passed'], ['kallsyms', 'passed']]);
-    assert.match(verdict.steps[0].output, /hello from the host\ntool ran/);
+    assert.match(verdict.steps[0].output, /hello from the host\ntool ran\nstatic program ran as uid 0/);
     const kallsyms = /^([0-9a-f]{16}) T _printk/m.exec(verdict.steps[2].output);
     assert.ok(kallsyms, 'root sees _printk in kallsyms');
     assert.notEqual(kallsyms[1], '0000000000000000', 'root sees real addresses');

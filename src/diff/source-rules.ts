@@ -132,6 +132,35 @@ export function structWhoseLayoutChanges(opener: string | null, text: string): s
 }
 
 /**
+ * A member declaration as the compiler sees its type and name: comments and spacing dropped,
+ * the spellings C treats as one type made one.
+ *
+ * Example: `unsigned index;		/* index *\/` and `unsigned int index;	/* index *\/` →
+ * both `unsigned int index;` (the corpus audit_tree fix: no layout change).
+ */
+export function canonicalMember(text: string): string {
+  return text
+    .replace(/\/\*.*?\*\//g, ' ')
+    .replace(/\/\/.*$/, '')
+    .replace(/\s+/g, ' ')
+    .replace(/\s*([;,*[\]():])\s*/g, '$1')
+    .replace(/\bunsigned(?! (?:int|long|short|char)\b)/g, 'unsigned int')
+    .replace(/\bsigned(?! (?:int|long|short|char)\b)/g, 'int')
+    .replace(/\b(long|short) int\b/g, '$1')
+    .trim();
+}
+
+/**
+ * Does the patch leave a struct's members as they were, once spelled canonically? Then its
+ * layout did not change, whatever the lines look like.
+ */
+export function sameMembers(removed: string[], added: string[]): boolean {
+  const a = removed.map(canonicalMember).filter(Boolean);
+  const b = added.map(canonicalMember).filter(Boolean);
+  return a.length === b.length && a.every((m, i) => m === b[i]);
+}
+
+/**
  * Is this block the body of an inline function of a header? Its code is copied into every
  * caller: the patch changes each of them, in objects the update rebuilds and in modules it
  * does not.
@@ -194,16 +223,21 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<So
     const pre = await input.readPre(file).catch(() => '');
     if (!pre) continue;
     const stripped = stripForBraces(pre);
-    const structs = new Set<string>();
+    const structs = new Map<string, { removed: string[]; added: string[] }>();
     const inlines = new Set<string>();
     for (const l of lines) {
       const opener = enclosingBlock(stripped, l.preLine);
       const struct = structWhoseLayoutChanges(opener, l.text);
-      if (struct) structs.add(struct);
+      if (struct) {
+        const members = structs.get(struct) ?? { removed: [], added: [] };
+        (l.kind === '-' ? members.removed : members.added).push(l.text);
+        structs.set(struct, members);
+      }
       const inline = inlineFunctionOfHeader(file, opener);
       if (inline && isDeclarationLine(l.text)) inlines.add(inline);
     }
-    for (const s of structs) {
+    for (const [s, members] of structs) {
+      if (sameMembers(members.removed, members.added)) continue;
       findings.push({
         symbol: s,
         reason: `data layout of ${s} changed in ${file}: the running kernel's ${s} objects keep the old layout and code the update does not replace (other objects, loaded modules) keeps the old offsets; keep the layout and attach new fields as shadow variables (ksplice_shadow_* in kmod/ksplice_hooks.h)`,

@@ -1,0 +1,112 @@
+// The safety rules one by one: object rules (src/diff/safety-rules.ts) on gcc fixtures built
+// with the kernel's flags, source rules (src/diff/source-rules.ts) on patch text, and the
+// --accept / --hooks plumbing of ksplice-create (create.ts, hooks.ts).
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { applyAccepts, UnknownAcceptError } from '../../src/create/create.ts';
+import { hookDispatchers, hookRegistrations } from '../../src/create/hooks.ts';
+import { diffObjects, summarize, type DiffResult } from '../../src/diff/diff.ts';
+import {
+  canonicalMember, changedLines, enclosingBlock, inlineFunctionOfHeader, isLibArchiveMember, sameMembers,
+  sourceSafetyFindings, stripForBraces, structWhoseLayoutChanges,
+} from '../../src/diff/source-rules.ts';
+import { readElf } from '../../src/elf/reader.ts';
+import { run } from '../../src/util/exec.ts';
+import { fixtureDir as elfFixtures, KERNEL_CFLAGS } from '../fixtures/elf/build.ts';
+
+const fixtures = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../fixtures/safety');
+let dir: string;
+let rules: DiffResult;
+
+before(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'ksa-safety-'));
+  const build = async (variant: 'pre' | 'post') => {
+    const out = path.join(dir, `rules.${variant}.o`);
+    await run('gcc-12', [...KERNEL_CFLAGS, ...(variant === 'post' ? ['-DPOST'] : []), `-I${elfFixtures}`, '-o', out, 'rules.c'], { cwd: fixtures });
+    return readElf(await readFile(out));
+  };
+  rules = diffObjects(await build('pre'), await build('post'));
+});
+after(() => rm(dir, { recursive: true, force: true }));
+
+function reasonFor(symbol: string): string | undefined {
+  return rules.unsafe.find((u) => u.symbol === symbol)?.reason;
+}
+
+test('object rules: exactly the expected findings on the gcc fixture', () => {
+  assert.deepEqual(summarize(rules).changed, ['counted', 'entry_helper', 'keyed', 'untraced']);
+  assert.deepEqual(rules.unsafe.map((u) => u.symbol).sort(), ['boot_value', 'entry_helper', 'keyed', 'seen', 'untraced']);
+});
+
+test('a changed function without fentry cannot be redirected (notrace, noinstr)', () => {
+  assert.match(reasonFor('untraced') ?? '', /^cannot be redirected: it is notrace/);
+  assert.match(reasonFor('entry_helper') ?? '', /^cannot be redirected: it is noinstr \(in \.noinstr\.text/);
+});
+
+test('a function that starts testing a static key is a changed static-key user', () => {
+  assert.match(reasonFor('keyed') ?? '', /^keyed now tests static key fast_key \(jump label\)/);
+});
+
+test('new writable data a changed function uses must be initialized; a new helper\'s static local is not asked', () => {
+  assert.match(reasonFor('seen') ?? '', /^new zero-initialized static variable in \.bss\.seen, used by the new code/);
+  assert.ok(!rules.unsafe.some((u) => u.symbol.startsWith('calls')), JSON.stringify(rules.unsafe));
+});
+
+test('init-only data given another value', () => {
+  assert.match(reasonFor('boot_value') ?? '', /^init-only data changed in \.init\.data/);
+});
+
+test('source rules: changed lines placed in the pre file, and the block around them', () => {
+  const patch = ['--- a/x.h', '+++ b/x.h', '@@ -1,4 +1,5 @@', ' struct s {', ' \tint a;', '+\tint b;', ' };', ' '].join('\n');
+  assert.deepEqual(changedLines(patch), [{ file: 'x.h', preLine: 3, kind: '+', text: '\tint b;' }]);
+  const lines = stripForBraces('/* { */\nstruct s {\n\tint a; // }\n\tchar *p; /* "}" */\n};\n#define X { \\\n }\nint y;\n');
+  assert.equal(enclosingBlock(lines, 3), 'struct s');
+  assert.equal(enclosingBlock(lines, 4), 'struct s');
+  assert.equal(enclosingBlock(lines, 8), null);
+});
+
+test('source rules: struct layout, and the corpus audit_tree respelling that is not one', () => {
+  assert.equal(structWhoseLayoutChanges('struct fib_alias', '\tu8\t\t\tfa_flags2;'), 'struct fib_alias');
+  assert.equal(structWhoseLayoutChanges('struct fib_alias', '\t/* a comment */'), null);
+  assert.equal(structWhoseLayoutChanges('static int f(void)', '\tx++;'), null);
+  assert.equal(canonicalMember("\t\tunsigned index;\t\t/* index; upper bit indicates 'will prune' */"), 'unsigned int index;');
+  assert.ok(sameMembers(['\t\tunsigned index;\t\t/* index */'], ['\t\tunsigned int index;\t/* index */']));
+  assert.ok(!sameMembers([], ['\tu8 fa_flags2;']));
+});
+
+test('source rules: header inlines, lib-y members', async () => {
+  assert.equal(inlineFunctionOfHeader('kernel/time/timekeeping_internal.h', 'static inline u64 clocksource_delta(u64 now, u64 last, u64 mask)'), 'clocksource_delta');
+  assert.equal(inlineFunctionOfHeader('kernel/time/timekeeping.c', 'static inline u64 f(void)'), null);
+  assert.equal(inlineFunctionOfHeader('a.h', 'struct s'), null);
+  const makefile = 'obj-y += a.o\nlib-y := ctype.o string.o \\\n\tvsprintf.o cmdline.o\nlib-$(CONFIG_SMP) += cpumask.o\nlib-y += memcpy_$(BITS).o\n';
+  assert.ok(isLibArchiveMember('lib/cmdline.o', makefile));
+  assert.ok(isLibArchiveMember('lib/cpumask.o', makefile));
+  assert.ok(isLibArchiveMember('arch/x86/lib/memcpy_64.o', makefile));
+  assert.ok(!isLibArchiveMember('lib/a.o', makefile));
+  const findings = await sourceSafetyFindings({
+    patchText: ['--- a/k.h', '+++ b/k.h', '@@ -1,3 +1,3 @@', ' static inline int twice(int x)', ' {', '-\treturn 2 * x;', '+\treturn x + x + 0;', ''].join('\n'),
+    readPre: async (f) => (f === 'k.h' ? 'static inline int twice(int x)\n{\n\treturn 2 * x;\n}\n' : ''),
+    objects: [{ object: 'k.o', changedFunctions: ['caller_a', 'caller_b'] }],
+  });
+  assert.equal(findings.length, 1);
+  assert.match(findings[0]!.reason, /inline function twice of header k\.h changed: .*caller_a \(k\.o\), caller_b \(k\.o\)/);
+});
+
+test('--accept: accepted findings pass, the others still refuse, unknown names are an error', () => {
+  const findings = [{ symbol: 'a', reason: 'x' }, { symbol: 'b', reason: 'y' }];
+  assert.deepEqual(applyAccepts(findings, ['a']), { unsafe: [{ symbol: 'b', reason: 'y' }], accepted: [{ symbol: 'a', reason: 'x' }] });
+  assert.throws(() => applyAccepts(findings, ['c']), UnknownAcceptError);
+});
+
+test('hooks: registrations read in order, dispatchers stop at the first refusal', () => {
+  const source = '/* ksplice_apply(commented); */\nksplice_pre_apply(one);\nksplice_pre_apply(two);\n  ksplice_apply(convert);\n#define X ksplice_apply(in_macro)\nksplice_bogus(x);\n';
+  const hooks = hookRegistrations(source);
+  assert.deepEqual(hooks, [{ stage: 'pre_apply', fn: 'one' }, { stage: 'pre_apply', fn: 'two' }, { stage: 'apply', fn: 'convert' }]);
+  const c = hookDispatchers(hooks).join('\n');
+  assert.match(c, /static int ksplice_run_pre_apply\(void\)\n\{\n\tint ret;\n\n\tret = __ksplice_hook_pre_apply_one\(\);\n\tif \(ret\)\n\t\treturn ret;\n\tret = __ksplice_hook_pre_apply_two\(\);/);
+  assert.match(c, /static void ksplice_run_apply\(void\)\n\{\n\t__ksplice_hook_apply_convert\(\);\n\}/);
+  assert.match(c, /#define KSPLICE_HOOK_TABLE \{ \.pre_apply = ksplice_run_pre_apply, \.apply = ksplice_run_apply \}/);
+});

@@ -128,7 +128,9 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
   progress.step('checking the toolchain');
   await checkToolchain({ config: inputs.config, vmlinux: inputs.vmlinux }, { allowMismatch: options.allowToolchainMismatch, log });
 
-  const id = options.id ?? updateIdFor(patchText, inputs.release);
+  // The hooks are part of the update: other hook code, another update.
+  const hooksText = options.hooksPath ? await readFile(options.hooksPath) : null;
+  const id = options.id ?? (hooksText ? updateIdFor(patchText, inputs.release, hooksText) : updateIdFor(patchText, inputs.release));
   const scratch = await mkdtemp(path.join(os.tmpdir(), `ksplice-create-${id}-`));
   try {
     progress.step('double build');

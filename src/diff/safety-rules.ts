@@ -8,7 +8,7 @@
  * `result.unsafe`; ksplice-create refuses (exit 2) unless the author accepts each finding
  * (`--accept=SYMBOL`, usually with `--hooks=FILE.c`: docs/hooks.md).
  */
-import { SHF_WRITE, type ElfSection, type ElfSymbol } from '../elf/types.ts';
+import { SHF_WRITE, STB_LOCAL, type ElfSection, type ElfSymbol } from '../elf/types.ts';
 import type { Correlation } from './correlate.ts';
 import { isColdPart } from './names.ts';
 import type { ObjectIndex } from './object-index.ts';
@@ -92,7 +92,8 @@ function isStateSection(section: ElfSection): boolean {
  */
 export function whyNewStaticDataNeedsInit(sym: ElfSymbol, isStaticKey: boolean): string | null {
   if (!sym.section || !isStateSection(sym.section)) return null;
-  const what = isStaticKey ? 'new static key' : `new ${sym.section.name.startsWith('.bss') ? 'zero-initialized' : 'initialized'} static variable`;
+  const scope = sym.bind === STB_LOCAL ? 'static' : 'global';
+  const what = isStaticKey ? `new ${scope} static key` : `new ${sym.section.name.startsWith('.bss') ? 'zero-initialized' : 'initialized'} ${scope} variable`;
   return `${what} in ${sym.section.name}, used by the new code: the update module brings a fresh copy made at load time, not the state the running kernel would have built up since boot (counters, lists, locks shared with unchanged code, boot-time setup); initialize it in a ksplice_apply hook if it must reflect that state, then accept it`;
 }
 

@@ -1,0 +1,76 @@
+// The hook example end to end (examples/hooks/, docs/hooks.md): a fix that adds state (a per-task
+// counter the source fix puts in struct task_struct) made rebootless with hooks and a shadow
+// variable. ksplice-create refuses the patch alone (new state), builds it with --hooks and
+// --accept; in the QEMU guest of Debian's kernel the update applies (hooks run at their stages,
+// counters attached to existing tasks inside the stop), /proc/cmdline shows the fixed behaviour,
+// and undo restores the old output and frees every shadow variable.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
+import { runUnchecked } from '../../src/util/exec.ts';
+import { runScenario } from '../helpers/guest-scenario.ts';
+
+const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const example = path.join(repo, 'examples/hooks');
+let target: TargetKernel;
+let scratch: string;
+
+before(async () => {
+  target = await ensureTarget();
+  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-hooks-'));
+});
+after(() => (process.env.KEEP_SCRATCH ? undefined : rm(scratch, { recursive: true, force: true })));
+
+async function create(extra: string[]) {
+  const r = await runUnchecked('node', ['--import', 'tsx', path.join(repo, 'src/create/cli.ts'), `--patch=${path.join(example, 'cmdline-reads.patch')}`, '--json', `--output-dir=${scratch}`, ...extra, target.sourceDir], { cwd: repo });
+  const last = r.stdout.trim().split('\n').pop();
+  return { ...r, json: last ? JSON.parse(last) : null };
+}
+
+test('without hooks the patch is refused: its new state would start empty', async () => {
+  const r = await create(['--analyze-only']);
+  assert.equal(r.exitCode, 2, r.stderr.slice(-1500));
+  assert.deepEqual(r.json.unsafe.map((u: { symbol: string }) => u.symbol), ['cmdline_reads_enabled']);
+});
+
+test('with --hooks and --accept: built, applied in the guest, fixed behaviour seen, undone without a trace', async () => {
+  const made = await create([`--hooks=${path.join(example, 'cmdline-reads-hooks.c')}`, '--accept=cmdline_reads_enabled']);
+  assert.equal(made.exitCode, 0, made.stderr.slice(-3000));
+  assert.deepEqual(made.json.accepted.map((a: { symbol: string }) => a.symbol), ['cmdline_reads_enabled']);
+  const id: string = made.json.id;
+
+  const { checks, output } = await runScenario({ vmlinuz: target.vmlinuz, scenario: path.join(repo, 'test/fixtures/safety/scenario-hooks.sh'), files: [made.json.tarball], keepLogAs: path.join(scratch, 'hooks.log') });
+  const before = checks.get('before')!;
+  assert.ok(before.length > 0);
+  assert.equal(checks.get('apply-rc'), '0', output);
+  // The apply hook attached a counter to every task that existed inside the stop.
+  const attached = Number(checks.get('shadows-applied'));
+  assert.ok(attached > 5, `counters attached to existing tasks: ${attached}`);
+  // The fixed behaviour: this shell's counter counts its reads; a new task starts at 1.
+  assert.equal(checks.get('first'), `${before} reads=1`);
+  assert.equal(checks.get('second'), `${before} reads=2`);
+  assert.equal(checks.get('child'), `${before} reads=1`);
+  assert.ok(Number(checks.get('shadows-after-reads')) > attached, 'the new code attached counters to tasks born after apply');
+  // Undo: the old output, the module gone, every shadow freed.
+  assert.equal(checks.get('undo-rc'), '0', output);
+  assert.equal(checks.get('undone'), before);
+  assert.equal(checks.get('module-gone'), '0');
+  const log = [...output.matchAll(/^CHECK log: (.*)$/gm)].map((m) => m[1]);
+  const at = (re: RegExp) => log.findIndex((l) => re.test(l));
+  const order = [
+    /^cmdline_reads: pre_apply: preparing per-task read counters$/,
+    /^cmdline_reads: post_apply: counters attached to \d+ existing tasks \(0 left for later\)$/,
+    new RegExp(`^ksplice: Update ${id} applied successfully$`),
+    /^cmdline_reads: post_reverse: counting stopped$/,
+    new RegExp(`^ksplice: Update ${id} reversed: freed \\d+ shadow variable\\(s\\)$`),
+    new RegExp(`^ksplice: Update ${id} reversed successfully$`),
+  ].map(at);
+  assert.ok(order.every((i) => i >= 0), `every hook and core line is logged:\n${log.join('\n')}`);
+  assert.deepEqual([...order].sort((a, b) => a - b), order, `in this order:\n${log.join('\n')}`);
+  assert.ok(!log.some((l) => /fail_apply/.test(l)), 'fail_apply did not run');
+  const freed = Number(/freed (\d+) shadow/.exec(log[order[4]!]!)![1]);
+  assert.equal(freed, Number(checks.get('shadows-after-reads')), 'undo freed every shadow the update attached');
+});

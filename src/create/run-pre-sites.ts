@@ -183,8 +183,18 @@ class SiteCollector {
     return this.code[this.start + offset]!;
   }
 
+  /**
+   * The symbol of the first relocation inside the instruction at `offset`. First by offset, not by
+   * table order: objtool appends the relocations it adds (e.g. sched/core.o's deactivate_task lists
+   * `jmp __x86_indirect_thunk_rax` at +0x3f after `call update_rq_clock` at +0x45).
+   */
   private relocSymbolAt(offset: number): string | undefined {
-    return this.funcRelocs.find((r) => r.offset - this.start >= offset && r.offset - this.start < offset + 8)?.symbol.name;
+    let first: Rela | undefined;
+    for (const r of this.funcRelocs) {
+      const at = r.offset - this.start;
+      if (at >= offset && at < offset + 8 && (!first || r.offset < first.offset)) first = r;
+    }
+    return first?.symbol.name;
   }
 
   relocations(): void {

@@ -1,42 +1,33 @@
 /**
  * Run-pre matching over whole objects of the Debian kernel, in the guest: every traceable
  * function of kernel/printk/printk.o, kernel/sched/core.o, fs/pipe.o, net/ipv4/arp.o and
- * kernel/sys.o (hundreds of
- * functions with relocations, strings, fentry, return thunks, retpolines, static calls,
- * jump labels, paravirt, alternatives and lock prefixes) must match the running
- * 6.1.0-50-amd64 under KASLR, on 2 CPUs and on 1 (where lock prefixes become `ds`), and on
- * CPU models that make the kernel patch in other mitigations (EPYC, Skylake-Client).
- * A copy with one corrupted byte must not. Updates here are stubs: only `echo check`
- * (run-pre matching, no redirect) is ever written.
+ * kernel/sys.o (hundreds of functions with relocations, strings, fentry, return thunks,
+ * retpolines, static calls, jump labels, paravirt, alternatives and lock prefixes), with their
+ * `.cold` companions, must match the running 6.1.0-50-amd64 under KASLR, on 2 CPUs and on 1
+ * (where lock prefixes become `ds`), and on CPU models that make the kernel patch in other
+ * mitigations (EPYC, Skylake-Client). The pre code and sites come from the create stage itself
+ * (src/create/run-pre-sites.ts, via test/helpers/stub-update.ts). A copy with one corrupted byte
+ * must not match. Updates here are stubs: only `echo check` (run-pre matching, no redirect) is
+ * ever written.
  *
- * Run: bash scripts/test.sh test/kmod/matcher.test.ts   (about 1-2 min on 2 cores)
+ * Run: bash scripts/test.sh test/kmod/matcher.test.ts   (about 2 min on 2 cores)
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
+import { buildCore } from '../../src/create/update-module.ts';
+import { readSystemMap, SystemMapIndex } from '../../src/setup/system-map.ts';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
+import { buildStubUpdate, type StubContext, type StubUpdate } from '../helpers/stub-update.ts';
 
-const exec = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIX = path.join(REPO, 'test/fixtures/kmod');
+const KMOD = path.join(REPO, 'kmod');
 const OUT = path.join(REPO, '.tmp/kmod-matcher');
-
-interface Built {
-  module: string;
-  functions: string[];
-  sites: Record<string, number>;
-}
-
-async function makeStub(id: string, object: string, ...extra: string[]): Promise<Built> {
-  const { stdout } = await exec('npx', ['tsx', path.join(FIX, 'make-update.ts'), `--id=${id}`, `--out=${OUT}`,
-    `--object=${object}`, ...(extra.some((a) => a.startsWith('--func=')) ? [] : ['--all-functions', '--skip-unsupported']),
-    '--stub-new-code', ...extra], { cwd: REPO, maxBuffer: 1 << 26 });
-  return JSON.parse(stdout.trim().split('\n').pop()!) as Built;
-}
 
 interface GuestConfig {
   smp: number;
@@ -46,7 +37,7 @@ interface GuestConfig {
 
 async function check(vmlinuz: string, modules: string[], g: GuestConfig): Promise<Map<string, string>> {
   const run = await runScenario({
-    vmlinuz, scenario: path.join(FIX, 'scenario-check.sh'), files: [path.join(REPO, 'kmod/ksplice.ko'), ...modules],
+    vmlinuz, scenario: path.join(FIX, 'scenario-check.sh'), files: [path.join(KMOD, 'ksplice.ko'), ...modules],
     smp: g.smp, cpu: g.cpu || undefined, appendCmdline: g.append || undefined,
     keepLogAs: path.join(OUT, `check-smp${g.smp}-${g.cpu || 'qemu64'}${g.append ? '-' + g.append.replace(/[^a-z0-9]+/gi, '_') : ''}.log`),
   });
@@ -62,31 +53,40 @@ function stats(line: string | undefined): Record<string, [number, number]> {
 
 describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
   let vmlinuz = '';
-  const built: Record<string, Built> = {};
+  let scratch = '';
+  const built: Record<string, StubUpdate> = {};
+  /** Stubs of every traceable function of these objects must all match. */
+  const whole = ['printkchk', 'corechk', 'pipechk', 'arpchk', 'syschk'];
 
   before(async () => {
-    vmlinuz = (await ensureTarget()).vmlinuz;
-    built.printkchk = await makeStub('printkchk', 'kernel/printk/printk.o');
-    built.corechk = await makeStub('corechk', 'kernel/sched/core.o');
-    built.pipechk = await makeStub('pipechk', 'fs/pipe.o');
-    built.badchk = await makeStub('badchk', 'fs/pipe.o', '--corrupt-pre-byte=0x5');
+    const target = await ensureTarget();
+    vmlinuz = target.vmlinuz;
+    scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-matcher-'));
+    await buildCore(target.headersDir, KMOD);
+    const ctx: StubContext = { target, map: new SystemMapIndex(await readSystemMap(target.systemMap)), kmodDir: KMOD, scratch };
+    built.printkchk = await buildStubUpdate(ctx, { id: 'printkchk', object: 'kernel/printk/printk.o' });
+    built.corechk = await buildStubUpdate(ctx, { id: 'corechk', object: 'kernel/sched/core.o' });
+    built.pipechk = await buildStubUpdate(ctx, { id: 'pipechk', object: 'fs/pipe.o' });
+    built.badchk = await buildStubUpdate(ctx, { id: 'badchk', object: 'fs/pipe.o', corruptPreByte: 5 });
     // The objects two corpus fixes touch (net_ipv4_arp.patch, kernel_sys.patch).
-    built.arpchk = await makeStub('arpchk', 'net/ipv4/arp.o');
-    built.syschk = await makeStub('syschk', 'kernel/sys.o');
+    built.arpchk = await buildStubUpdate(ctx, { id: 'arpchk', object: 'net/ipv4/arp.o' });
+    built.syschk = await buildStubUpdate(ctx, { id: 'syschk', object: 'kernel/sys.o' });
     // A __weak function the x86 code overrides: System.map's copy is not this object's code.
-    built.weakchk = await makeStub('weakchk', 'kernel/sys.o', '--func=arch_prctl_spec_ctrl_get');
-    // Local names four objects define (s_show, s_stop of kernel/kallsyms.c): the core gets every
-    // System.map address. s_show: run-pre matching finds the one copy. s_stop is byte-identical in
-    // two objects: ambiguous unless the generator says which copy (sympos); a wrong sympos is refused.
-    built.dupchk = await makeStub('dupchk', 'kernel/kallsyms.o', '--func=s_show');
-    built.ambchk = await makeStub('ambchk', 'kernel/kallsyms.o', '--func=s_stop');
-    built.posschk = await makeStub('posschk', 'kernel/kallsyms.o', '--func=s_stop', '--func=s_show', '--pick-sympos');
-    built.wrongposchk = await makeStub('wrongposchk', 'kernel/kallsyms.o', '--func=s_show', '--sympos=4');
+    built.weakchk = await buildStubUpdate(ctx, { id: 'weakchk', object: 'kernel/sys.o', functions: ['arch_prctl_spec_ctrl_get'] });
+    // Local names four objects define (s_show, s_stop of kernel/kallsyms.c): with no sympos the core
+    // gets every System.map address. s_show: run-pre matching finds the one copy. s_stop is
+    // byte-identical in two objects: ambiguous unless the update says which copy (sympos, as
+    // ksplice-create does); a wrong sympos is refused.
+    built.dupchk = await buildStubUpdate(ctx, { id: 'dupchk', object: 'kernel/kallsyms.o', functions: ['s_show'], sympos: 'none' });
+    built.ambchk = await buildStubUpdate(ctx, { id: 'ambchk', object: 'kernel/kallsyms.o', functions: ['s_stop'], sympos: 'none' });
+    built.posschk = await buildStubUpdate(ctx, { id: 'posschk', object: 'kernel/kallsyms.o', functions: ['s_stop', 's_show'] });
+    built.wrongposchk = await buildStubUpdate(ctx, { id: 'wrongposchk', object: 'kernel/kallsyms.o', functions: ['s_show'], sympos: 4 });
   });
+  after(() => rm(scratch, { recursive: true, force: true }));
 
   test('the fixtures cover every site kind', () => {
     const kinds = new Set<string>();
-    for (const b of Object.values(built)) for (const k of Object.keys(b.sites)) kinds.add(k);
+    for (const id of whole) for (const k of Object.keys(built[id].sites)) kinds.add(k);
     assert.deepEqual([...kinds].sort(), ['ALTERNATIVE', 'FENTRY', 'JUMP_LABEL', 'LOCK_PREFIX', 'PARAVIRT', 'RELOC', 'RETPOLINE', 'RETURN_THUNK', 'STATIC_CALL']);
     assert.ok(built.corechk.functions.length > 200, `${built.corechk.functions.length} functions of sched/core.o`);
     // gcc's .cold parts ride along as companions (matched and stack-checked, not redirected).
@@ -108,9 +108,14 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
   for (const g of configs) {
     test(`every function matches, one corrupted byte does not (-smp ${g.smp}${g.cpu ? ` -cpu ${g.cpu}` : ''}${g.append ? ` ${g.append}` : ''})`, async () => {
       const c = await check(vmlinuz, Object.values(built).map((b) => b.module), g);
-      for (const id of ['printkchk', 'corechk', 'pipechk', 'arpchk', 'syschk']) {
+      for (const id of whole) {
         assert.equal(c.get(`match-${id}`), 'none', `${id} (${built[id].functions.length} functions)`);
         assert.equal(c.get(`stage-${id}`), 'loaded', 'check changes nothing');
+        assert.match(c.get(`stats-${id}`)!, /fentry rewritten=[1-9]/);
+        // The sysfs file is one page: long lists end with "... N more" (N + the lines shown = all).
+        const shown = /^(\d+) \.\.\. (\d+) more$/.exec(c.get(`functions-${id}`)!);
+        const listed = shown ? Number(shown[1]) - 1 + Number(shown[2]) : Number(c.get(`functions-${id}`)!.split(' ')[0]);
+        assert.equal(listed, built[id].functions.length, `${id}: ${c.get(`functions-${id}`)}`);
       }
       // 246 functions do not fit sysfs's page: the listing says how many it left out (no WARN).
       assert.match(c.get('functions-corechk')!, /^\d+ \.\.\. \d+ more$/);

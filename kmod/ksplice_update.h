@@ -175,6 +175,9 @@ struct ksplice_symbol {
 
 /*
  * Custom code for patches that need it (Ksplice's hooks). Any may be NULL.
+ * Patch authors do not fill this by hand: they register hooks with the
+ * macros of ksplice_hooks.h (several per stage), and ksplice-create
+ * generates one dispatcher per stage into these slots (docs/hooks.md).
  * pre_*: before the stop, may sleep, non-zero aborts (call_failed).
  * check_*: inside stop_machine before the switch, non-zero aborts.
  * apply/reverse: inside stop_machine right after the switch; must not fail.

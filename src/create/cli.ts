@@ -50,7 +50,7 @@ async function main(): Promise<number> {
     },
   });
   if (!values.patch || (positionals.length !== 1 && !values['kernel-release'])) {
-    process.stderr.write('usage: ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json] KERNEL_SOURCE\n');
+    process.stderr.write('usage: ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json] [--analyze-only] [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL]] KERNEL_SOURCE\n');
     return 1;
   }
   const sourceDir = positionals[0] ?? (await ensureTarget({ release: values['kernel-release'] })).sourceDir;

@@ -7,7 +7,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { applyAccepts, UnknownAcceptError } from '../../src/create/create.ts';
-import { hookDispatchers, hookRegistrations } from '../../src/create/hooks.ts';
+import { hookDispatchers, hookRegistrations, unregisteredHooks } from '../../src/create/hooks.ts';
+import type { ElfObject } from '../../src/elf/types.ts';
 import { diffObjects, summarize, type DiffResult } from '../../src/diff/diff.ts';
 import {
   canonicalMember, changedLines, enclosingBlock, inlineFunctionOfHeader, isLibArchiveMember, sameMembers,
@@ -109,4 +110,9 @@ test('hooks: registrations read in order, dispatchers stop at the first refusal'
   assert.match(c, /static int ksplice_run_pre_apply\(void\)\n\{\n\tint ret;\n\n\tret = __ksplice_hook_pre_apply_one\(\);\n\tif \(ret\)\n\t\treturn ret;\n\tret = __ksplice_hook_pre_apply_two\(\);/);
   assert.match(c, /static void ksplice_run_apply\(void\)\n\{\n\t__ksplice_hook_apply_convert\(\);\n\}/);
   assert.match(c, /#define KSPLICE_HOOK_TABLE \{ \.pre_apply = ksplice_run_pre_apply, \.apply = ksplice_run_apply \}/);
+});
+
+test('hooks: a hook pointer in the built module that was not read from the source is reported', () => {
+  const module = { symbols: [{ name: '__ksplice_hook_apply_convert', section: {} }, { name: '__ksplice_hook_apply_hidden', section: {} }, { name: '__ksplice_hook_apply_undef', section: null }] } as unknown as ElfObject;
+  assert.deepEqual(unregisteredHooks(module, [{ stage: 'apply', fn: 'convert' }]), ['__ksplice_hook_apply_hidden']);
 });

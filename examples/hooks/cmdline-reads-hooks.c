@@ -20,6 +20,11 @@
 
 /* Defined by the new code of fs/proc/cmdline.c, in this same module. */
 extern bool cmdline_reads_enabled;
+/*
+ * kernel/fork.c, not exported: hooks reach such symbols by name, like the new
+ * code (ksplice-create turns the reference into a livepatch relocation).
+ */
+extern int nr_threads;
 
 static unsigned int attached, missed;
 
@@ -50,8 +55,8 @@ ksplice_apply(reads_apply);
 
 static void reads_post_apply(void)
 {
-	pr_info("cmdline_reads: post_apply: counters attached to %u existing tasks (%u left for later)\n",
-		attached, missed);
+	pr_info("cmdline_reads: post_apply: counters attached to %u existing tasks (%u left for later; nr_threads %d)\n",
+		attached, missed, READ_ONCE(nr_threads));
 }
 ksplice_post_apply(reads_post_apply);
 

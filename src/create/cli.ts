@@ -12,7 +12,8 @@
  * --hooks compiles the author's hook code (kmod/ksplice_hooks.h: ksplice_pre_apply(fn), ...,
  * shadow variables) into the update module; --accept names findings of the safety analysis the
  * author has reviewed (each `symbol` of `unsafe`; repeatable or comma-separated): they no longer
- * refuse the update, the others still do (docs/hooks.md).
+ * refuse the update, the others still do (docs/hooks.md). In GitHub Actions (GITHUB_ACTIONS=true)
+ * each finding is also printed on stderr as an annotation of the patch file.
  * --analyze-only stops after the safety verdict (no tarball). Without it, the core and the update
  * module are built and ksplice-<id>.tar.gz is written to --output-dir (default: the current folder).
  *
@@ -23,10 +24,17 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTarget } from '../setup/target-kernel.ts';
+import { findingAnnotations } from './annotations.ts';
 import { createUpdate, NoChangesError, UnsafePatchError, type CreateResult } from './create.ts';
 
 export const EXIT_NO_CHANGES = 66;
 export const EXIT_UNSAFE = 2;
+
+/** In GitHub Actions, the findings also become annotations of the patch file (stderr). */
+function annotate(patchPath: string, result: CreateResult): void {
+  if (process.env.GITHUB_ACTIONS !== 'true') return;
+  for (const line of findingAnnotations(patchPath, result.unsafe, result.accepted)) process.stderr.write(`${line}\n`);
+}
 
 function jsonOf(result: CreateResult): string {
   const { id, tarball, kernelRelease, changed, new: added, unsafe, accepted, timingsMs } = result;
@@ -66,6 +74,7 @@ async function main(): Promise<number> {
       hooksPath: values.hooks ? path.resolve(values.hooks) : undefined,
       accept: (values.accept ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean),
     });
+    annotate(path.resolve(values.patch), result);
     if (values.json) process.stdout.write(jsonOf(result));
     else if (result.tarball) process.stdout.write(`Ksplice update tarball written to ${result.tarball}\n`);
     else process.stdout.write(`Analysis only: update ${result.id} would replace ${result.changed.map((c) => c.function).join(', ')}\n`);
@@ -77,6 +86,7 @@ async function main(): Promise<number> {
       return EXIT_NO_CHANGES;
     }
     if (e instanceof UnsafePatchError) {
+      annotate(path.resolve(values.patch), e.result);
       if (values.json) process.stdout.write(jsonOf(e.result));
       process.stderr.write(`ksplice-create: ${e.message}\n`);
       return EXIT_UNSAFE;

@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { findingAnnotations } from '../../src/create/annotations.ts';
 import { applyAccepts, UnknownAcceptError } from '../../src/create/create.ts';
 import { hookDispatchers, hookRegistrations, unregisteredHooks } from '../../src/create/hooks.ts';
 import type { ElfObject } from '../../src/elf/types.ts';
@@ -115,4 +116,12 @@ test('hooks: registrations read in order, dispatchers stop at the first refusal'
 test('hooks: a hook pointer in the built module that was not read from the source is reported', () => {
   const module = { symbols: [{ name: '__ksplice_hook_apply_convert', section: {} }, { name: '__ksplice_hook_apply_hidden', section: {} }, { name: '__ksplice_hook_apply_undef', section: null }] } as unknown as ElfObject;
   assert.deepEqual(unregisteredHooks(module, [{ stage: 'apply', fn: 'convert' }]), ['__ksplice_hook_apply_hidden']);
+});
+
+test('findings as GitHub annotations of the patch file, escaped', () => {
+  const lines = findingAnnotations('/ws/fixes/fix.patch', [{ symbol: 'struct a,b', reason: '100% wrong:\nsee' }], [{ symbol: 'x', reason: 'ok' }], '/ws');
+  assert.deepEqual(lines, [
+    '::error file=fixes/fix.patch,title=ksplice%3A needs custom code (struct a%2Cb)::struct a,b: 100%25 wrong:%0Asee',
+    '::notice file=fixes/fix.patch,title=ksplice%3A accepted with custom code (x)::x: ok',
+  ]);
 });

@@ -14,9 +14,10 @@
  *
  * Limits (refused with a message, or left to the engine): targets in loadable modules (create.ts
  * refuses them earlier); new code referring to anonymous data of the patched file (a section with
- * no symbol: no kallsyms name to resolve); a jump label whose target lies outside its function;
- * notrace functions (ftrace cannot redirect them). Among several kernel symbols of one name, the
- * copy nearest to where the patched object landed in System.map is chosen (sympos).
+ * no symbol: no kallsyms name to resolve; literal-constant pools are copied instead, extract.ts);
+ * a jump label whose target lies outside its function; notrace functions (ftrace cannot redirect
+ * them). Among several kernel symbols of one name, the copy nearest to where the patched object
+ * landed in System.map is chosen (sympos).
  *
  * Usage:
  *   const built = await buildUpdateModule({ id, release, headersDir, kmodDir, workDir, map, objects: [{ object, diff }] });

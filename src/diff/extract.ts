@@ -1,7 +1,7 @@
 /**
  * Extraction: a new relocatable object holding only some functions of an object (with their
- * `.cold` parts), the special-section entries describing them, the string literals they use, and
- * optionally some data objects (new variables the new code needs).
+ * `.cold` parts), the special-section entries describing them, the string literals and literal
+ * constant pools they use, and optionally some data objects (new variables the new code needs).
  *
  * Usage:
  *   const result = diffObjects(pre, post);
@@ -19,6 +19,7 @@
  */
 import {
   isFunction,
+  isMergeConstants,
   newSection,
   SHF_GROUP,
   SHT_NOBITS,
@@ -85,6 +86,7 @@ class Extractor {
   private readonly stringSections = new Map<ElfSection, { section: ElfSection; labels: Map<string, ElfSymbol> }>();
   private readonly sectionSymbols = new Map<ElfSection, ElfSymbol>();
   private readonly specialCopies = new Map<string, ElfSection>();
+  private readonly constantPools = new Map<ElfSection, ElfSection>();
 
   constructor(
     private readonly obj: ElfObject,
@@ -183,6 +185,7 @@ class Extractor {
       case 'string':
         return { symbol: this.stringLabel(ref.section, ref.text), addend: ref.offset };
       case 'section':
+        if (isMergeConstants(ref.section)) return { symbol: this.sectionSymbol(this.constantPool(ref.section)), addend: ref.offset };
         return { symbol: this.external(ref.section.name, STB_LOCAL, STT_NOTYPE, 'section'), addend: ref.offset };
       case 'external':
         return { symbol: this.external(ref.symbol.name, ref.symbol.bind, ref.symbol.type, 'other'), addend: ref.offset };
@@ -221,6 +224,27 @@ class Extractor {
       strings.labels.set(text, label);
     }
     return label;
+  }
+
+  /**
+   * A whole copy of a literal-constant pool the code reads: constants have no identity, so the
+   * update may carry its own, and a copy that keeps every offset needs no guess at which entry a
+   * PC-relative displacement means.
+   *
+   * Example: hrtimer_nanosleep_restart's `movzwl .LC2(%rip),%edx` (PC32 `.LC2`-4, a label at
+   * `.rodata.cst2`+0) → PC32 to the copied `.rodata.cst2` + 0 - 4.
+   */
+  private constantPool(original: ElfSection): ElfSection {
+    let copy = this.constantPools.get(original);
+    if (!copy) {
+      copy = newSection({
+        name: original.name, type: original.type, flags: original.flags & ~SHF_GROUP, addralign: original.addralign,
+        entsize: original.entsize, data: Buffer.from(original.data), size: original.data.length,
+      });
+      this.constantPools.set(original, copy);
+      this.sections.push(copy);
+    }
+    return copy;
   }
 
   private sectionSymbol(section: ElfSection): ElfSymbol {

@@ -172,6 +172,11 @@ export function isMergeStrings(section: ElfSection): boolean {
   return (section.flags & SHF_MERGE) !== 0n && (section.flags & SHF_STRINGS) !== 0n;
 }
 
+/** A pool of fixed-size literal constants the compiler may share (`.rodata.cst2`, `.rodata.cst16`). */
+export function isMergeConstants(section: ElfSection): boolean {
+  return (section.flags & SHF_MERGE) !== 0n && (section.flags & SHF_STRINGS) === 0n && section.entsize > 0n;
+}
+
 export function isExecutable(section: ElfSection): boolean {
   return (section.flags & SHF_EXECINSTR) !== 0n;
 }

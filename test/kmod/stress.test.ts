@@ -8,16 +8,13 @@
  * Run: bash scripts/test.sh test/kmod/stress.test.ts   (about 1 min)
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
+import { createTestUpdate, type TestUpdate } from '../helpers/test-updates.ts';
 
-const exec = promisify(execFile);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIX = path.join(REPO, 'test/fixtures/kmod');
 const OUT = path.join(REPO, '.tmp/kmod-stress');
@@ -25,21 +22,18 @@ const CYCLES = 20;
 
 describe('apply/undo under load (guest)', () => {
   let vmlinuz = '';
-  let module = '';
+  let update: TestUpdate;
 
   before(async () => {
-    vmlinuz = (await ensureTarget()).vmlinuz;
-    await mkdir(OUT, { recursive: true });
-    const { stdout } = await exec('npx', ['tsx', path.join(FIX, 'make-update.ts'), '--id=cmdline1', `--out=${OUT}`,
-      '--func=cmdline_proc_show', '--object=fs/proc/cmdline.o', '--new-code=test/fixtures/kmod/cmdline_new.c',
-      '--symbol=saved_command_line'], { cwd: REPO, maxBuffer: 1 << 24 });
-    module = (JSON.parse(stdout.trim().split('\n').pop()!) as { module: string }).module;
+    const target = await ensureTarget();
+    vmlinuz = target.vmlinuz;
+    update = await createTestUpdate(target, { id: 'cmdline1', patch: path.resolve(REPO, '../shared/corpus/examples/proc_cmdline.patch'), outputDir: OUT });
   });
 
   for (const append of ['', 'preempt=full']) {
     test(`${CYCLES} cycles with two readers${append ? ` (${append})` : ''}`, async () => {
       const { checks: c } = await runScenario({
-        vmlinuz, scenario: path.join(FIX, 'scenario-stress.sh'), files: [path.join(REPO, 'kmod/ksplice.ko'), module],
+        vmlinuz, scenario: path.join(FIX, 'scenario-stress.sh'), files: [update.core, update.ko],
         appendCmdline: append || undefined, timeoutSeconds: 500,
         keepLogAs: path.join(OUT, `stress${append ? '-' + append.replace(/\W+/g, '_') : ''}.log`),
       });

@@ -21,7 +21,7 @@ import { Comparer } from './compare.ts';
 import { Correlation } from './correlate.ts';
 import { cloneParent, coldOwner, isColdPart } from './names.ts';
 import { ObjectIndex } from './object-index.ts';
-import { objectSafetyFindings, isInitOnlyData } from './safety-rules.ts';
+import { objectSafetyFindings, isInitOnlyData, staticKeysDefinedIn } from './safety-rules.ts';
 import { specialEntriesByFunction } from './special-entries.ts';
 
 export type PartStatus = 'changed' | 'new' | 'unchanged';
@@ -89,7 +89,8 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
   markOwnersOfChangedColdParts(parts);
   const groups = groupClones(parts, new Set(preIndex.functions.map((f) => f.name)));
   const { changed, added, initChanges } = classify(groups, families(preIndex));
-  const unsafe = [...initChanges, ...layoutShifts(parts, comparer), ...dataChanges(correlation, comparer, notes)];
+  const keys = new Set([...staticKeysDefinedIn(preEntries, preIndex)].map((k) => k.name));
+  const unsafe = [...initChanges, ...layoutShifts(parts, comparer), ...dataChanges(correlation, comparer, notes, keys)];
 
   const shipped = [...changed, ...added].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.symbol));
   const newData = newDataUsedBy(shipped, postIndex, correlation);
@@ -161,14 +162,14 @@ function layoutShifts(parts: FunctionPart[], comparer: Comparer): UnsafeChange[]
 }
 
 /** Correlated data objects that differ: unsafe, unless only a recorded line number moved (a note). */
-function dataChanges(correlation: Correlation, comparer: Comparer, notes: string[]): UnsafeChange[] {
+function dataChanges(correlation: Correlation, comparer: Comparer, notes: string[], staticKeys: Set<string>): UnsafeChange[] {
   const unsafe: UnsafeChange[] = [];
   for (const [preData, postData] of correlation.preToPost) {
     if (!isDataObject(preData) || !isDataObject(postData)) continue;
     const { difference, lineOnly } = comparer.compareData(preData, postData);
     if (!difference) continue;
     if (lineOnly) notes.push(`${postData.name}: line number differs (not shipped)`);
-    else unsafe.push({ symbol: postData.name, reason: dataChangeReason(preData, postData, difference) });
+    else unsafe.push({ symbol: postData.name, reason: dataChangeReason(preData, postData, difference, staticKeys.has(preData.name)) });
   }
   return unsafe;
 }
@@ -264,9 +265,14 @@ export function isInitCode(section: ElfSection): boolean {
 /**
  * Example: `static struct cfg c = { .a = 1 }` → `{ .a = 2 }`: the running kernel's `c` keeps 1,
  * and the new code would read 1; a field added to `struct cfg` changes the size of `c`: the
- * running copy cannot grow, and every user would see the old layout.
+ * running copy cannot grow, and every user would see the old layout. `DEFINE_STATIC_KEY_FALSE(k)`
+ * → `_TRUE(k)`, with `k` tested in this object (a `__jump_table` key): the key's state and its
+ * sites stay as they are.
  */
-function dataChangeReason(pre: ElfSymbol, post: ElfSymbol, difference: string): string {
+function dataChangeReason(pre: ElfSymbol, post: ElfSymbol, difference: string, isStaticKey = false): string {
+  if (isStaticKey) {
+    return `static key definition changed (${difference}; e.g. DEFINE_STATIC_KEY_FALSE → _TRUE): the running kernel's key keeps its state and every jump-label site its code; an update cannot re-initialize it — change the key's state with static_branch_enable()/disable() in a hook`;
+  }
   if (isInitOnlyData(post.section!) || isInitOnlyData(pre.section!)) {
     return `init-only data changed in ${post.section!.name} (${difference}): __initdata/__initconst is read only while the kernel boots and is freed afterwards; an update cannot re-run the boot code that used it`;
   }

@@ -41,6 +41,7 @@ const cases: [string, string, RegExp][] = [
   ['assembly.patch', 'arch/x86/kernel/irqflags.o', /arch\/x86\/kernel\/irqflags\.S is assembly: its functions \(native_save_fl\) have no fentry call/],
   ['new-static-data.patch', 'cmdline_reads', /new zero-initialized static variable in \.bss\.cmdline_reads, used by the new code: the update module brings a fresh copy/],
   ['static-key.patch', 'cmdline_proc_show', /cmdline_proc_show now tests static key sched_smt_present \(jump label\)/],
+  ['static-key-definition.patch', 'timers_nohz_active', /static key definition changed .*the running kernel's key keeps its state and every jump-label site its code/],
   ['inline-header.patch', 'clocksource_delta', /inline function clocksource_delta of header kernel\/time\/timekeeping_internal\.h changed: its code is copied into every caller.*ktime_get \(kernel\/time\/timekeeping\.o\).*loadable modules built with the old clocksource_delta keep it/],
 ];
 

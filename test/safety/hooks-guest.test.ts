@@ -77,3 +77,32 @@ test('with --hooks and --accept: built, applied in the guest, fixed behaviour se
   const freed = Number(/freed (\d+) shadow/.exec(log[order[4]!]!)![1]);
   assert.equal(freed, Number(checks.get('shadows-after-reads')), 'undo freed every shadow the update attached');
 });
+
+test('shadow API contract; a check_apply refusal runs fail_apply and frees what pre_apply attached; undo frees the rest', async () => {
+  const r = await runUnchecked('node', ['--import', 'tsx', path.join(repo, 'src/create/cli.ts'), `--patch=${path.resolve(repo, '../shared/corpus/examples/proc_cmdline.patch')}`, '--json', `--output-dir=${scratch}`, `--hooks=${path.join(repo, 'test/fixtures/safety/shadow-hooks.c')}`, target.sourceDir], { cwd: repo });
+  assert.equal(r.exitCode, 0, r.stderr.slice(-3000));
+  const made = JSON.parse(r.stdout.trim().split('\n').pop()!) as { id: string; tarball: string };
+  const { checks, output } = await runScenario({ vmlinuz: target.vmlinuz, scenario: path.join(repo, 'test/fixtures/safety/scenario-shadow.sh'), files: [made.tarball], keepLogAs: path.join(scratch, 'shadow.log') });
+  assert.equal(checks.get('loaded'), 'loaded');
+  assert.match(output, /^CHECK refused-output: ksplice-apply: error applying update \S+: call_failed: check_apply hook refused$/m);
+  assert.equal(checks.get('refused-module'), '0', 'the refused update module was unloaded');
+  assert.ok(!checks.get('refused-cmdline')!.includes('[rebootless update applied]'));
+  assert.equal(checks.get('apply-rc'), '0', output);
+  assert.equal(checks.get('applied-shadows'), '1');
+  assert.ok(checks.get('applied-cmdline')!.endsWith(' [rebootless update applied]'));
+  assert.equal(checks.get('undo-rc'), '0', output);
+  const log = [...output.matchAll(/^CHECK log: (.*)$/gm)].map((m) => m[1]!);
+  const contract = 'shadowtest: alloc=1 zeroed=1 dup_refused=1 get_same=1 get_or_alloc_same=1 other_id_none=1 free_all=2 freed_one=1';
+  const expected = [
+    contract,
+    'shadowtest: fail_apply, shadow attached=1',
+    `ksplice: Update ${made.id} not applied: freed 1 shadow variable(s)`,
+    contract,
+    'shadowtest: post_apply, shadow attached=1',
+    `ksplice: Update ${made.id} applied successfully`,
+    `ksplice: Update ${made.id} reversed: freed 1 shadow variable(s)`,
+    `ksplice: Update ${made.id} reversed successfully`,
+  ];
+  const relevant = log.filter((l) => expected.includes(l));
+  assert.deepEqual(relevant, expected, log.join('\n'));
+});

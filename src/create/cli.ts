@@ -38,7 +38,8 @@ function annotate(patchPath: string, result: CreateResult): void {
 
 function jsonOf(result: CreateResult): string {
   const { id, tarball, kernelRelease, changed, new: added, unsafe, accepted, timingsMs } = result;
-  return JSON.stringify({ id, tarball, kernelRelease, changed, new: added, unsafe, accepted, timingsMs }) + '\n';
+  const plain = (list: { symbol: string; reason: string }[]) => list.map(({ symbol, reason }) => ({ symbol, reason }));
+  return JSON.stringify({ id, tarball, kernelRelease, changed, new: added, unsafe: plain(unsafe), accepted: plain(accepted), timingsMs }) + '\n';
 }
 
 async function main(): Promise<number> {

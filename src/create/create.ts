@@ -61,7 +61,7 @@ export interface CreateResult {
   kernelRelease: string;
   changed: { object: string; function: string }[];
   new: { object: string; function: string }[];
-  unsafe: { symbol: string; reason: string }[];
+  unsafe: { symbol: string; reason: string; acceptable?: false }[];
   /** Findings accepted with --accept (they would otherwise be in `unsafe`). */
   accepted: { symbol: string; reason: string }[];
   notes: string[];
@@ -93,15 +93,25 @@ export class UnknownAcceptError extends Error {
   }
 }
 
+/** --accept named a finding no custom code can make safe (a function ftrace cannot redirect). */
+export class UnacceptableError extends Error {
+  constructor(findings: { symbol: string; reason: string }[]) {
+    super(`cannot be accepted, change the patch instead:\n${findings.map((f) => `  ${f.symbol}: ${f.reason}`).join('\n')}`);
+    this.name = 'UnacceptableError';
+  }
+}
+
 /**
  * Splits findings into accepted and still-refusing ones. A name accepts every finding of that
  * symbol. Example: accept ['cmdline_reads'] with findings cmdline_reads and free_uid → free_uid
  * still refuses.
  */
-export function applyAccepts(findings: { symbol: string; reason: string }[], accept: readonly string[]): { unsafe: typeof findings; accepted: typeof findings } {
+export function applyAccepts(findings: { symbol: string; reason: string; acceptable?: false }[], accept: readonly string[]): { unsafe: typeof findings; accepted: typeof findings } {
   const names = new Set(accept);
   const unknown = [...names].filter((n) => !findings.some((f) => f.symbol === n));
   if (unknown.length > 0) throw new UnknownAcceptError(unknown, findings);
+  const never = findings.filter((f) => names.has(f.symbol) && f.acceptable === false);
+  if (never.length > 0) throw new UnacceptableError(never);
   return { unsafe: findings.filter((f) => !names.has(f.symbol)), accepted: findings.filter((f) => names.has(f.symbol)) };
 }
 
@@ -168,7 +178,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
       const summary = summarize(diff);
       result.changed.push(...summary.changed.map((f) => ({ object, function: f })));
       result.new.push(...summary.new.map((f) => ({ object, function: f })));
-      result.unsafe.push(...summary.unsafe);
+      result.unsafe.push(...diff.unsafe);
       result.notes.push(...diff.notes.map((n) => `${object}: ${n}`));
       for (const f of summary.removed) result.notes.push(`${object}: ${f} removed (its callers changed and are replaced)`);
       result.unsafe.push(...diff.exportChanges);

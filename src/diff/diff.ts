@@ -47,6 +47,11 @@ export interface FunctionChange {
 export interface UnsafeChange {
   symbol: string;
   reason: string;
+  /**
+   * false: no custom code can make this safe (ftrace cannot redirect the function): the patch
+   * must change, and `ksplice-create --accept` refuses to accept it. Not printed in JSON.
+   */
+  acceptable?: false;
 }
 
 export interface DiffResult {
@@ -197,7 +202,7 @@ export function summarize(result: DiffResult): DiffSummary {
     changed: result.changed.map((g) => g.name).sort(),
     new: result.new.map((g) => g.name).sort(),
     removed: result.removed,
-    unsafe: result.unsafe,
+    unsafe: result.unsafe.map(({ symbol, reason }) => ({ symbol, reason })),
   };
 }
 

@@ -166,12 +166,12 @@ export function objectSafetyFindings(input: {
   preIndex: ObjectIndex;
   postIndex: ObjectIndex;
   correlation: Correlation;
-}): { symbol: string; reason: string }[] {
-  const findings: { symbol: string; reason: string }[] = [];
+}): { symbol: string; reason: string; acceptable?: false }[] {
+  const findings: { symbol: string; reason: string; acceptable?: false }[] = [];
   for (const part of input.changedParts) {
     if (!part.pre) continue;
     const redirect = whyCannotBeRedirected(part.pre, input.preEntries);
-    if (redirect) findings.push({ symbol: part.pre.name, reason: redirect });
+    if (redirect) findings.push({ symbol: part.pre.name, reason: redirect, acceptable: false });
     const keys = whyStaticKeyUsersChanged(
       part.name,
       staticKeysTestedBy(part.pre, input.preEntries, input.preIndex),

@@ -12,6 +12,8 @@
 export interface SourceFinding {
   symbol: string;
   reason: string;
+  /** false: hooks cannot make it safe (see UnsafeChange in diff.ts). */
+  acceptable?: false;
 }
 
 /** One changed line of a patch, placed at its line in the pre file. */
@@ -265,6 +267,7 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<So
       findings.push({
         symbol: object,
         reason: `${source} is assembly: its functions (${changedFunctions.join(', ')}) have no fentry call for ftrace to redirect, and hand-written entry/low-level code cannot be switched under a running CPU`,
+        acceptable: false,
       });
     }
   }

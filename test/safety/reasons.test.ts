@@ -78,11 +78,14 @@ test('--accept lets a reviewed finding through: the patch is analysed as an upda
   assert.deepEqual(r.json?.changed, [{ object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show' }]);
 });
 
-test('--accept of one finding still refuses the others; a name that matches nothing is an error', async () => {
+test('--accept of one finding still refuses the others; a name that matches nothing, or a function ftrace cannot redirect, is an error', async () => {
   const partial = await analyze(path.join(fixtures, 'lib-y.patch'), ['--accept=lib/cmdline.o']);
   assert.equal(partial.exitCode, 2);
-  assert.deepEqual(partial.json?.unsafe.map((u) => u.symbol), ['get_option']);
+  assert.deepEqual(partial.json?.unsafe, [{ symbol: 'get_option', reason: partial.json?.unsafe[0]?.reason }], 'JSON findings are {symbol, reason}');
   assert.deepEqual(partial.json?.accepted.map((a) => a.symbol), ['lib/cmdline.o']);
+  const never = await analyze(path.join(fixtures, 'noinstr.patch'), ['--accept=__stack_chk_fail']);
+  assert.equal(never.exitCode, 1);
+  assert.match(never.stderr, /cannot be accepted, change the patch instead:\n {2}__stack_chk_fail: cannot be redirected: it is noinstr/);
   const typo = await analyze(path.join(fixtures, 'new-static-data.patch'), ['--accept=cmdline_read']);
   assert.equal(typo.exitCode, 1);
   assert.match(typo.stderr, /--accept names no finding: cmdline_read \(findings: cmdline_reads\)/);

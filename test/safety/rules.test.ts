@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { findingAnnotations } from '../../src/create/annotations.ts';
-import { applyAccepts, UnknownAcceptError } from '../../src/create/create.ts';
+import { applyAccepts, UnacceptableError, UnknownAcceptError } from '../../src/create/create.ts';
 import { hookDispatchers, hookRegistrations, unregisteredHooks } from '../../src/create/hooks.ts';
 import type { ElfObject } from '../../src/elf/types.ts';
 import { diffObjects, summarize, type DiffResult } from '../../src/diff/diff.ts';
@@ -101,6 +101,11 @@ test('--accept: accepted findings pass, the others still refuse, unknown names a
   const findings = [{ symbol: 'a', reason: 'x' }, { symbol: 'b', reason: 'y' }];
   assert.deepEqual(applyAccepts(findings, ['a']), { unsafe: [{ symbol: 'b', reason: 'y' }], accepted: [{ symbol: 'a', reason: 'x' }] });
   assert.throws(() => applyAccepts(findings, ['c']), UnknownAcceptError);
+  // No hook makes a function ftrace cannot redirect safe: that one cannot be accepted.
+  assert.equal(rules.unsafe.find((u) => u.symbol === 'untraced')?.acceptable, false);
+  assert.throws(() => applyAccepts(rules.unsafe, ['untraced']), /cannot be accepted, change the patch instead:\n {2}untraced: cannot be redirected/);
+  assert.throws(() => applyAccepts(rules.unsafe, ['untraced']), UnacceptableError);
+  assert.equal(applyAccepts(rules.unsafe, ['seen']).accepted.length, 1);
 });
 
 test('hooks: registrations read in order, dispatchers stop at the first refusal', () => {

@@ -24,7 +24,7 @@ import { sourceSafetyFindings } from '../diff/source-rules.ts';
 import { readElf } from '../elf/reader.ts';
 import { checkToolchain } from '../setup/toolchain.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
-import { doubleBuild } from './double-build.ts';
+import { doubleBuild, UnsupportedPatchError } from './double-build.ts';
 import { resolveKernelInputs } from './kernel-inputs.ts';
 import { checkReproduction, type ReproductionMismatch } from './reproduction-check.ts';
 import { SystemMapIndex } from '../setup/system-map.ts';
@@ -126,6 +126,24 @@ export class ReproductionError extends Error {
   }
 }
 
+/**
+ * A patch too wide to build (a header included by thousands of objects) may still say why it
+ * needs custom code: a struct member added to `include/linux/sched.h` is a layout change of
+ * struct task_struct, whatever the build would show. Refuse with those reasons (exit 2) rather
+ * than only "too wide"; accepted or none, the build error stands.
+ */
+async function refuseWhatTheSourceShows(error: UnsupportedPatchError, patchText: Buffer, tree: string, ctx: { id: string; release: string; accept: string[] }): Promise<void> {
+  const findings = await sourceSafetyFindings({ patchText: patchText.toString('utf8'), readPre: (file) => readFile(path.join(tree, file), 'utf8'), objects: [] });
+  if (findings.length === 0) return;
+  const names = new Set(ctx.accept);
+  const unsafe = findings.filter((f) => !names.has(f.symbol));
+  if (unsafe.length === 0) return;
+  throw new UnsafePatchError({
+    id: ctx.id, tarball: null, kernelRelease: ctx.release, changed: [], new: [], unsafe, accepted: findings.filter((f) => names.has(f.symbol)),
+    notes: [`not built: ${error.message}`], reproduction: { checked: 0, shippedVmlinux: false }, timingsMs: {},
+  });
+}
+
 export async function createUpdate(options: CreateOptions): Promise<CreateResult> {
   const log = options.log ?? stderrSink;
   const progress = new Progress('ksplice-create', options.analyzeOnly ? 6 : 8, log);
@@ -144,7 +162,10 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
   const scratch = await mkdtemp(path.join(os.tmpdir(), `ksplice-create-${id}-`));
   try {
     progress.step('double build');
-    const build = await doubleBuild({ tree: inputs.sourceDir, patchPath: options.patchPath, outDir: scratch, log });
+    const build = await doubleBuild({ tree: inputs.sourceDir, patchPath: options.patchPath, outDir: scratch, log }).catch(async (e: unknown) => {
+      if (e instanceof UnsupportedPatchError) await refuseWhatTheSourceShows(e, patchText, inputs.sourceDir, { id, release: inputs.release, accept: options.accept ?? [] });
+      throw e;
+    });
 
     progress.step('reproduction check against the shipped vmlinux');
     // One index of System.map serves the reproduction check and the run-pre targets.

@@ -206,6 +206,11 @@ export function isAssemblySource(file: string): boolean {
   return file.endsWith('.S');
 }
 
+function callersText(objects: SourceSafetyInput['objects'], callers: string[]): string {
+  if (objects.length === 0) return 'the patch was not built, so they are not listed';
+  return callers.length ? `here ${callers.join(', ')}` : 'none were found changed';
+}
+
 export interface SourceSafetyInput {
   patchText: string;
   /** Reads a file of the pristine (pre) tree, relative to its root. */
@@ -248,7 +253,7 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<So
     for (const f of inlines) {
       findings.push({
         symbol: f,
-        reason: `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them — here ${allCallers.length ? allCallers.join(', ') : 'none were found changed'} — and loadable modules built with the old ${f} keep it`,
+        reason: `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them — ${callersText(input.objects, allCallers)} — and loadable modules built with the old ${f} keep it`,
       });
     }
   }

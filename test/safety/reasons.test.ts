@@ -35,6 +35,7 @@ const cases: [string, string, RegExp][] = [
   ['init-data.patch', 'main_extable_sort_needed', /init-only data changed in \.init\.data.*read only while the kernel boots/],
   ['data.patch', 'strict_iomem_checks', /initialized data changed .*the update replaces code, not the running kernel's data/],
   ['layout.patch', 'struct fib_alias', /data layout of struct fib_alias changed in net\/ipv4\/fib_lookup\.h: the running kernel's struct fib_alias objects keep the old layout/],
+  ['layout-wide-header.patch', 'struct task_struct', /data layout of struct task_struct changed in include\/linux\/sched\.h/],
   ['noinstr.patch', '__stack_chk_fail', /cannot be redirected: it is noinstr \(in \.noinstr\.text/],
   ['lib-y.patch', 'lib/cmdline.o', /lib\/cmdline\.o is a lib-y archive member \(lib\/Makefile\)/],
   ['lib-y.patch', 'get_option', /cannot be redirected: it is notrace, or its object is built without ftrace/],

@@ -16,7 +16,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { kbuildArgs } from '../setup/kbuild-flags.ts';
-import { run } from '../util/exec.ts';
+import { CommandError, run } from '../util/exec.ts';
 import { withLock } from '../util/lock.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
 import { assertPatchApplies, touchedFiles } from './patch-file.ts';
@@ -179,10 +179,26 @@ async function dropObjectsNotDependingOnTheirHeaders(tree: string, planned: read
   return kept;
 }
 
+/**
+ * `make <objects>` in the tree. A parallel build that fails is run once more serially: kbuild can
+ * reach one folder by two paths in a single-target build, and both build the same object at once.
+ *
+ * Example: `make -j2 arch/x86/lib/hweight.o` assembles hweight.o twice in parallel and one run
+ * fails with "fixdep: error opening file: arch/x86/lib/.hweight.o.d"; `-j1` builds it. A real
+ * compile error fails the serial run too, and that is the error reported.
+ */
 async function buildObjects(tree: string, objects: readonly string[], jobs: number, progress: Progress): Promise<void> {
-  await run('make', [...kbuildArgs(tree, jobs), ...objects], {
+  const make = (j: number) => run('make', [...kbuildArgs(tree, j), ...objects], {
     onLine: (line) => (/\b(warning|error):/i.test(line) ? progress.info(line.trim()) : progress.heartbeat(line)),
   });
+  if (jobs === 1) return void (await make(1));
+  try {
+    await make(jobs);
+  } catch (e) {
+    if (!(e instanceof CommandError)) throw e;
+    progress.info(`the parallel build failed (exit ${e.exitCode}); building again with one job`);
+    await make(1);
+  }
 }
 
 async function collectObjects(tree: string, objects: readonly string[], dest: string): Promise<void> {

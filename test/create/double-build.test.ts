@@ -106,3 +106,20 @@ test('a patch that does not apply fails before building and leaves the tree unto
   assert.ok(!lines.some((l) => /pre build/.test(l)), 'nothing was built');
   assert.deepEqual(await fingerprintFiles(target.sourceDir, ['kernel/printk/printk.c']), before);
 });
+
+test('an object kbuild reaches by two paths (arch/x86/lib/hweight.o) builds: a failed parallel make is run again serially', async () => {
+  const patchPath = path.join(scratch, 'hweight.patch');
+  const source = await readFile(path.join(target.sourceDir, 'arch/x86/lib/hweight.S'), 'utf8');
+  const lines = source.split('\n');
+  const at = lines.findIndex((l) => l.startsWith('SYM_FUNC_START(__sw_hweight32)'));
+  assert.ok(at > 0);
+  await writeFile(patchPath, [
+    '--- a/arch/x86/lib/hweight.S', '+++ b/arch/x86/lib/hweight.S', `@@ -${at + 1},2 +${at + 1},3 @@`,
+    ` ${lines[at]}`, '+\tnop', ` ${lines[at + 1]}`, '',
+  ].join('\n'));
+  const build = await doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, 'hweight'), log: () => {} });
+  assert.deepEqual(build.objects, ['arch/x86/lib/hweight.o']);
+  assert.notDeepEqual(await sectionBytes(path.join(build.preDir, 'arch/x86/lib/hweight.o'), '.text'),
+    await sectionBytes(path.join(build.postDir, 'arch/x86/lib/hweight.o'), '.text'));
+  assert.equal(await readFile(path.join(target.sourceDir, 'arch/x86/lib/hweight.S'), 'utf8'), source);
+});

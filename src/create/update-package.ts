@@ -2,10 +2,9 @@
  * Step 8 of ksplice-create: the tarball `ksplice-<id>.tar.gz` (src/package/update-tarball.ts)
  * holding the core, the update module, the target tools, the patch and the objects.
  *
- * Every file sits at the top of `ksplice-<id>/` (names without '/'): kmod/tools/ksplice-apply
- * refuses manifest entries whose path has a '/' ("manifest: bad file name"), so the layout
- * update-tarball.ts describes (objects/pre/..., bin/...) is flattened:
- *   objects/pre/fs/proc/cmdline.o → pre--fs--proc--cmdline.o,  bin/ksplice-apply → ksplice-apply.
+ * Layout of `ksplice-<id>/` (update-tarball.ts): the modules, the tools, the patch, the
+ * description and manifest.json at the top; the objects under their tree paths:
+ *   objects/pre/fs/proc/cmdline.o, objects/post/fs/proc/cmdline.o.
  *
  * Usage:
  *   const tarball = await writeUpdatePackage({ id, release, ..., outputDir });
@@ -33,9 +32,9 @@ export interface PackageInput {
 
 const TOOLS = ['ksplice-apply', 'ksplice-undo', 'ksplice-view'];
 
-/** A flat file name for an object of the tree (the target tools take no '/' in names). */
-export function flatObjectName(stage: 'pre' | 'post', object: string): string {
-  return `${stage}--${object.split('/').join('--')}`;
+/** Where an object of the tree goes in the package: `objects/pre/fs/proc/cmdline.o`. */
+export function packagedObjectPath(stage: 'pre' | 'post', object: string): string {
+  return `objects/${stage}/${object}`;
 }
 
 /** `6.1.176` from the tree's top Makefile. */
@@ -55,8 +54,8 @@ export async function writeUpdatePackage(input: PackageInput): Promise<string> {
   ];
   for (const tool of TOOLS) files.push({ path: tool, data: await readFile(path.join(input.toolsDir, tool)), executable: true });
   for (const o of input.objects) {
-    files.push({ path: flatObjectName('pre', o.object), data: await readFile(o.pre) });
-    files.push({ path: flatObjectName('post', o.object), data: await readFile(o.post) });
+    files.push({ path: packagedObjectPath('pre', o.object), data: await readFile(o.pre) });
+    files.push({ path: packagedObjectPath('post', o.object), data: await readFile(o.post) });
   }
   const description = `Ksplice update ${input.id} for ${input.release}: replaces ${input.changed.map((c) => c.function).join(', ')} (from ${patchName})`;
   files.push({ path: 'description.txt', data: Buffer.from(description + '\n') });

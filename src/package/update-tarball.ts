@@ -1,18 +1,16 @@
 /**
  * The update tarball `ksplice-<id>.tar.gz`: what ksplice-create writes and ksplice-apply reads.
  *
- * Layout, all flat in one folder `ksplice-<id>/` (kmod/tools/ksplice-apply refuses names with a
- * `/`, so the create stage flattens paths: see src/create/update-package.ts):
+ * Layout, in one folder `ksplice-<id>/`:
  *   manifest.json          id, kernel release, source version, toolchain, changed/new functions
  *                          with their System.map addresses, and the sha256 of every other file
  *   <name>.patch           the source patch
  *   description.txt        what the update does, for ksplice-view
- *   pre--<path>.o          the pre objects (old code, for run-pre matching and review)
- *   post--<path>.o         the post objects (new code)
+ *   objects/pre/<path>.o   the pre objects (old code, for run-pre matching and review)
+ *   objects/post/<path>.o  the post objects (new code)
  *   ksplice.ko, ksplice_<id>.ko, ksplice-apply, -undo, -view   the engine, the update, the tools
- * This module itself accepts nested paths (its tests use them); the flat names are the create
- * stage's choice for the busybox tools.
- *
+ * The modules and tools sit at the top (the target tools load modules from there only).
+
  * manifest.json keeps one `files` entry per line: the target tools read it with sed under
  * busybox, without a JSON parser.
  *

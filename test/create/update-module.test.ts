@@ -64,13 +64,15 @@ before(async () => {
 after(() => rm(scratch, { recursive: true, force: true }));
 
 describe('the tarball and the update module', () => {
-  test('each tarball holds the core, the module, the tools, the patch and the objects, flat', async () => {
+  test('each tarball holds the core, the module, the tools, the patch at the top and the objects under objects/pre and objects/post', async () => {
     for (const m of Object.values(made)) {
       const files = (await readdir(m.dir)).sort();
       for (const f of ['ksplice.ko', `ksplice_${m.id}.ko`, 'ksplice-apply', 'ksplice-undo', 'ksplice-view', 'manifest.json', 'description.txt']) {
         assert.ok(files.includes(f), `${m.tarball} has ${f}: ${files.join(' ')}`);
       }
-      assert.ok(files.some((f) => f.startsWith('pre--') && f.endsWith('.o')) && files.some((f) => f.startsWith('post--')), 'pre and post objects');
+      assert.ok(files.includes('objects'), 'an objects folder');
+      const objects = (await run('find', [path.join(m.dir, 'objects'), '-type', 'f'])).trim().split('\n').map((f) => path.relative(m.dir, f));
+      assert.ok(objects.some((f) => /^objects\/pre\/.+\.o$/.test(f)) && objects.some((f) => /^objects\/post\/.+\.o$/.test(f)), objects.join(' '));
       assert.ok(files.some((f) => f.endsWith('.patch')), 'the patch');
     }
   });

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { createUpdate } from '../../src/create/create.ts';
 import { readElf } from '../../src/elf/reader.ts';
 import { STT_FUNC } from '../../src/elf/types.ts';
+import { packagedObjectPath } from '../../src/create/update-package.ts';
 import { readUpdateTarball, writeUpdateTarball, type ManifestFields, type PackedFile } from '../../src/package/update-tarball.ts';
 import type { TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run } from '../../src/util/exec.ts';
@@ -58,7 +59,7 @@ export async function tamperUpdate(update: TestUpdate, edit: (ko: Buffer, parts:
   const parts: UpdateParts = {
     manifest: fields,
     preFunction(object, fn) {
-      const file = byPath.get(`pre--${object.replace(/\//g, '--')}`); // the flat name of objects/pre/<object> (update-package.ts)
+      const file = byPath.get(packagedObjectPath('pre', object));
       if (!file) throw new Error(`no pre object for ${object} in ${update.tarball}: ${[...byPath.keys()].join(' ')}`);
       const sym = readElf(file.data).symbols.find((s) => s.name === fn && s.type === STT_FUNC);
       if (!sym?.section) throw new Error(`${fn} is not in ${file.path}`);

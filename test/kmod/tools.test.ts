@@ -35,13 +35,14 @@ function tool(name: string, ...args: string[]): { status: number; stdout: string
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** A package directory ksplice-<id>/ with fake modules and a manifest; returns the tarball. */
-async function pack(name: string, opts: { release?: string; corrupt?: boolean; extraKo?: boolean } = {}): Promise<string> {
+async function pack(name: string, opts: { release?: string; corrupt?: boolean; extraKo?: boolean; extraObject?: boolean; listed?: Record<string, string> } = {}): Promise<string> {
   const root = path.join(work, name);
   const dir = path.join(root, 'ksplice-t1');
-  await mkdir(dir, { recursive: true });
-  const files: Record<string, string> = { 'ksplice.ko': 'core', 'ksplice_t1.ko': 'update' };
-  for (const [f, content] of Object.entries(files)) await writeFile(path.join(dir, f), content);
+  await mkdir(path.join(dir, 'objects/pre/fs/proc'), { recursive: true });
+  const files: Record<string, string> = { 'ksplice.ko': 'core', 'ksplice_t1.ko': 'update', 'objects/pre/fs/proc/cmdline.o': 'pre', ...opts.listed };
+  for (const [f, content] of Object.entries(files)) if (!f.includes('..')) await writeFile(path.join(dir, f), content);
   if (opts.extraKo) await writeFile(path.join(dir, 'evil.ko'), 'evil');
+  if (opts.extraObject) await writeFile(path.join(dir, 'objects/pre/fs/proc/extra.o'), 'not listed');
   const entries = Object.entries(files).map(([f, c]) => `    { "path": "${f}", "sha256": "${opts.corrupt ? sha(c + 'x') : sha(c)}" }`);
   await writeFile(path.join(dir, 'manifest.json'), [
     '{', '  "formatVersion": 1,', '  "id": "t1",', `  "kernelRelease": "${opts.release ?? '6.1.0-99-amd64'}",`,
@@ -88,13 +89,19 @@ describe('kmod/tools on the host (busybox sh)', () => {
     }
   });
 
-  test('ksplice-apply checks checksums, unlisted modules and the kernel release', async () => {
+  test('ksplice-apply checks checksums, unlisted files, nested paths and the kernel release', async () => {
     let r = tool('ksplice-apply', await pack('corrupt', { corrupt: true }));
     assert.equal(r.status, 1);
     assert.match(r.stderr, /checksum mismatch/);
     r = tool('ksplice-apply', await pack('extra', { extraKo: true }));
     assert.equal(r.status, 1);
     assert.match(r.stderr, /evil\.ko is not listed in the manifest/);
+    r = tool('ksplice-apply', await pack('extra-object', { extraObject: true }));
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /objects\/pre\/fs\/proc\/extra\.o is not listed in the manifest/);
+    r = tool('ksplice-apply', await pack('dotdot-listed', { listed: { 'objects/../ksplice.ko': 'core' } }));
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /manifest: bad file name objects\/\.\.\/ksplice\.ko/);
     r = tool('ksplice-apply', await pack('release', { release: '6.1.0-99-amd64' }));
     assert.equal(r.status, 1);
     assert.match(r.stderr, /update t1 is for kernel 6\.1\.0-99-amd64, this kernel is /);

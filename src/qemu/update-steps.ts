@@ -7,8 +7,8 @@
  *   const { files, steps } = updateSteps({ tarball: 'out/ksplice-ab12cd34.tar.gz', check: 'check.sh' });
  *   const verdict = await runGuest({ vmlinuz, files, steps });
  *
- * The check script (optional) runs as `sh check.sh original|applied|reverted` in /files and
- * exits 0 when the kernel behaves as that phase expects; anything else fails the step.
+ * The check script (optional) runs as `sh check-<id>.sh original|applied|reverted` in /files
+ * and exits 0 when the kernel behaves as that phase expects; anything else fails the step.
  */
 import path from 'node:path';
 import type { GuestFile, GuestStep } from './guest.ts';
@@ -32,17 +32,23 @@ export interface UpdateStepsOptions {
   checkContent?: string;
   /** Per-step timeout (apply and undo may retry while a function is busy). Default 120 s. */
   stepTimeoutSeconds?: number;
+  /** Prefix of every step name, to prove several updates in one boot (e.g. `arp-apply`). */
+  stepPrefix?: string;
+  /** Programs the check runs (static binaries), copied to /files. */
+  checkPrograms?: string[];
 }
 
 export function updateSteps(options: UpdateStepsOptions): { id: string; files: GuestFile[]; steps: GuestStep[] } {
   const id = updateIdOf(options.tarball);
   const tarName = path.basename(options.tarball);
   const timeoutSeconds = options.stepTimeoutSeconds ?? 120;
+  const checkName = `check-${id}.sh`;
   const files: GuestFile[] = [{ guestName: tarName, hostPath: options.tarball }];
-  if (options.check !== undefined) files.push({ guestName: 'check.sh', hostPath: options.check, executable: true });
-  else if (options.checkContent !== undefined) files.push({ guestName: 'check.sh', content: options.checkContent, executable: true });
+  if (options.check !== undefined) files.push({ guestName: checkName, hostPath: options.check, executable: true });
+  else if (options.checkContent !== undefined) files.push({ guestName: checkName, content: options.checkContent, executable: true });
+  for (const program of options.checkPrograms ?? []) files.push({ guestName: path.basename(program), hostPath: program, executable: true });
   const hasCheck = options.check !== undefined || options.checkContent !== undefined;
-  const check = (phase: UpdatePhase): GuestStep[] => hasCheck ? [{ name: `check-${phase}`, run: `sh ./check.sh ${phase}`, timeoutSeconds }] : [];
+  const check = (phase: UpdatePhase): GuestStep[] => hasCheck ? [{ name: `check-${phase}`, run: `sh ./${checkName} ${phase}`, timeoutSeconds }] : [];
   const steps: GuestStep[] = [
     // the tools travel in the tarball: the guest runs the ones the update was built with
     { name: 'tools', run: `tar -xzf ./${tarName} ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(' ')} && mv ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(' ')} . && chmod 755 ${UPDATE_TOOLS.join(' ')}`, timeoutSeconds },
@@ -53,5 +59,6 @@ export function updateSteps(options: UpdateStepsOptions): { id: string; files: G
     { name: 'undo', run: `ksplice-undo ${id}`, timeoutSeconds },
     ...check('reverted'),
   ];
-  return { id, files, steps };
+  const prefix = options.stepPrefix ? `${options.stepPrefix}-` : '';
+  return { id, files, steps: steps.map((step) => ({ ...step, name: prefix + step.name })) };
 }

@@ -1,13 +1,13 @@
-// ksplice-create writing real updates (steps 7 and 8): the tarball of proc_cmdline.patch and of the
-// article's printk example, the module inside them (vermagic, livepatch modinfo, descriptor, renamed
-// new code, klp relocations), and the proof: in a QEMU guest of Debian's kernel (KASLR, TCG), the
-// tools in the tarball apply it, the effect is visible, undo removes it, and no splat is logged.
+// ksplice-create writing real updates (steps 7 and 8): the tarball of proc_cmdline.patch, of the
+// article's printk example and of the arp fix, and the module inside them (vermagic, livepatch
+// modinfo, descriptor, renamed new code, klp relocations). The proof in the guest for every corpus
+// patch is test/corpus/corpus.test.ts.
 //
 // printk: the corpus patch is the article's verbatim `vprintk("Quoth the kernel:\n", NULL)`, which
 // oopses on 6.1 (kmod/README.md); it is built here but applied only in its fixed form
 // examples/printk-6.1.patch (a real, empty va_list), the one `npm run demo` uses.
 //
-// Run: bash scripts/test.sh test/create/update-module.test.ts   (about 1 min on 2 cores)
+// Run: bash scripts/test.sh test/create/update-module.test.ts   (about 45 s on 2 cores)
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,11 +16,9 @@ import { after, before, describe, test } from 'node:test';
 import { readSystemMap } from '../../src/setup/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
-import { runScenario } from '../helpers/guest-scenario.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const corpus = path.resolve(repo, '../shared/corpus');
-const fixtures = path.join(repo, 'test/fixtures/create');
 let target: TargetKernel;
 let scratch: string;
 
@@ -32,7 +30,6 @@ interface Made {
 }
 const made: Record<string, Made> = {};
 /** Real stable fixes whose effect a shell cannot observe: they must load, match, switch and undo. */
-const corpusFixes = ['net_ipv4_arp', 'kernel_sys', 'kernel_time_time'];
 
 async function create(name: string, patch: string): Promise<Made> {
   const out = path.join(scratch, name);
@@ -49,17 +46,13 @@ async function modinfo(ko: string, field: string): Promise<string> {
   return (await run('modinfo', ['-F', field, ko])).trim();
 }
 
-async function guest(scenario: string, ...tarballs: string[]): Promise<{ checks: Map<string, string>; output: string; dmesg: string }> {
-  return runScenario({ vmlinuz: target.vmlinuz, scenario: path.join(fixtures, scenario), files: tarballs, keepLogAs: path.join(scratch, `${scenario}.log`) });
-}
-
 before(async () => {
   target = await ensureTarget();
   scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-update-'));
   made.cmdline = await create('cmdline', path.join(corpus, 'examples/proc_cmdline.patch'));
   made.printk = await create('printk', path.join(corpus, 'examples/printk.patch'));
   made.printkFixed = await create('printk-fixed', path.join(repo, 'examples/printk-6.1.patch'));
-  for (const fix of corpusFixes) made[fix] = await create(fix, path.join(corpus, `6.1.176-to-6.1.190/${fix}.patch`));
+  made.net_ipv4_arp = await create('net_ipv4_arp', path.join(corpus, '6.1.176-to-6.1.190/net_ipv4_arp.patch'));
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 
@@ -124,38 +117,5 @@ describe('the tarball and the update module', () => {
     assert.match(manifest.changed[0]!.address, /^ffffffff8[0-9a-f]{7}$/);
     assert.equal(manifest.coreModule, 'ksplice.ko');
     assert.equal(manifest.updateModule, `ksplice_${made.cmdline!.id}.ko`);
-  });
-});
-
-describe('in the QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
-  test('proc_cmdline.patch: /proc/cmdline gains the suffix, undo removes it', async () => {
-    const { checks } = await guest('scenario-cmdline.sh', made.cmdline!.tarball);
-    const before = checks.get('before')!;
-    assert.equal(checks.get('apply-rc'), '0');
-    assert.ok(checks.get('applied')!.endsWith(' [rebootless update applied]'), checks.get('applied'));
-    assert.equal(checks.get('applied'), `${before} [rebootless update applied]`);
-    assert.equal(checks.get('undo-rc'), '0');
-    assert.equal(checks.get('undone'), before);
-  });
-
-  test('printk (va_list fixed): dmesg shows "Quoth the kernel:" while applied, not after undo', async () => {
-    const { checks, output: log } = await guest('scenario-printk.sh', made.printkFixed!.tarball);
-    assert.equal(checks.get('apply-rc'), '0');
-    assert.equal(checks.get('applied-tail'), `ksplice: Update ${made.printkFixed!.id} applied successfully`);
-    assert.match(log, /^CHECK applied-tail: Quoth the kernel:$/m);
-    assert.equal(checks.get('undo-rc'), '0');
-    assert.equal(checks.get('reversed-tail'), `ksplice: Update ${made.printkFixed!.id} reversed successfully`);
-    assert.equal(checks.get('quoth-after-undo'), '0');
-  });
-
-  test('corpus fixes (arp_ioctl with its .cold companion and klp statics, prctl_set_auxv, compat settimeofday): apply and undo cleanly', async () => {
-    const { checks } = await guest('scenario-apply-undo.sh', ...corpusFixes.map((f) => made[f]!.tarball));
-    for (const fix of corpusFixes) {
-      const { id } = made[fix]!;
-      assert.equal(checks.get(`${id} apply-rc`), '0', fix);
-      assert.match(checks.get(`${id} view`)!, /Stage: applied;/, fix);
-      assert.equal(checks.get(`${id} undo-rc`), '0', fix);
-    }
-    assert.match(checks.get(`${made.net_ipv4_arp!.id} view`)!, /arp_ioctl 0x[0-9a-f]+ ksplice_new_arp_ioctl .*arp_ioctl\.cold 0x[0-9a-f]+ 0x0/);
   });
 });

@@ -36,7 +36,7 @@ export default async function bench(): Promise<BenchRow[]> {
     const [update, createMs] = await timed(() => createUpdate({ sourceDir: target.sourceDir, patchPath: examplePatch, outputDir: scratch, log: () => {} }));
     rows.push({
       name: 'ksplice-create printk-6.1.patch, warm cache (tarball written)', value: Math.round(createMs), unit: 'ms',
-      note: `update ${update.id}; a full make -j2 vmlinux of this config (~13,560 compiles) is the kpatch-build-style cold baseline, not measured yet`,
+      note: `update ${update.id}; the cold baseline, a full make -j2 vmlinux, is bench/full-build.ts`,
     });
 
     const payload = Array.from({ length: 40 }, (_, i) => ({ path: `objects/pre/f${i}.o`, data: Buffer.alloc(250_000, i) }));

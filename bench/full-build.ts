@@ -1,0 +1,52 @@
+/**
+ * Bench: the cold-cache baseline a kpatch-build-style tool pays, a full `make -j2 vmlinux` of
+ * Debian's config, against which ksplice-create's targeted double build is compared.
+ *
+ * The full build takes most of an hour on 2 cores, so by default this estimates it: it rebuilds a
+ * fixed sample of vmlinux objects (every 60th of kbuild's own list) with `make -j2`, and scales
+ * the time by the number of vmlinux objects (the final link, BTF and objtool of vmlinux.o come
+ * on top and are not counted: the estimate is a floor). KSPLICE_BENCH_FULL_BUILD=1 measures the
+ * real thing instead, in a copy of the prepared tree.
+ *
+ * Usage: npm run bench -- full-build         KSPLICE_BENCH_FULL_BUILD=1 npm run bench -- full-build
+ */
+import { rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { kbuildObjects } from '../src/create/kbuild-objects.ts';
+import { kbuildArgs } from '../src/setup/kbuild-flags.ts';
+import { ensureTarget } from '../src/setup/target-kernel.ts';
+import { run } from '../src/util/exec.ts';
+import { withLock } from '../src/util/lock.ts';
+import type { BenchRow } from './run.ts';
+
+const SAMPLE_EVERY = 60;
+
+export default async function fullBuild(): Promise<BenchRow[]> {
+  const target = await ensureTarget();
+  const objects = [...(await kbuildObjects(target.sourceDir))].filter(([, home]) => home === 'vmlinux').map(([o]) => o).sort();
+  if (process.env.KSPLICE_BENCH_FULL_BUILD === '1') {
+    const copy = path.join(os.tmpdir(), 'ksa-full-build');
+    await rm(copy, { recursive: true, force: true });
+    await run('cp', ['-a', target.sourceDir, copy]);
+    const started = Date.now();
+    await run('make', [...kbuildArgs(copy, 2), 'vmlinux']);
+    const ms = Date.now() - started;
+    await rm(copy, { recursive: true, force: true });
+    return [{ name: 'full make -j2 vmlinux, measured', value: Math.round(ms / 1000), unit: 's', note: `${objects.length} vmlinux objects` }];
+  }
+  const sample = objects.filter((_, i) => i % SAMPLE_EVERY === 0);
+  const ms = await withLock(`${target.sourceDir}.build.lock`, async () => {
+    for (const o of sample) await rm(path.join(target.sourceDir, o), { force: true });
+    const started = Date.now();
+    await run('make', [...kbuildArgs(target.sourceDir, 2), ...sample]);
+    return Date.now() - started;
+  });
+  return [
+    { name: `make -j2 of ${sample.length} sampled vmlinux objects`, value: Math.round(ms / 1000), unit: 's' },
+    {
+      name: 'full make -j2 vmlinux, estimated', value: Math.round((ms * objects.length) / sample.length / 60_000), unit: 'min',
+      note: `${objects.length} vmlinux objects × the sample's time per object; link, BTF and objtool of vmlinux.o not counted (a floor)`,
+    },
+  ];
+}

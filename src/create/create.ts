@@ -18,7 +18,6 @@
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { diffObjects, summarize, type DiffResult } from '../diff/diff.ts';
 import { sourceSafetyFindings } from '../diff/source-rules.ts';
 import { readElf } from '../elf/reader.ts';
@@ -32,8 +31,10 @@ import { openShippedKernel } from './shipped-kernel.ts';
 import { updateIdFor } from '../package/update-tarball.ts';
 import { buildCore, buildUpdateModule } from './update-module.ts';
 import { writeUpdatePackage } from './update-package.ts';
+import { projectPath } from '../util/repo-root.ts';
 
-const KMOD_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../kmod');
+/** The engine's sources, from the sources or from the Action's bundle alike. */
+const KMOD_DIR = projectPath('kmod');
 
 export interface CreateOptions {
   sourceDir: string;

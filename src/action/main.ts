@@ -1,0 +1,164 @@
+/**
+ * The GitHub Action (action.yml → dist/index.js): for each patch, build the update with
+ * ksplice-create (on the host, or in the pinned toolchain container), prove it in a QEMU guest,
+ * publish the tarball (artifact, release asset), and report (outputs, annotations, job summary).
+ *
+ *   1. inputs          read and check every input (inputs.ts)
+ *   2. setup           the target kernel's source, config, System.map and headers
+ *   3. build           ksplice-create: toolchain check, pre build, post build, diff, module build, tarball
+ *   4. QEMU            the article's proof: check, apply, check, view, undo, check (src/qemu/update-steps.ts)
+ *   5. publish         workflow artifact; release asset on release-tag
+ *   6. report          outputs, an error annotation on the patch per unsafe finding, the job summary
+ * The run fails on any refused patch, failed guest check or kernel splat.
+ *
+ * Usage: `await run()` (index.ts calls it; tests call it with the Actions environment set).
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as core from '@actions/core';
+import { createUpdate, NoChangesError, UnsafePatchError, type CreateResult } from '../create/create.ts';
+import { findingAnnotations } from '../create/annotations.ts';
+import { runGuest, verdictJson, type GuestVerdict } from '../qemu/guest.ts';
+import { updateSteps } from '../qemu/update-steps.ts';
+import { defaultCacheDir, ensureTarget } from '../setup/target-kernel.ts';
+import { runUnchecked } from '../util/exec.ts';
+import type { LogSink } from '../util/progress.ts';
+import { projectRoot } from '../util/repo-root.ts';
+import { dockerCreateArgv } from './container.ts';
+import { InputError } from './errors.ts';
+import { readInputs, type ActionInputs } from './inputs.ts';
+import { attachToRelease, uploadTarball } from './publish.ts';
+import { writeSummary, type UpdateResult } from './summary.ts';
+
+interface Target {
+  sourceDir: string;
+  configDir?: string;
+  vmlinuz: string | null;
+  release: string;
+}
+
+/**
+ * ksplice-create's progress lines, one log group per stage: "[ksplice-create 3/8] double build"
+ * opens the group of stage 3.
+ */
+function groupedLog(): { log: LogSink; close: () => void } {
+  let open = false;
+  const close = () => {
+    if (open) core.endGroup();
+    open = false;
+  };
+  return {
+    log: (line) => {
+      const stage = /^\[ksplice-create \d+\/\d+\] (.*)/.exec(line);
+      if (stage) {
+        close();
+        core.startGroup(`ksplice-create: ${stage[1]}`);
+        open = true;
+      }
+      core.info(line);
+    },
+    close,
+  };
+}
+
+async function prepareTarget(inputs: ActionInputs): Promise<Target> {
+  if (inputs.kernelSource) {
+    const configDir = inputs.kernelConfig ?? path.join(inputs.kernelSource, 'ksplice');
+    const vmlinuz = path.join(configDir, 'vmlinuz');
+    return { sourceDir: inputs.kernelSource, configDir, vmlinuz: existsSync(vmlinuz) ? vmlinuz : null, release: 'custom' };
+  }
+  if (inputs.toolchainImage) return { sourceDir: '', vmlinuz: null, release: inputs.kernelRelease }; // prepared in the container
+  const target = await ensureTarget({ release: inputs.kernelRelease, log: core.info });
+  return { sourceDir: target.sourceDir, vmlinuz: target.vmlinuz, release: target.release };
+}
+
+function fromCreate(patch: string, r: CreateResult, exitCode: number, message: string): UpdateResult {
+  return { patch, id: r.tarball ? r.id : null, tarball: r.tarball, changed: r.changed, unsafe: r.unsafe, exitCode, message, verdict: null };
+}
+
+/** ksplice-create on the host, through its API. */
+async function buildOnHost(inputs: ActionInputs, target: Target, patch: string, outputDir: string): Promise<UpdateResult> {
+  const { log, close } = groupedLog();
+  try {
+    const r = await createUpdate({ sourceDir: target.sourceDir, configDir: target.configDir, patchPath: patch, id: inputs.id, outputDir, log });
+    return fromCreate(patch, r, 0, '');
+  } catch (e) {
+    if (e instanceof UnsafePatchError) return fromCreate(patch, e.result, 2, e.message);
+    if (e instanceof NoChangesError) return { patch, id: null, tarball: null, changed: [], unsafe: [], exitCode: 66, message: e.message, verdict: null };
+    throw e;
+  } finally {
+    close();
+  }
+}
+
+/** ksplice-create in the pinned container (container.ts); its --json answer read back. */
+async function buildInContainer(inputs: ActionInputs, patch: string, outputDir: string): Promise<UpdateResult> {
+  const create = [`--patch=${patch}`, `--output-dir=${outputDir}`, '--json', ...(inputs.id ? [`--id=${inputs.id}`] : []),
+    ...(inputs.kernelSource ? [...(inputs.kernelConfig ? [`--config=${inputs.kernelConfig}`] : []), inputs.kernelSource] : [`--kernel-release=${inputs.kernelRelease}`])];
+  const argv = dockerCreateArgv({ image: inputs.toolchainImage!, actionPath: projectRoot(), workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(), cacheDir: defaultCacheDir(), create });
+  core.info(`docker ${argv.join(' ')}`);
+  const result = await runUnchecked('docker', argv, { onLine: (line) => core.info(line) });
+  const json = result.stdout.trim().split('\n').pop() ?? '';
+  const exitCode = result.exitCode ?? 1;
+  if (exitCode === 66) return { patch, id: null, tarball: null, changed: [], unsafe: [], exitCode: 66, message: 'No changes detected', verdict: null };
+  if ((exitCode !== 0 && exitCode !== 2) || !json.startsWith('{')) {
+    throw new Error(`ksplice-create in ${inputs.toolchainImage!.reference} failed (exit ${exitCode}): ${result.stderr.trim().split('\n').slice(-5).join('\n')}`);
+  }
+  return fromCreate(patch, JSON.parse(json) as CreateResult, exitCode, exitCode === 2 ? 'the patch cannot be applied safely without custom code' : '');
+}
+
+async function prove(inputs: ActionInputs, target: Target, update: UpdateResult, outputDir: string): Promise<GuestVerdict> {
+  const vmlinuz = target.vmlinuz ?? (await ensureTarget({ release: inputs.kernelRelease, skipHostPackages: true })).vmlinuz;
+  const proof = updateSteps({ tarball: update.tarball!, check: inputs.checkScript });
+  return runGuest({ vmlinuz, files: proof.files, steps: proof.steps, serialLogPath: path.join(outputDir, `serial-${update.id}.log`), log: core.info });
+}
+
+async function publish(inputs: ActionInputs, update: UpdateResult): Promise<void> {
+  if (inputs.uploadArtifact) update.artifact = (await uploadTarball(update.tarball!)).name;
+  if (inputs.releaseTag) {
+    if (!inputs.githubToken) throw new InputError('release-tag needs github-token');
+    update.releaseAsset = await attachToRelease({
+      token: inputs.githubToken, repository: process.env.GITHUB_REPOSITORY ?? '', tag: inputs.releaseTag, tarball: update.tarball!, apiUrl: process.env.GITHUB_API_URL,
+    });
+  }
+}
+
+function setOutputs(results: UpdateResult[]): void {
+  const built = results.filter((r) => r.tarball);
+  core.setOutput('update-id', built.map((r) => r.id).join(' '));
+  core.setOutput('tarball', built.map((r) => r.tarball).join('\n'));
+  core.setOutput('changed-functions', JSON.stringify(results.flatMap((r) => r.changed.map((c) => ({ update: r.id, ...c })))));
+  const verdicts = built.filter((r) => r.verdict).map((r) => ({ update: r.id, ...verdictJson(r.verdict!) }));
+  core.setOutput('verdict', verdicts.length ? JSON.stringify(verdicts) : 'skipped');
+}
+
+function failureOf(r: UpdateResult): string | null {
+  const name = path.basename(r.patch);
+  if (r.exitCode === 2) return `${name}: cannot be applied safely without custom code (${r.unsafe.map((u) => u.symbol).join(', ')})`;
+  if (r.exitCode === 66) return `${name}: No changes detected`;
+  if (r.verdict && !r.verdict.ok) return `${name}: the QEMU proof failed: ${r.verdict.failures.join('; ')}`;
+  return null;
+}
+
+export async function run(): Promise<void> {
+  try {
+    const inputs = await readInputs((name) => core.getInput(name));
+    const outputDir = path.join(process.env.RUNNER_TEMP ?? process.env.GITHUB_WORKSPACE ?? process.cwd(), 'ksplice-out');
+    const target = await core.group('setup: the target kernel', () => prepareTarget(inputs));
+    const results: UpdateResult[] = [];
+    for (const patch of inputs.patches) {
+      const update = inputs.toolchainImage ? await core.group(`ksplice-create ${path.basename(patch)} in ${inputs.toolchainImage.reference}`, () => buildInContainer(inputs, patch, outputDir))
+        : await buildOnHost(inputs, target, patch, outputDir);
+      for (const line of findingAnnotations(patch, update.unsafe, [])) process.stdout.write(`${line}\n`);
+      if (update.tarball && inputs.qemuTest) update.verdict = await core.group(`QEMU: prove update ${update.id}`, () => prove(inputs, target, update, outputDir));
+      if (update.tarball && (!update.verdict || update.verdict.ok)) await core.group(`publish ${path.basename(update.tarball)}`, () => publish(inputs, update));
+      results.push(update);
+    }
+    setOutputs(results);
+    await writeSummary(results);
+    const failures = results.map(failureOf).filter((f): f is string => f !== null);
+    if (failures.length > 0) core.setFailed(failures.join('\n'));
+  } catch (e) {
+    core.setFailed((e as Error).message);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The job summary: per update, the changed functions, the safety findings and the QEMU verdict
+ * with the time of each guest step. Written with @actions/core's summary (GITHUB_STEP_SUMMARY).
+ *
+ * Usage: await writeSummary(results);
+ */
+import * as core from '@actions/core';
+import type { GuestVerdict } from '../qemu/guest.ts';
+
+export interface UpdateResult {
+  patch: string;
+  id: string | null;
+  tarball: string | null;
+  changed: { object: string; function: string }[];
+  unsafe: { symbol: string; reason: string }[];
+  /** 0 built, 66 no changes, 2 unsafe, 1 other error. */
+  exitCode: number;
+  message: string;
+  verdict: GuestVerdict | null;
+  artifact?: string;
+  releaseAsset?: string;
+}
+
+function verdictLine(v: GuestVerdict | null): string {
+  if (!v) return 'not run';
+  const steps = v.steps.map((s) => `${s.name} ${s.status}${s.durationMs !== null ? ` (${(s.durationMs / 1000).toFixed(1)} s)` : ''}`).join(', ');
+  return `${v.ok ? 'passed' : 'FAILED'} on ${v.accelerator.toUpperCase()}, userspace after ${((v.timingsMs.boot ?? 0) / 1000).toFixed(1)} s, ${(v.timingsMs.total / 1000).toFixed(1)} s in all: ${steps}${v.failures.length ? `; ${v.failures.join('; ')}` : ''}`;
+}
+
+export async function writeSummary(results: UpdateResult[]): Promise<void> {
+  const s = core.summary.addHeading('ksplice-action', 2);
+  for (const r of results) {
+    s.addHeading(`${r.patch}: ${r.id ? `update ${r.id}` : r.exitCode === 66 ? 'no changes detected' : 'refused'}`, 3);
+    if (r.changed.length > 0) {
+      s.addTable([[{ data: 'object', header: true }, { data: 'changed function', header: true }], ...r.changed.map((c) => [c.object, c.function])]);
+    }
+    if (r.unsafe.length > 0) {
+      s.addRaw('Safety findings (the patch needs custom code: see docs/hooks.md):', true);
+      s.addList(r.unsafe.map((u) => `${u.symbol}: ${u.reason}`));
+    } else if (r.exitCode !== 0) {
+      s.addRaw(r.message, true);
+    }
+    s.addRaw(`QEMU: ${verdictLine(r.verdict)}`, true);
+    if (r.artifact) s.addRaw(`Artifact: ${r.artifact}`, true);
+    if (r.releaseAsset) s.addLink(`Release asset ${r.tarball?.split('/').pop()}`, r.releaseAsset);
+  }
+  await s.write();
+}

@@ -39,11 +39,11 @@ function flag(get: GetInput, name: string, fallback: boolean): boolean {
 export async function expandPatchPattern(pattern: string, cwd: string): Promise<string[]> {
   const full = path.resolve(cwd, pattern);
   const base = path.basename(full);
+  if (/[*?]/.test(path.dirname(full))) throw new InputError(`patch ${pattern}: wildcards are allowed in the file name only`);
   if (!/[*?]/.test(base)) {
     if (!existsSync(full)) throw new InputError(`patch ${pattern}: no such file`);
     return [full];
   }
-  if (/[*?]/.test(path.dirname(full))) throw new InputError(`patch ${pattern}: wildcards are allowed in the file name only`);
   const re = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
   const names = await readdir(path.dirname(full)).catch(() => [] as string[]);
   const matches = names.filter((n) => re.test(n)).sort().map((n) => path.join(path.dirname(full), n));

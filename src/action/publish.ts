@@ -51,11 +51,10 @@ export async function attachToRelease(target: ReleaseTarget): Promise<string> {
   }
   const name = path.basename(target.tarball);
   const data = await readFile(target.tarball);
-  const asset = await octokit.rest.repos.uploadReleaseAsset({
-    owner, repo, release_id: release.id, name,
-    // octokit sends the body as is; the type says string
-    data: data as unknown as string,
-    headers: { 'content-type': 'application/gzip', 'content-length': data.length },
+  // the upload URL GitHub gives with the release (uploads.github.com, a URI template with {?name,label})
+  const asset = await octokit.request({
+    method: 'POST', url: release.upload_url, name,
+    data, headers: { 'content-type': 'application/gzip', 'content-length': data.length },
   });
-  return asset.data.browser_download_url;
+  return (asset.data as { browser_download_url: string }).browser_download_url;
 }

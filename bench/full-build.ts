@@ -10,7 +10,7 @@
  *
  * Usage: npm run bench -- full-build         KSPLICE_BENCH_FULL_BUILD=1 npm run bench -- full-build
  */
-import { rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { kbuildObjects } from '../src/create/kbuild-objects.ts';
@@ -22,6 +22,18 @@ import type { BenchRow } from './run.ts';
 
 const SAMPLE_EVERY = 60;
 
+/**
+ * Debian's config signs modules with a key only Debian's build has (MODULE_SIG_KEY under
+ * output/); a throwaway key made the way kbuild makes its default one lets vmlinux link.
+ */
+async function signingKeyFor(tree: string): Promise<void> {
+  const key = /^CONFIG_MODULE_SIG_KEY="([^"]+)"/m.exec(await readFile(path.join(tree, '.config'), 'utf8'))?.[1];
+  if (!key || key.startsWith('pkcs11:')) return;
+  await mkdir(path.dirname(path.join(tree, key)), { recursive: true });
+  await run('openssl', ['req', '-new', '-nodes', '-utf8', '-sha256', '-days', '36500', '-batch', '-x509', '-config', 'certs/default_x509.genkey',
+    '-outform', 'PEM', '-out', key, '-keyout', key], { cwd: tree });
+}
+
 export default async function fullBuild(): Promise<BenchRow[]> {
   const target = await ensureTarget();
   const objects = [...(await kbuildObjects(target.sourceDir))].filter(([, home]) => home === 'vmlinux').map(([o]) => o).sort();
@@ -29,6 +41,7 @@ export default async function fullBuild(): Promise<BenchRow[]> {
     const copy = path.join(os.tmpdir(), 'ksa-full-build');
     await rm(copy, { recursive: true, force: true });
     await run('cp', ['-a', target.sourceDir, copy]);
+    await signingKeyFor(copy);
     const started = Date.now();
     await run('make', [...kbuildArgs(copy, 2), 'vmlinux']);
     const ms = Date.now() - started;

@@ -9,7 +9,8 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -24,10 +25,14 @@ const BUSYBOX = '/bin/busybox';
 let work = '';
 let sysfs = '';
 
-/** Runs a tool with busybox sh; sysfs is a plain directory the tools must not write to. */
+/**
+ * Runs a tool with busybox sh; sysfs is a plain directory the tools must not write to, and
+ * insmod/rmmod are stand-ins that only record their calls (in `calls`): a refused tarball must
+ * never reach them.
+ */
 function tool(name: string, ...args: string[]): { status: number; stdout: string; stderr: string } {
   const r = spawnSync(BUSYBOX, ['sh', path.join(TOOLS, name), ...args], {
-    encoding: 'utf8', env: { ...process.env, KSPLICE_SYSFS: sysfs },
+    encoding: 'utf8', env: { ...process.env, KSPLICE_SYSFS: sysfs, PATH: `${path.join(work, 'bin')}:${process.env.PATH}` },
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -35,7 +40,7 @@ function tool(name: string, ...args: string[]): { status: number; stdout: string
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
 
 /** A package directory ksplice-<id>/ with fake modules and a manifest; returns the tarball. */
-async function pack(name: string, opts: { release?: string; corrupt?: boolean; extraKo?: boolean; extraObject?: boolean; listed?: Record<string, string> } = {}): Promise<string> {
+async function pack(name: string, opts: { release?: string; corrupt?: boolean; extraKo?: boolean; extraObject?: boolean; listed?: Record<string, string>; updateModule?: string } = {}): Promise<string> {
   const root = path.join(work, name);
   const dir = path.join(root, 'ksplice-t1');
   await mkdir(path.join(dir, 'objects/pre/fs/proc'), { recursive: true });
@@ -46,20 +51,26 @@ async function pack(name: string, opts: { release?: string; corrupt?: boolean; e
   const entries = Object.entries(files).map(([f, c]) => `    { "path": "${f}", "sha256": "${opts.corrupt ? sha(c + 'x') : sha(c)}" }`);
   await writeFile(path.join(dir, 'manifest.json'), [
     '{', '  "formatVersion": 1,', '  "id": "t1",', `  "kernelRelease": "${opts.release ?? '6.1.0-99-amd64'}",`,
-    '  "coreModule": "ksplice.ko",', '  "updateModule": "ksplice_t1.ko",', '  "files": [', entries.join(',\n'), '  ]', '}', ''].join('\n'));
+    '  "coreModule": "ksplice.ko",', `  "updateModule": "${opts.updateModule ?? 'ksplice_t1.ko'}",`, '  "files": [', entries.join(',\n'), '  ]', '}', ''].join('\n'));
   const tarball = path.join(work, `${name}.tar.gz`);
   await exec('tar', ['-C', root, '-czf', tarball, 'ksplice-t1']);
   return tarball;
 }
 
 /** A tarball holding one crafted member (absolute path, "..", or a symlink). */
-async function evil(name: string, member: string, kind: 'file' | 'symlink'): Promise<string> {
+async function evil(name: string, member: string, kind: 'file' | 'symlink' | 'hardlink' | 'fifo' | 'device'): Promise<string> {
   const tarball = path.join(work, `${name}.tar.gz`);
   const py = `import tarfile, io, sys
 t = tarfile.open(sys.argv[1], 'w:gz')
 i = tarfile.TarInfo(sys.argv[2])
 if sys.argv[3] == 'symlink':
     i.type = tarfile.SYMTYPE; i.linkname = '/etc/passwd'; t.addfile(i)
+elif sys.argv[3] == 'hardlink':
+    i.type = tarfile.LNKTYPE; i.linkname = '/etc/shadow'; t.addfile(i)
+elif sys.argv[3] == 'fifo':
+    i.type = tarfile.FIFOTYPE; t.addfile(i)
+elif sys.argv[3] == 'device':
+    i.type = tarfile.CHRTYPE; i.devmajor = 1; i.devminor = 3; t.addfile(i)
 else:
     i.size = 1; t.addfile(i, io.BytesIO(b'x'))
 t.close()`;
@@ -72,6 +83,10 @@ describe('kmod/tools on the host (busybox sh)', () => {
     work = await mkdtemp(path.join(os.tmpdir(), 'ksplice-tools-'));
     sysfs = path.join(work, 'sysfs');
     await mkdir(sysfs);
+    await mkdir(path.join(work, 'bin'));
+    for (const cmd of ['insmod', 'rmmod']) {
+      await writeFile(path.join(work, 'bin', cmd), `#!/bin/sh\necho "${cmd} $*" >> ${path.join(work, 'calls')}\nexit 1\n`, { mode: 0o755 });
+    }
   });
   after(async () => {
     await rm(work, { recursive: true, force: true });
@@ -82,6 +97,9 @@ describe('kmod/tools on the host (busybox sh)', () => {
       ['abs', '/tmp/ksplice-evil-abs', 'file', /absolute path/],
       ['dotdot', 'ksplice-t1/../../ksplice-evil', 'file', /(absolute path or \.\.|path with \.\.)/],
       ['link', 'ksplice-t1/manifest.json', 'symlink', /not a plain file or directory/],
+      ['hardlink', 'ksplice-t1/ksplice.ko', 'hardlink', /not a plain file or directory/],
+      ['fifo', 'ksplice-t1/ksplice.ko', 'fifo', /not a plain file or directory/],
+      ['device', 'ksplice-t1/ksplice.ko', 'device', /not a plain file or directory/],
     ] as const) {
       const r = tool('ksplice-apply', await evil(name, member, kind));
       assert.equal(r.status, 1, `${name}: ${r.stderr}`);
@@ -109,6 +127,37 @@ describe('kmod/tools on the host (busybox sh)', () => {
     assert.equal(r.status, 1);
     r = tool('ksplice-apply');
     assert.equal(r.status, 2);
+  });
+
+  test('damaged and hostile packages are refused before anything is loaded, and leave nothing behind', async () => {
+    const before = (await readdir('/tmp')).filter((f) => f.startsWith('ksplice-apply.'));
+    const good = await pack('good-for-damage');
+    const bytes = await readFile(good);
+    const truncated = path.join(work, 'truncated.tar.gz');
+    await writeFile(truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
+    const garbage = path.join(work, 'garbage.tar.gz');
+    await writeFile(garbage, Buffer.from('this is not a tarball at all\n'));
+    const twoFolders = path.join(work, 'two.tar.gz');
+    await mkdir(path.join(work, 'two', 'ksplice-t2'), { recursive: true });
+    await exec('tar', ['-xzf', good, '-C', path.join(work, 'two')]);
+    await exec('cp', [path.join(work, 'two', 'ksplice-t1', 'manifest.json'), path.join(work, 'two', 'ksplice-t2', 'manifest.json')]);
+    await exec('tar', ['-C', path.join(work, 'two'), '-czf', twoFolders, 'ksplice-t1', 'ksplice-t2']);
+    const moduleInFolder = await pack('module-in-folder', { listed: { 'objects/evil.ko': 'x' }, updateModule: 'objects/evil.ko' });
+    for (const [tarball, why] of [
+      [truncated, /not a gzip'd tar archive|tar complained|cannot list|extraction failed/],
+      [garbage, /not a gzip'd tar archive/],
+      [twoFolders, /expected exactly one ksplice-<id>\/manifest\.json/],
+      [moduleInFolder, /module objects\/evil\.ko must sit at the top of the package/],
+      [await evil('abs2', '/tmp/ksplice-evil-abs2', 'file'), /absolute path/],
+    ] as [string, RegExp][]) {
+      const r = tool('ksplice-apply', tarball);
+      assert.equal(r.status, 1, `${path.basename(tarball)}: ${r.stderr}`);
+      assert.match(r.stderr, why, path.basename(tarball));
+    }
+    assert.ok(!existsSync(path.join(work, 'calls')), 'insmod or rmmod was never run');
+    assert.ok(!existsSync('/tmp/ksplice-evil-abs2') && !existsSync('/tmp/ksplice-evil-abs'), 'nothing written outside the private folder');
+    assert.deepEqual((await readdir('/tmp')).filter((f) => f.startsWith('ksplice-apply.') && !before.includes(f)), [], 'the private folder is removed');
+    assert.deepEqual(await readdir(sysfs), [], 'sysfs untouched');
   });
 
   test('ksplice-view lists updates and details from sysfs', async () => {

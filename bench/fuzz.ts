@@ -3,7 +3,7 @@
  * makes (test/fuzz/readers.test.ts): mutants per second, and the proof that none crashed (a
  * crash throws here, naming the seed and iteration to replay).
  *
- * Usage: npm run bench -- fuzz        (KSPLICE_FUZZ_ITERATIONS, default 20000 per reader)
+ * Usage: npm run bench -- fuzz        (KSPLICE_FUZZ_ITERATIONS, default 5000 per reader)
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { readElf } from '../src/elf/reader.ts';
@@ -14,7 +14,7 @@ import { elfHotFields, fuzz, realKernelObject, sampleUpdateTarball, tarHotFields
 import type { BenchRow } from './run.ts';
 
 export default async function fuzzBench(): Promise<BenchRow[]> {
-  const iterations = Number(process.env.KSPLICE_FUZZ_ITERATIONS ?? 20000);
+  const iterations = Number(process.env.KSPLICE_FUZZ_ITERATIONS ?? 5000);
   const object = await realKernelObject();
   const tar = gunzipSync(sampleUpdateTarball(object));
   const rows: BenchRow[] = [];

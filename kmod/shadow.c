@@ -129,8 +129,12 @@ void ksplice_shadow_free(const void *obj, unsigned long id)
 }
 EXPORT_SYMBOL_GPL(ksplice_shadow_free);
 
-/* Free every shadow with @id (e.g. from a post_reverse hook); returns how many. */
-unsigned int ksplice_shadow_free_all(unsigned long id)
+/*
+ * Unhash, under the lock, every shadow @match accepts, then free them outside it;
+ * returns how many.
+ */
+static unsigned int free_matching(bool (*match)(const struct ksplice_shadow *s, unsigned long key),
+				  unsigned long key)
 {
 	struct ksplice_shadow *s;
 	struct hlist_node *tmp;
@@ -140,7 +144,7 @@ unsigned int ksplice_shadow_free_all(unsigned long id)
 
 	spin_lock_irqsave(&ksplice_shadow_lock, flags);
 	hash_for_each_safe(ksplice_shadows, bkt, tmp, s, node) {
-		if (s->id != id)
+		if (!match(s, key))
 			continue;
 		hash_del(&s->node);
 		hlist_add_head(&s->node, &dead);
@@ -151,6 +155,23 @@ unsigned int ksplice_shadow_free_all(unsigned long id)
 		kfree(s);
 	return n;
 }
+
+static bool has_id(const struct ksplice_shadow *s, unsigned long id)
+{
+	return s->id == id;
+}
+
+/* Allocated by code of the module at @owner (the update's new code or hooks). */
+static bool allocated_by(const struct ksplice_shadow *s, unsigned long owner)
+{
+	return within_module(s->caller, (struct module *)owner);
+}
+
+/* Free every shadow with @id (e.g. from a post_reverse hook); returns how many. */
+unsigned int ksplice_shadow_free_all(unsigned long id)
+{
+	return free_matching(has_id, id);
+}
 EXPORT_SYMBOL_GPL(ksplice_shadow_free_all);
 
 /*
@@ -160,24 +181,7 @@ EXPORT_SYMBOL_GPL(ksplice_shadow_free_all);
  */
 unsigned int ksplice_shadow_free_owner(struct module *owner)
 {
-	struct ksplice_shadow *s;
-	struct hlist_node *tmp;
-	unsigned long flags;
-	unsigned int bkt, n = 0;
-	HLIST_HEAD(dead);
-
-	spin_lock_irqsave(&ksplice_shadow_lock, flags);
-	hash_for_each_safe(ksplice_shadows, bkt, tmp, s, node) {
-		if (!within_module(s->caller, owner))
-			continue;
-		hash_del(&s->node);
-		hlist_add_head(&s->node, &dead);
-		n++;
-	}
-	spin_unlock_irqrestore(&ksplice_shadow_lock, flags);
-	hlist_for_each_entry_safe(s, tmp, &dead, node)
-		kfree(s);
-	return n;
+	return free_matching(allocated_by, (unsigned long)owner);
 }
 
 /* Shadows attached now (sysfs /sys/kernel/ksplice/<id>/shadows counts per owner). */

@@ -134,12 +134,13 @@ export async function doubleBuild(options: DoubleBuildOptions): Promise<DoubleBu
   const jobs = options.jobs ?? os.availableParallelism();
   const progress = new Progress('double build', 3, log);
 
-  progress.step(`checking that ${path.basename(patchPath)} applies; planning objects`);
-  await assertPatchApplies(tree, patchPath);
-  const plan = await planObjects(tree, touchedFiles(await readFile(patchPath, 'utf8')), (l) => progress.info(l));
-  for (const source of plan.notBuilt) progress.info(`${source} is not compiled in this configuration: skipped`);
-
+  // Everything that reads the tree runs under its lock: another ksplice-create on the same tree
+  // has the patch applied for a while, and its dry run would see that, not the pristine source.
   return withLock(`${tree}.build.lock`, async () => {
+    progress.step(`checking that ${path.basename(patchPath)} applies; planning objects`);
+    await assertPatchApplies(tree, patchPath);
+    const plan = await planObjects(tree, touchedFiles(await readFile(patchPath, 'utf8')), (l) => progress.info(l));
+    for (const source of plan.notBuilt) progress.info(`${source} is not compiled in this configuration: skipped`);
     const preDir = path.join(outDir, 'pre');
     const postDir = path.join(outDir, 'post');
     progress.step(`pre build: ${plan.objects.length} object(s)`);

@@ -123,3 +123,13 @@ test('an object kbuild reaches by two paths (arch/x86/lib/hweight.o) builds: a f
     await sectionBytes(path.join(build.postDir, 'arch/x86/lib/hweight.o'), '.text'));
   assert.equal(await readFile(path.join(target.sourceDir, 'arch/x86/lib/hweight.S'), 'utf8'), source);
 });
+
+test('two double builds of patches to the same file at once: each sees the pristine tree (the lock covers the dry run)', async () => {
+  const patches = [path.join(corpus, 'examples/proc_cmdline.patch'), new URL('../fixtures/kmod/cmdline-second.patch', import.meta.url).pathname];
+  const builds = await Promise.all(patches.map((patchPath, i) => doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, `concurrent-${i}`), log: () => {} })));
+  for (const build of builds) assert.deepEqual(build.objects, ['fs/proc/cmdline.o']);
+  // the code is the same (the message is a relocation); each post object has its own message
+  const post = await Promise.all(builds.map((b) => readFile(path.join(b.postDir, 'fs/proc/cmdline.o'), 'latin1')));
+  assert.ok(post[0].includes('[rebootless update applied]') && !post[0].includes('[second update]'));
+  assert.ok(post[1].includes('[second update]') && !post[1].includes('[rebootless update applied]'));
+});

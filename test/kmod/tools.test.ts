@@ -160,6 +160,18 @@ describe('kmod/tools on the host (busybox sh)', () => {
     assert.deepEqual(await readdir(sysfs), [], 'sysfs untouched');
   });
 
+  test('ksplice-undo of an unknown id or a hostile one is refused with a message, touching nothing', () => {
+    let r = tool('ksplice-undo', 'nosuchid');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /ksplice-undo: update nosuchid is not loaded/);
+    r = tool('ksplice-undo', '../../etc');
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /bad id/);
+    r = tool('ksplice-undo');
+    assert.equal(r.status, 2);
+    assert.ok(!existsSync(path.join(work, 'calls')), 'rmmod was never run');
+  });
+
   test('ksplice-view lists updates and details from sysfs', async () => {
     assert.equal(tool('ksplice-view').stdout, 'No Ksplice updates installed\n');
     const d = path.join(sysfs, 'abc123');

@@ -24,7 +24,7 @@
  * in nanosleep, so a test that keeps do_nanosleep busy meets only its own sleepers), KSPLICE-TAINT=<n> again, the whole dmesg between
  * KSPLICE-DMESG-BEGIN/-END, and a forced power-off. Steps stop at the first failure unless
  * `keepGoing`. The whole run is killed at `timeoutSeconds`, and a guest that dies (oops=panic,
- * -no-reboot) ends the run at once; both are reported, never waited out.
+ * softlockup_panic=1, -no-reboot) ends the run at once; both are reported, never waited out.
  *
  * Taint: bits the run may add (default: out-of-tree, unsigned, livepatch: what loading our
  * modules does) are fine; any other new bit (W after a WARN, D after an oops, ...) fails it.
@@ -74,7 +74,7 @@ export interface GuestOptions {
   /** QEMU -cpu model (default: QEMU's own under TCG, `host` under KVM). */
   cpu?: string;
   appendCmdline?: string;
-  /** Panic (and so end the run at once) on an oops. Default true. */
+  /** Panic (and so end the run at once) on an oops or a soft lockup. Default true. */
   panicOnOops?: boolean;
   /** Taint bits the run may add (default: TAINT_EXPECTED_FROM_MODULES). */
   allowedTaint?: number;
@@ -266,7 +266,7 @@ export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
   try {
     const initramfs = await buildInitramfs(dir, options, steps);
     const cpu = options.cpu ?? (accelerator === 'kvm' ? 'host' : undefined);
-    const cmdline = ['console=ttyS0', 'panic=-1', ...(options.panicOnOops ?? true ? ['oops=panic'] : []), 'quiet', 'loglevel=3', ...(options.appendCmdline ? [options.appendCmdline] : [])];
+    const cmdline = ['console=ttyS0', 'panic=-1', ...(options.panicOnOops ?? true ? ['oops=panic', 'softlockup_panic=1'] : []), 'quiet', 'loglevel=3', ...(options.appendCmdline ? [options.appendCmdline] : [])];
     const args = [
       '-accel', accelerator, ...(cpu ? ['-cpu', cpu] : []),
       '-m', String(options.memoryMiB ?? 1024), '-smp', String(options.smp ?? 2),

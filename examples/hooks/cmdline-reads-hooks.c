@@ -8,8 +8,9 @@
  * The new code counts reads only once cmdline_reads_enabled is set. Apply:
  * inside stop_machine, right after the switch (nothing runs, no task can be
  * created or exit), every existing task gets its zeroed counter, then counting
- * is switched on. Undo: counting is switched off inside the stop; the core
- * frees every shadow the update attached once the update is reversed.
+ * is switched on. While applied, the patched free_task() frees a task's
+ * counter with the task. Undo: counting is switched off inside the stop; the
+ * core frees every shadow still attached once the update is reversed.
  */
 #include <linux/printk.h>
 #include <linux/rcupdate.h>

@@ -53,7 +53,11 @@ test('with --hooks and --accept: built, applied in the guest, fixed behaviour se
   assert.equal(checks.get('first'), `${before} reads=1`);
   assert.equal(checks.get('second'), `${before} reads=2`);
   assert.equal(checks.get('child'), `${before} reads=1`);
-  assert.ok(Number(checks.get('shadows-after-reads')) > attached, 'the new code attached counters to tasks born after apply');
+  // A dead task's counter dies with it (the update patches free_task): a child given a dead
+  // child's task_struct still counts from 1, and the tasks of the apply took their counters along.
+  for (let i = 0; i < 5; i++) assert.equal(checks.get(`thrice-${i}`), 'reads=3', output);
+  const live = Number(checks.get('shadows-after-exits'));
+  assert.ok(live < attached, `counters of exited tasks freed: ${attached} attached, ${live} live`);
   // Undo: the old output, the module gone, every shadow freed.
   assert.equal(checks.get('undo-rc'), '0', output);
   assert.equal(checks.get('undone'), before);
@@ -75,7 +79,7 @@ test('with --hooks and --accept: built, applied in the guest, fixed behaviour se
   const nrThreads = Number(/nr_threads (\d+)/.exec(log[order[1]!]!)![1]);
   assert.ok(nrThreads > 5 && nrThreads <= attached, `nr_threads ${nrThreads}, counters ${attached}`);
   const freed = Number(/freed (\d+) shadow/.exec(log[order[4]!]!)![1]);
-  assert.equal(freed, Number(checks.get('shadows-after-reads')), 'undo freed every shadow the update attached');
+  assert.ok(freed > 0 && freed <= live, `undo freed the live counters: ${freed} freed, ${live} live before undo`);
 });
 
 test('shadow API contract; a check_apply refusal runs fail_apply and frees what pre_apply attached; undo frees the rest', async () => {

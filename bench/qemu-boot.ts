@@ -1,7 +1,7 @@
 /**
  * Boot-to-shell time of the target kernel under QEMU (TCG here, KVM where it works), for the
- * harness's default options and the variants worth knowing: fewer vCPUs, less memory, another
- * -cpu model, and the uncompressed vmlinux booted through PVH (no decompression, but no KASLR:
+ * harness's default options and the variants worth knowing: one host thread per vCPU, fewer
+ * vCPUs, less memory, another -cpu model, and the uncompressed vmlinux booted through PVH (no decompression, but no KASLR:
  * the tests keep vmlinuz). Each variant boots `RUNS` times; the median is reported.
  *
  * "boot" is launch → the init's first line (userspace); "run" is launch → power-off with one
@@ -23,7 +23,8 @@ function median(values: number[]): number {
 export default async function qemuBoot(): Promise<BenchRow[]> {
   const target = await ensureTarget();
   const variants: [string, Partial<GuestOptions>][] = [
-    ['default: vmlinuz, 2 vCPUs, 1024 MiB', {}],
+    ['default: vmlinuz, 2 vCPUs, 1024 MiB, single-threaded TCG', {}],
+    ['multi-threaded TCG (QEMU\'s default; see TCG_THREAD_DEFAULT)', { tcgThread: 'multi' }],
     ['1 vCPU', { smp: 1 }],
     ['256 MiB', { memoryMiB: 256 }],
     ['-cpu max', { cpu: 'max' }],

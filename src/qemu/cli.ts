@@ -5,7 +5,7 @@
  *   ksplice-qemu [--kernel=VMLINUZ | --kernel-release=R] [--file=HOST[:NAME]]... [--step=NAME=COMMAND]...
  *                [--script=FILE] [--update=TARBALL [--check=FILE]] [--keep-going]
  *                [--step-timeout=S] [--timeout=S] [--smp=N] [--memory=MiB] [--cpu=MODEL] [--append=ARGS]
- *                [--serial-log=FILE] [--json]
+ *                [--tcg-thread=single|multi] [--serial-log=FILE] [--json]
  * (run from the repository as `tsx src/qemu/cli.ts ...`)
  *
  *   --kernel-release   a Debian release prepared by the setup (default 6.1.0-50-amd64), or
@@ -16,6 +16,8 @@
  *   --update           prove an update: tools from the tarball, [check original], ksplice-apply,
  *                      [check applied], ksplice-view, ksplice-undo, [check reverted]; --check is a
  *                      script run as `sh check.sh original|applied|reverted` (exit 0 = as expected)
+ *   --tcg-thread       under TCG, one host thread for all vCPUs (single, the default) or one each
+ *                      (multi: faster, but runs stale code after kernel text patching; see guest.ts)
  *   --serial-log       the whole console, kept (default ksplice-qemu-serial.log in the current folder)
  *   --json             the verdict as one JSON object on stdout (booted, steps, splats, taint, timings)
  * Progress (boot time, each step, the last console line every 5 s) goes to stderr.
@@ -76,6 +78,7 @@ async function main(): Promise<number> {
       memory: { type: 'string' },
       cpu: { type: 'string' },
       append: { type: 'string' },
+      'tcg-thread': { type: 'string' },
       'serial-log': { type: 'string', default: 'ksplice-qemu-serial.log' },
       json: { type: 'boolean', default: false },
     },
@@ -97,6 +100,8 @@ async function main(): Promise<number> {
     steps.push(...update.steps);
   }
   if (steps.length === 0) throw new UsageError('nothing to run: give --step, --script or --update');
+  const tcgThread = values['tcg-thread'];
+  if (tcgThread !== undefined && tcgThread !== 'single' && tcgThread !== 'multi') throw new UsageError(`--tcg-thread=${tcgThread}: expected single or multi`);
   const vmlinuz = values.kernel ?? (await ensureTarget({ release: values['kernel-release'] })).vmlinuz;
   if (!existsSync(vmlinuz)) throw new UsageError(`--kernel ${vmlinuz}: no such file`);
   const verdict = await runGuest({
@@ -107,6 +112,7 @@ async function main(): Promise<number> {
     memoryMiB: positiveNumber(values.memory, 'memory'),
     cpu: values.cpu,
     appendCmdline: values.append,
+    tcgThread,
     serialLogPath: path.resolve(values['serial-log']),
   });
   process.stderr.write(summary(verdict));

@@ -73,6 +73,11 @@ export interface GuestOptions {
   memoryMiB?: number;
   /** QEMU -cpu model (default: QEMU's own under TCG, `host` under KVM). */
   cpu?: string;
+  /**
+   * TCG only: one host thread for all vCPUs ('single', our default) or one per vCPU ('multi',
+   * QEMU's default). See TCG_THREAD_DEFAULT for why multi is not the default.
+   */
+  tcgThread?: 'single' | 'multi';
   appendCmdline?: string;
   /** Panic (and so end the run at once) on an oops or a soft lockup. Default true. */
   panicOnOops?: boolean;
@@ -256,6 +261,21 @@ function stepResults(serial: string, steps: GuestStep[], clock: StepClock): Step
   });
 }
 
+/**
+ * Multi-threaded TCG (QEMU 7.2, bookworm's) can keep running a stale translation of kernel text
+ * another vCPU has just rewritten with text_poke_bp(), and the kernel's int3 path relies on the
+ * CPU refetching. Worked example, seen with the kernel's own function tracer and no ksplice
+ * module at all (`echo function > current_tracer; echo nop > current_tracer` 300 times on
+ * cmdline_proc_show while two shells read /proc/cmdline): vCPU 0 still executes the int3 that
+ * vCPU 1 put at cmdline_proc_show+0x0 and took away again; the trap finds no text_poke_bp in
+ * progress, kprobe_int3_handler() sees the byte in memory is no longer int3 and backs the IP up
+ * to +0 "to run the original instruction", and QEMU runs the same stale int3 again, forever (soft
+ * lockup at cmdline_proc_show+0x0, the code dump showing the nop or the call, never the int3).
+ * With every vCPU on one host thread, a write to code is seen by the next translation of every
+ * vCPU, and the loop never happened in the same runs (kmod/README.md, "TCG and live patching").
+ */
+export const TCG_THREAD_DEFAULT = 'single';
+
 export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
   const log = options.log ?? stderrSink;
   const steps = stepsOf(options);
@@ -266,14 +286,15 @@ export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
   try {
     const initramfs = await buildInitramfs(dir, options, steps);
     const cpu = options.cpu ?? (accelerator === 'kvm' ? 'host' : undefined);
+    const tcgThread = options.tcgThread ?? TCG_THREAD_DEFAULT;
     const cmdline = ['console=ttyS0', 'panic=-1', ...(options.panicOnOops ?? true ? ['oops=panic', 'softlockup_panic=1'] : []), 'quiet', 'loglevel=3', ...(options.appendCmdline ? [options.appendCmdline] : [])];
     const args = [
-      '-accel', accelerator, ...(cpu ? ['-cpu', cpu] : []),
+      '-accel', accelerator === 'tcg' ? `tcg,thread=${tcgThread}` : accelerator, ...(cpu ? ['-cpu', cpu] : []),
       '-m', String(options.memoryMiB ?? 1024), '-smp', String(options.smp ?? 2),
       '-nographic', '-no-reboot', '-kernel', options.vmlinuz, '-initrd', initramfs, '-append', cmdline.join(' '),
     ];
     const totalTimeout = options.timeoutSeconds ?? BOOT_ALLOWANCE_SECONDS + steps.reduce((s, st) => s + (st.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT), 0);
-    log(`[qemu] booting ${path.basename(options.vmlinuz)} (${accelerator.toUpperCase()}, ${options.smp ?? 2} vCPUs, ${steps.length} step(s), ${totalTimeout} s at most)`);
+    log(`[qemu] booting ${path.basename(options.vmlinuz)} (${accelerator === 'tcg' ? `TCG ${tcgThread}-threaded` : 'KVM'}, ${options.smp ?? 2} vCPUs, ${steps.length} step(s), ${totalTimeout} s at most)`);
     if (options.serialLogPath) {
       await mkdir(path.dirname(path.resolve(options.serialLogPath)), { recursive: true });
       serialFile = createWriteStream(options.serialLogPath);

@@ -82,6 +82,7 @@ test('usage errors exit 2 with a message, before any boot', async () => {
     [['--check=x.sh', '--step=a=true'], /--check goes with --update/],
     [['--frobnicate'], /Unknown option/],
     [['--step=a=true', '--timeout=-3'], /positive number/],
+    [['--step=a=true', '--tcg-thread=many'], /expected single or multi/],
   ] as [string[], RegExp][]) {
     const run = await ksplice('qemu', ...args);
     assert.equal(run.exitCode, 2, `${args.join(' ')}: ${run.stderr}`);

@@ -1,8 +1,9 @@
 // The guest harness (src/qemu/guest.ts) on Debian's real 6.1.0-50 kernel under QEMU: a module built
 // against Debian's headers loads, a static program built with the host gcc runs, root reads /proc/kallsyms (KASLR), steps pass, fail, time out and
-// stop the run; a planted WARN_ON(1) and a kernel panic are caught; the serial log is kept.
+// stop the run; a planted WARN_ON(1) and a kernel panic are caught; the serial log is kept; kernel
+// text rewritten under running readers does not leave a vCPU on stale code (TCG_THREAD_DEFAULT).
 //
-// Run: bash scripts/test.sh test/qemu/guest.test.ts   (about 1.5 min under TCG)
+// Run: bash scripts/test.sh test/qemu/guest.test.ts   (about 3 min under TCG)
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile, copyFile, mkdir } from 'node:fs/promises';
 import os from 'node:os';
@@ -125,6 +126,19 @@ describe('guest runs on the Debian kernel', () => {
     assert.ok(verdict.splats.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*warn\.c/.test(l)), verdict.splats.join('\n'));
     assert.equal(verdict.taint.unexpected & (1 << 9), 1 << 9, `taint W expected, got ${describeTaint(verdict.taint.unexpected)}`);
     assert.match(verdict.failures.join('\n'), /gained taint W\(9\)/);
+  });
+
+  test('kernel text patched under running readers (ftrace on/off 150 times) runs to its end: TCG does not run stale code', async () => {
+    const script = path.join(repo, 'test/fixtures/qemu/ftrace-toggle-under-readers.sh');
+    const verdict = await runGuest({
+      vmlinuz: target.vmlinuz, files: [{ guestName: 'toggle.sh', hostPath: script }],
+      steps: [{ name: 'toggle', run: 'sh ./toggle.sh 150', timeoutSeconds: 400 }], log: quiet,
+    });
+    assert.deepEqual(verdict.failures, [], verdict.serialLog.slice(-3000));
+    const m = /toggles: (\d+), reads: (\d+) (\d+)/.exec(verdict.steps[0].output);
+    assert.ok(m, verdict.steps[0].output);
+    assert.equal(m[1], '150');
+    assert.ok(Number(m[2]) > 0 && Number(m[3]) > 0, 'both readers ran all along');
   });
 
   test('a kernel that dies ends the run at once (panic, -no-reboot), reported in the step that killed it', async () => {

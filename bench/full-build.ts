@@ -34,6 +34,14 @@ async function signingKeyFor(tree: string): Promise<void> {
     '-outform', 'PEM', '-out', key, '-keyout', key], { cwd: tree });
 }
 
+/** Every minute: time so far and how many vmlinux objects the build has written since it began. */
+async function reportProgress(tree: string, started: number, total: number): Promise<void> {
+  const minutes = Math.round((Date.now() - started) / 60_000);
+  const found = await run('find', [tree, '-name', '*.o', '-newermt', `@${Math.floor(started / 1000)}`]).catch(() => null);
+  const built = found !== null ? found.split('\n').filter(Boolean).length : '?';
+  process.stderr.write(`[bench] full build: ${minutes} min, ${built} objects written (${total} in vmlinux)\n`);
+}
+
 export default async function fullBuild(): Promise<BenchRow[]> {
   const target = await ensureTarget();
   const objects = [...(await kbuildObjects(target.sourceDir))].filter(([, home]) => home === 'vmlinux').map(([o]) => o).sort();
@@ -43,7 +51,12 @@ export default async function fullBuild(): Promise<BenchRow[]> {
     await run('cp', ['-a', target.sourceDir, copy]);
     await signingKeyFor(copy);
     const started = Date.now();
-    await run('make', [...kbuildArgs(copy, 2), 'vmlinux']);
+    const progress = setInterval(() => void reportProgress(copy, started, objects.length), 60_000);
+    try {
+      await run('make', [...kbuildArgs(copy, 2), 'vmlinux']);
+    } finally {
+      clearInterval(progress);
+    }
     const ms = Date.now() - started;
     await rm(copy, { recursive: true, force: true });
     return [{ name: 'full make -j2 vmlinux, measured', value: Math.round(ms / 1000), unit: 's', note: `${objects.length} vmlinux objects` }];

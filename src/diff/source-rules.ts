@@ -127,10 +127,42 @@ function isDeclarationLine(text: string): boolean {
  * Example: `+\tunsigned int nr_overflows;` inside `struct audit_context {` in kernel/audit.h →
  * "struct audit_context".
  */
-export function structWhoseLayoutChanges(opener: string | null, text: string): string | null {
+export function structWhoseLayoutChanges(opener: string | null, text: string, typedefName: string | null = null): string | null {
   if (!opener || !isDeclarationLine(text)) return null;
   const m = /^(?:typedef\s+)?(struct|union)\s+([A-Za-z_]\w*)(?:\s+__\w+(?:\([^)]*\))?)*$/.exec(opener);
-  return m ? `${m[1]} ${m[2]}` : null;
+  if (m) return `${m[1]} ${m[2]}`;
+  // A type with no tag, known only by its typedef name.
+  const anonymous = /^typedef\s+(struct|union)(?:\s+__\w+(?:\([^)]*\))?)*$/.exec(opener);
+  return anonymous && typedefName ? `${anonymous[1]} ${typedefName} (typedef)` : null;
+}
+
+/**
+ * The name a `typedef struct { ... } NAME;` gives the outermost block open at `line` (1-based):
+ * the last identifier between the block's closing brace and the next `;`, or null.
+ *
+ * Example: in `typedef struct {\n\tint counter;\n} atomic_t;`, line 2 → "atomic_t".
+ */
+export function typedefNameOfBlock(lines: string[], line: number): string | null {
+  let depth = 0;
+  let closedAt: { row: number; col: number } | null = null;
+  for (let i = 0; i < lines.length && !closedAt; i++) {
+    const row = lines[i]!;
+    for (let j = 0; j < row.length; j++) {
+      if (row[j] === '{') depth++;
+      else if (row[j] === '}') {
+        depth = Math.max(0, depth - 1);
+        if (depth === 0 && i >= line - 1) {
+          closedAt = { row: i, col: j + 1 };
+          break;
+        }
+      }
+    }
+  }
+  if (!closedAt) return null;
+  const after = [lines[closedAt.row]!.slice(closedAt.col), ...lines.slice(closedAt.row + 1, closedAt.row + 4)].join(' ');
+  const declarators = after.split(';')[0]!;
+  const names = declarators.match(/[A-Za-z_]\w*/g) ?? [];
+  return names.filter((n) => !/^__\w+$/.test(n)).pop() ?? null;
 }
 
 /**
@@ -234,7 +266,7 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<So
     const inlines = new Set<string>();
     for (const l of lines) {
       const opener = enclosingBlock(stripped, l.preLine);
-      const struct = structWhoseLayoutChanges(opener, l.text);
+      const struct = structWhoseLayoutChanges(opener, l.text, opener && /^typedef\s+(struct|union)\b/.test(opener) ? typedefNameOfBlock(stripped, l.preLine) : null);
       if (struct) {
         const members = structs.get(struct) ?? { removed: [], added: [] };
         (l.kind === '-' ? members.removed : members.added).push(l.text);

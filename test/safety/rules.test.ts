@@ -13,7 +13,7 @@ import type { ElfObject } from '../../src/elf/types.ts';
 import { diffObjects, summarize, type DiffResult } from '../../src/diff/diff.ts';
 import {
   canonicalMember, changedLines, enclosingBlock, inlineFunctionOfHeader, isLibArchiveMember, sameMembers,
-  sourceSafetyFindings, stripForBraces, structWhoseLayoutChanges,
+  sourceSafetyFindings, stripForBraces, structWhoseLayoutChanges, typedefNameOfBlock,
 } from '../../src/diff/source-rules.ts';
 import { readElf } from '../../src/elf/reader.ts';
 import { run } from '../../src/util/exec.ts';
@@ -68,6 +68,23 @@ test('source rules: changed lines placed in the pre file, and the block around t
   assert.equal(enclosingBlock(lines, 3), 'struct s');
   assert.equal(enclosingBlock(lines, 4), 'struct s');
   assert.equal(enclosingBlock(lines, 8), null);
+});
+
+test('source rules: a typedef of a struct with no tag is named by its typedef (atomic_t of the Debian tree)', async () => {
+  const { ensureTarget } = await import('../../src/setup/target-kernel.ts');
+  const tree = (await ensureTarget()).sourceDir;
+  const readPre = (file: string) => readFile(path.join(tree, file), 'utf8');
+  const typesH = await readPre('include/linux/types.h');
+  const counterLine = typesH.split('\n').findIndex((l, i, all) => l === '\tint counter;' && all[i + 1] === '} atomic_t;') + 1;
+  assert.ok(counterLine > 0, 'include/linux/types.h defines atomic_t as a tagless typedef');
+  assert.equal(typedefNameOfBlock(stripForBraces(typesH), counterLine), 'atomic_t');
+  const patch = ['--- a/include/linux/types.h', '+++ b/include/linux/types.h', `@@ -${counterLine},2 +${counterLine},3 @@`,
+    ' \tint counter;', '+\tint generation;', ' } atomic_t;', ''].join('\n');
+  const findings = await sourceSafetyFindings({ patchText: patch, readPre, objects: [] });
+  assert.deepEqual(findings.map((f) => f.symbol), ['struct atomic_t (typedef)']);
+  assert.match(findings[0]!.reason, /^data layout of struct atomic_t \(typedef\) changed in include\/linux\/types\.h/);
+  // Attributes between the brace and the name are not the name.
+  assert.equal(typedefNameOfBlock(stripForBraces('typedef struct {\n\tint a;\n} __packed __aligned(4) foo_t;\n'), 2), 'foo_t');
 });
 
 test('source rules: struct layout, and the corpus audit_tree respelling that is not one', () => {

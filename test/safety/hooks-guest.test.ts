@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
-import { runUnchecked } from '../../src/util/exec.ts';
+import { createUpdate } from '../helpers/create-cli.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -24,11 +24,7 @@ before(async () => {
 });
 after(() => (process.env.KEEP_SCRATCH ? undefined : rm(scratch, { recursive: true, force: true })));
 
-async function create(extra: string[]) {
-  const r = await runUnchecked('node', ['--import', 'tsx', path.join(repo, 'src/create/cli.ts'), `--patch=${path.join(example, 'cmdline-reads.patch')}`, '--json', `--output-dir=${scratch}`, ...extra, target.sourceDir], { cwd: repo });
-  const last = r.stdout.trim().split('\n').pop();
-  return { ...r, json: last ? JSON.parse(last) : null };
-}
+const create = (extra: string[]) => createUpdate({ patch: path.join(example, 'cmdline-reads.patch'), sourceDir: target.sourceDir, outputDir: scratch, extra });
 
 test('without hooks the patch is refused: its new state would start empty', async () => {
   const r = await create(['--analyze-only']);
@@ -83,9 +79,9 @@ test('with --hooks and --accept: built, applied in the guest, fixed behaviour se
 });
 
 test('shadow API contract; a check_apply refusal runs fail_apply and frees what pre_apply attached; undo frees the rest', async () => {
-  const r = await runUnchecked('node', ['--import', 'tsx', path.join(repo, 'src/create/cli.ts'), `--patch=${path.resolve(repo, '../shared/corpus/examples/proc_cmdline.patch')}`, '--json', `--output-dir=${scratch}`, `--hooks=${path.join(repo, 'test/fixtures/safety/shadow-hooks.c')}`, target.sourceDir], { cwd: repo });
+  const r = await createUpdate({ patch: path.resolve(repo, '../shared/corpus/examples/proc_cmdline.patch'), sourceDir: target.sourceDir, outputDir: scratch, extra: [`--hooks=${path.join(repo, 'test/fixtures/safety/shadow-hooks.c')}`] });
   assert.equal(r.exitCode, 0, r.stderr.slice(-3000));
-  const made = JSON.parse(r.stdout.trim().split('\n').pop()!) as { id: string; tarball: string };
+  const made = r.json as { id: string; tarball: string };
   const { checks, output } = await runScenario({ vmlinuz: target.vmlinuz, scenario: path.join(repo, 'test/fixtures/safety/scenario-shadow.sh'), files: [made.tarball], keepLogAs: path.join(scratch, 'shadow.log') });
   assert.equal(checks.get('loaded'), 'loaded');
   assert.match(output, /^CHECK refused-output: ksplice-apply: error applying update \S+: call_failed: check_apply hook refused$/m);

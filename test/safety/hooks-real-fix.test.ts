@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
-import { runUnchecked } from '../../src/util/exec.ts';
+import { createUpdate } from '../helpers/create-cli.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
@@ -25,11 +25,7 @@ before(async () => {
 });
 after(() => (process.env.KEEP_SCRATCH ? undefined : rm(scratch, { recursive: true, force: true })));
 
-async function create(extra: string[]) {
-  const r = await runUnchecked('node', ['--import', 'tsx', path.join(repo, 'src/create/cli.ts'), `--patch=${path.join(example, 'tcp-reordering.patch')}`, '--json', `--output-dir=${scratch}`, ...extra, target.sourceDir], { cwd: repo });
-  const last = r.stdout.trim().split('\n').pop();
-  return { ...r, json: last ? JSON.parse(last) : null };
-}
+const create = (extra: string[]) => createUpdate({ patch: path.join(example, 'tcp-reordering.patch'), sourceDir: target.sourceDir, outputDir: scratch, extra });
 
 /** Unbounded: every write goes through. Bounded: 0, above the namespace's own max, and max 0 are refused. */
 const UNBOUNDED = 'zero=ok above-max=ok max-zero=ok in-range=ok';

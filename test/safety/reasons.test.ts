@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
-import { runUnchecked } from '../../src/util/exec.ts';
+import { createUpdate } from '../helpers/create-cli.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const fixtures = path.join(repo, 'test/fixtures/safety');
@@ -23,10 +23,8 @@ interface Finding {
 }
 
 async function analyze(patchPath: string, extra: string[] = []) {
-  const result = await runUnchecked('node', ['--import', 'tsx', path.join(repo, 'src/create/cli.ts'), `--patch=${patchPath}`, '--analyze-only', '--json', ...extra, target.sourceDir], { cwd: repo });
-  const last = result.stdout.trim().split('\n').pop();
-  const json = last ? (JSON.parse(last) as { unsafe: Finding[]; accepted: Finding[]; changed: { object: string; function: string }[] }) : null;
-  return { ...result, json };
+  const result = await createUpdate({ patch: patchPath, sourceDir: target.sourceDir, extra: ['--analyze-only', ...extra] });
+  return { ...result, json: result.json as { unsafe: Finding[]; accepted: Finding[]; changed: { object: string; function: string }[] } | null };
 }
 
 /** [patch, symbol of the finding, what its reason must say] */

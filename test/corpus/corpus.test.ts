@@ -6,7 +6,7 @@
 //
 // Run: bash scripts/test.sh test/corpus/corpus.test.ts   (about 2.5 min on 2 cores)
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -135,6 +135,20 @@ async function writeReport(): Promise<void> {
   await writeFile(path.join(repo, '.tmp/corpus-report.md'), report);
   process.stdout.write(`${report}\n`);
 }
+
+/** Every *.patch file under the corpus folder, at any depth, as absolute paths. */
+async function corpusPatches(): Promise<string[]> {
+  const entries = await readdir(corpus, { recursive: true });
+  return entries.map(String).filter((f) => f.endsWith('.patch')).map((f) => path.join(corpus, f)).sort();
+}
+
+test('the cases cover exactly the patches of the corpus: a new one cannot go untested', async () => {
+  const inCorpus = await corpusPatches();
+  assert.ok(inCorpus.length > 0, `no patch found under ${corpus}`);
+  const cased = CASES.map((c) => c.patch).filter((p) => p.startsWith(corpus + path.sep)).sort();
+  assert.deepEqual(cased, [...new Set(cased)], 'a corpus patch listed twice');
+  assert.deepEqual(cased, inCorpus, 'CASES and the *.patch files of shared/corpus differ');
+});
 
 test('every corpus patch gives the expected functions, or its refusal with the reason', () => {
   for (const c of CASES) {

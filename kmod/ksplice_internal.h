@@ -75,6 +75,7 @@ struct ksplice_update_state {
 	unsigned int attempts;
 	bool new_code_running;		/* reversed, but a task was still in the new code */		/* stop_machine attempts, last operation */
 	unsigned long slide;
+	unsigned int nr_loaded_verified;	/* loaded_symbols checked by the last match */
 	struct ksplice_func_state *funcs;	/* nr_funcs entries */
 	struct ksplice_learned *learned;
 	unsigned int nr_learned, max_learned;

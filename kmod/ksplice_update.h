@@ -5,8 +5,8 @@
  *
  * Who fills it: ksplice-create generates ksplice_<id>.c, which holds the new
  * (post) code of every changed function plus one `struct ksplice_update`
- * describing them, and ends with KSPLICE_UPDATE_MODULE(update). Until that
- * stage exists, test/fixtures/kmod/make-update.ts generates the same thing.
+ * describing them, and ends with KSPLICE_UPDATE_MODULE(update)
+ * (src/create/update-descriptor.ts).
  *
  * What the core does with it (see kmod/README.md for the whole story):
  *   1. insmod ksplice_<id>.ko: its init calls ksplice_register_update();
@@ -14,6 +14,8 @@
  *   2. `echo apply > /sys/kernel/ksplice/<id>/stage`:
  *      - the KASLR slide is computed from two exported anchors (&_printk and
  *        &stop_machine minus their System.map addresses, which must agree);
+ *      - every symbol the module loader resolved for the new code
+ *        (loaded_symbols) must be at its System.map address + slide;
  *      - each target's running address is map_addr + slide, and kallsyms must
  *        name it `name` at offset 0 (sprint_symbol);
  *      - run-pre matching: the running bytes of each target must equal
@@ -55,7 +57,7 @@
 #include <linux/module.h>
 #include <linux/types.h>
 
-#define KSPLICE_ABI_VERSION 1
+#define KSPLICE_ABI_VERSION 2
 
 /* How the bytes covered by a site may legitimately differ from pre_code. */
 enum ksplice_site_kind {
@@ -174,6 +176,27 @@ struct ksplice_symbol {
 };
 
 /*
+ * A kernel symbol the module loader resolved for the new code through a
+ * livepatch relocation (.klp.sym.vmlinux.<name>,<pos>), checked at apply
+ * before anything changes: the address the loader wrote into *loaded must be
+ * map_addr + slide (map_addr itself for a per-CPU symbol), and kallsyms must
+ * name it `name`. The loader picks a copy by name and position only; this
+ * check ties that choice to the copy ksplice-create meant (System.map) in the
+ * kernel that is running (KASLR), or aborts with bad_address.
+ *
+ * Example: the new cmdline_proc_show reads saved_command_line (not exported).
+ * The generated descriptor holds `.quad saved_command_line` in a table whose
+ * relocation the loader resolves exactly as it resolves the new code's own
+ * reference; the core compares that value with 0xffffffff82a0e0c8 + slide.
+ */
+struct ksplice_loaded_symbol {
+	const char *name;
+	unsigned long map_addr;
+	unsigned int is_percpu;
+	const unsigned long *loaded;	/* written by the module loader */
+};
+
+/*
  * Custom code for patches that need it (Ksplice's hooks). Any may be NULL.
  * Patch authors do not fill this by hand: they register hooks with the
  * macros of ksplice_hooks.h (several per stage), and ksplice-create
@@ -209,6 +232,8 @@ struct ksplice_update {
 	unsigned int nr_funcs;
 	struct ksplice_symbol *symbols;
 	unsigned int nr_symbols;
+	const struct ksplice_loaded_symbol *loaded_symbols;
+	unsigned int nr_loaded_symbols;
 	struct ksplice_hooks hooks;
 };
 

@@ -299,6 +299,39 @@ static int compute_slide(struct ksplice_update_state *us)
 	return 0;
 }
 
+/*
+ * What the module loader resolved for the new code (.klp.rela) must be what
+ * ksplice-create meant: the System.map copy, moved by the slide. Example: a
+ * local name `state` two files define, asked for at position 2, that the
+ * loader found at position 2 of a kallsyms order that differs from the
+ * build's System.map: the addresses differ, and the update stops here.
+ */
+static int verify_loaded_symbols(struct ksplice_update_state *us)
+{
+	struct ksplice_update *u = us->update;
+	unsigned int i;
+
+	for (i = 0; i < u->nr_loaded_symbols; i++) {
+		const struct ksplice_loaded_symbol *sym = &u->loaded_symbols[i];
+		unsigned long expected;
+
+		if (!sym->name || !sym->loaded)
+			return ksplice_abort(us, KSPLICE_ABORT_BAD_DESCRIPTOR,
+					     "loaded symbol %u has no name or no value", i);
+		expected = sym->map_addr + (sym->is_percpu ? 0 : us->slide);
+		if (*sym->loaded != expected)
+			return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+					     "%s: the module loader resolved it to 0x%lx, System.map 0x%lx + slide gives 0x%lx",
+					     sym->name, *sym->loaded, sym->map_addr, expected);
+		if (!sym->is_percpu && !kallsyms_names(expected, sym->name, NULL))
+			return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+					     "%s: 0x%lx is not %s in kallsyms", sym->name, expected,
+					     sym->name);
+	}
+	us->nr_loaded_verified = u->nr_loaded_symbols;
+	return 0;
+}
+
 static int resolve_symbols(struct ksplice_update_state *us)
 {
 	struct ksplice_update *u = us->update;
@@ -404,6 +437,8 @@ int ksplice_locate_and_match(struct ksplice_update_state *us)
 	int ret;
 
 	ret = compute_slide(us);
+	if (!ret)
+		ret = verify_loaded_symbols(us);
 	if (ret)
 		return ret;
 

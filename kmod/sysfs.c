@@ -15,6 +15,9 @@
  *   module         name of the update module (for rmmod after undo)
  *   match_stats    "<kind> rewritten=N original=M" per runtime-patched site kind
  *                  seen by the last match: how the kernel had rewritten them
+ *   loaded_symbols "<name> <address> <System.map address> verified|unchecked"
+ *                  per symbol the module loader resolved for the new code
+ *                  (address - System.map address is the KASLR slide)
  * Everything is one line or line-oriented text, for busybox shell tools.
  */
 #include <linux/kallsyms.h>
@@ -135,6 +138,22 @@ static ssize_t match_stats_show(struct kobject *k, struct kobj_attribute *a, cha
 	return len;
 }
 
+static ssize_t loaded_symbols_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	struct ksplice_update_state *us = to_state(k);
+	const struct ksplice_update *u = us->update;
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < u->nr_loaded_symbols; i++) {
+		const struct ksplice_loaded_symbol *sym = &u->loaded_symbols[i];
+
+		len += sysfs_emit_at(buf, len, "%s 0x%lx 0x%lx %s\n", sym->name, *sym->loaded,
+				     sym->map_addr, i < us->nr_loaded_verified ? "verified" : "unchecked");
+	}
+	return len;
+}
+
 static ssize_t module_show(struct kobject *k, struct kobj_attribute *a, char *buf)
 {
 	return sysfs_emit(buf, "%s\n", to_state(k)->update->owner->name);
@@ -156,6 +175,7 @@ static struct kobj_attribute functions_attr = __ATTR_RO(functions);
 static struct kobj_attribute module_attr = __ATTR_RO(module);
 static struct kobj_attribute match_stats_attr = __ATTR_RO(match_stats);
 static struct kobj_attribute shadows_attr = __ATTR_RO(shadows);
+static struct kobj_attribute loaded_symbols_attr = __ATTR_RO(loaded_symbols);
 
 static struct attribute *ksplice_update_attrs[] = {
 	&stage_attr.attr,
@@ -168,6 +188,7 @@ static struct attribute *ksplice_update_attrs[] = {
 	&module_attr.attr,
 	&match_stats_attr.attr,
 	&shadows_attr.attr,
+	&loaded_symbols_attr.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(ksplice_update);

@@ -21,6 +21,16 @@ export interface DescriptorInput {
   livepatch: boolean;
   /** The author's hooks (hooks.ts), run by dispatchers this descriptor defines. */
   hooks?: HookRegistration[];
+  /** Non-exported kernel symbols the loader resolves for the module (klp relocations), each checked at apply. */
+  loadedSymbols?: LoadedSymbol[];
+}
+
+/** A kernel symbol the module loader resolves through a livepatch relocation, and the copy meant. */
+export interface LoadedSymbol {
+  name: string;
+  /** System.map address of the copy the klp position selects. */
+  mapAddr: bigint;
+  isPercpu: boolean;
 }
 
 /** The new code's name in the update module (a kernel name must not be defined twice). */
@@ -83,6 +93,32 @@ function targetTables(t: DescriptorInput['targets'][number]): string[] {
   return [...out, ''];
 }
 
+/**
+ * The loader-resolved values: a table of `.quad <name>` whose relocations become klp relocations
+ * like the new code's own references (an assembler table, since a C declaration of the kernel's
+ * symbol would clash with the kernel headers' own), and the entries the core checks them with.
+ *
+ * Example: saved_command_line → `.quad "saved_command_line"`, then
+ * `{ .name = "saved_command_line", .map_addr = 0xffffffff82a0e0c8UL, .loaded = &ksplice_loaded_values[0] }`.
+ */
+function loadedSymbolTables(symbols: readonly LoadedSymbol[]): string[] {
+  if (symbols.length === 0) return [];
+  const quads = symbols.map((s) => `\t"\t.quad \\"${s.name}\\"\\n"`);
+  return [
+    '/* Non-exported kernel symbols as the module loader resolved them (.klp.rela): checked at apply. */',
+    'asm(".pushsection .rodata.ksplice_loaded_values, \\"a\\"\\n"',
+    '\t"\t.balign 8\\n"',
+    '\t"ksplice_loaded_values:\\n"',
+    ...quads,
+    '\t"\t.popsection\\n");',
+    'extern const unsigned long ksplice_loaded_values[];',
+    'static const struct ksplice_loaded_symbol ksplice_loaded_symbols[] = {',
+    ...symbols.map((s, i) => `\t{ .name = ${cBytesString(s.name)}, .map_addr = ${hexAddr(s.mapAddr)},${s.isPercpu ? ' .is_percpu = 1,' : ''} .loaded = &ksplice_loaded_values[${i}] },`),
+    '};',
+    '',
+  ];
+}
+
 function funcEntry(t: DescriptorInput['targets'][number]): string {
   const f = cIdent(t.name);
   const lines = [`\t{`, `\t\t.name = ${cBytesString(t.name)},`, `\t\t.map_addr = ${hexAddr(t.mapAddr)},`];
@@ -105,6 +141,7 @@ export function descriptorSource(input: DescriptorInput): string {
     '',
     ...input.targets.flatMap(targetTables),
     ...(input.hooks?.length ? hookDispatchers(input.hooks) : []),
+    ...loadedSymbolTables(input.loadedSymbols ?? []),
     'static struct ksplice_func ksplice_funcs[] = {',
     ...input.targets.map(funcEntry),
     '};',
@@ -117,6 +154,7 @@ export function descriptorSource(input: DescriptorInput): string {
     `\t.stop_machine_map_addr = ${hexAddr(input.stopMachineMapAddr)},`,
     '\t.funcs = ksplice_funcs,',
     '\t.nr_funcs = ARRAY_SIZE(ksplice_funcs),',
+    ...(input.loadedSymbols?.length ? ['\t.loaded_symbols = ksplice_loaded_symbols,', '\t.nr_loaded_symbols = ARRAY_SIZE(ksplice_loaded_symbols),'] : []),
     ...(input.hooks?.length ? ['\t.hooks = KSPLICE_HOOK_TABLE,'] : []),
     '};',
     '',

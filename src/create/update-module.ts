@@ -36,7 +36,7 @@ import { buildExternalModule } from '../setup/external-module.ts';
 import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocations.ts';
 import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreTarget, type RunPreTarget } from './run-pre-sites.ts';
 import type { SystemMapIndex } from '../setup/system-map.ts';
-import { descriptorSource, newFunctionName } from './update-descriptor.ts';
+import { descriptorSource, newFunctionName, type LoadedSymbol } from './update-descriptor.ts';
 import { HOOK_SYMBOL_PREFIX, hookRegistrations, unregisteredHooks, type HookRegistration } from './hooks.ts';
 
 export interface UpdateModuleInput {
@@ -127,6 +127,18 @@ function klpPosition(name: string, map: SystemMapIndex, anchor: bigint): number 
   return nearestPosition(candidates, anchor);
 }
 
+/**
+ * What the core checks the loader's resolution against: for each non-exported name, the System.map
+ * address of the copy its klp position selects (the unique one, or candidates[pos - 1]).
+ */
+function loadedSymbolsOf(unresolved: ReadonlyMap<string, bigint>, map: SystemMapIndex): LoadedSymbol[] {
+  return [...unresolved.entries()].map(([name, anchor]) => {
+    const position = klpPosition(name, map, anchor);
+    const mapAddr = map.addresses(name)[Math.max(position, 1) - 1]!;
+    return { name, mapAddr, isPercpu: map.isPerCpu(mapAddr) };
+  });
+}
+
 /** An update module (or a test's stub): built against the target's headers with the core's Module.symvers and ABI header. */
 export function kbuildModule(opts: { dir: string; moduleName: string; parts: string[]; headersDir: string; kmodDir: string; unresolvedAllowed: boolean }): Promise<string> {
   const { kmodDir, ...rest } = opts;
@@ -184,26 +196,32 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
   }
   // Hook code may reach non-exported kernel symbols too: those are only known after the build.
   const livepatch = unresolved.size > 0 || input.hooksPath !== undefined;
-  await writeFile(path.join(input.workDir, 'descriptor.c'), descriptorSource({
-    id: input.id, release: input.release, targets, livepatch,
-    printkMapAddr: mustUnique(input.map, '_printk'), stopMachineMapAddr: mustUnique(input.map, 'stop_machine'), hooks,
-  }));
-  const ko = await kbuildModule({ dir: input.workDir, moduleName, parts, headersDir: input.headersDir, kmodDir: input.kmodDir, unresolvedAllowed: livepatch });
-  let klpSymbols: string[] = [];
+  const build = async (): Promise<string> => {
+    await writeFile(path.join(input.workDir, 'descriptor.c'), descriptorSource({
+      id: input.id, release: input.release, targets, livepatch, loadedSymbols: loadedSymbolsOf(unresolved, input.map),
+      printkMapAddr: mustUnique(input.map, '_printk'), stopMachineMapAddr: mustUnique(input.map, 'stop_machine'), hooks,
+    }));
+    return kbuildModule({ dir: input.workDir, moduleName, parts, headersDir: input.headersDir, kmodDir: input.kmodDir, unresolvedAllowed: livepatch });
+  };
+  let ko = await build();
   if (input.hooksPath) {
     const module: ElfObject = readElf(await readFile(ko));
     const missed = unregisteredHooks(module, hooks);
     if (missed.length > 0) throw new UpdateModuleError(`hook registrations ksplice-create could not read in ${input.hooksPath}: ${missed.join(', ')} (write each ksplice_<stage>(fn); on a line of its own)`);
     const anchorObject = input.objects[0]!.diff.pre;
+    const before = unresolved.size;
     for (const name of unresolvedNames(module, exported)) {
       if (!unresolved.has(name) && !name.startsWith(HOOK_SYMBOL_PREFIX)) unresolved.set(name, anchorFor(anchorObject, name, input.map));
     }
+    // The hooks' own kernel symbols get their apply-time check too: one more (small) kbuild run.
+    if (unresolved.size > before) ko = await build();
   }
+  let klpSymbols: string[] = [];
   if (unresolved.size > 0) {
     const module: ElfObject = readElf(await readFile(ko));
     klpSymbols = toKlpRelocations(module, [...unresolved.keys()], (name) => klpPosition(name, input.map, unresolved.get(name)!));
     await writeFile(ko, writeElf(module));
-    log(`livepatch relocations for ${klpSymbols.join(', ')}`);
+    log(`livepatch relocations for ${klpSymbols.join(', ')}, each checked at apply against System.map + slide`);
   }
   return { ko, moduleName, replaced, klpSymbols };
 }

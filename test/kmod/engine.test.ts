@@ -7,7 +7,8 @@
  * livepatch relocation), cmdline2 (another change of the same function, stacked on it), cmdhook
  * (with the hooks of cmdline_hooks.c), nanosleep (do_nanosleep, for the busy check); broken copies:
  * cmdbad (pre code corrupted at +0x6), cmdaddr (the System.map address of seq_puts instead),
- * cmdwrong (made for another kernel release). Boots twice through the harness
+ * cmdwrong (made for another kernel release), cmdklp (its livepatch symbol renamed to another
+ * kernel variable of the same name length: the loader resolves it, the core must refuse). Boots twice through the harness
  * (test/helpers/guest-scenario.ts): scenario-apply-undo.sh (sysfs directly) and scenario-tools.sh
  * (the busybox tools). Every run fails on a kernel splat or an unexpected taint.
  *
@@ -17,9 +18,10 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readSystemMap, SystemMapIndex } from '../../src/setup/system-map.ts';
+import { readSystemMap, SystemMapIndex, type MapSymbol } from '../../src/setup/system-map.ts';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { runScenario, type ScenarioRun } from '../helpers/guest-scenario.ts';
+import { klpSymbolName } from '../../src/create/klp-relocations.ts';
 import { createTestUpdate, flipPreByte, le64, replaceAll, tamperUpdate, type TestUpdate } from '../helpers/test-updates.ts';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -35,8 +37,16 @@ function runGuest(vmlinuz: string, scenario: string, files: string[], extraTaint
   return runScenario({ vmlinuz, scenario: path.join(FIX, scenario), files, extraTaint, keepLogAs: path.join(OUT, `${scenario}.log`) });
 }
 
+/** Another variable System.map holds once, whose name is as long as `name` (so a klp symbol can be renamed in place). */
+function sameLengthVariable(symbols: readonly MapSymbol[], map: SystemMapIndex, name: string): string {
+  const other = symbols.find((s) => s.type === 'B' && s.name !== name && s.name.length === name.length && /^[a-z_]+$/.test(s.name) && map.unique(s.name) !== undefined)?.name;
+  if (!other) throw new Error(`no other .bss variable named with ${name.length} letters`);
+  return other;
+}
+
 describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
   let vmlinuz = '';
+  let map: SystemMapIndex;
   const u: Record<string, TestUpdate> = {};
 
   before(async () => {
@@ -47,11 +57,14 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     await make('cmdline2', path.join(FIX, 'cmdline-second.patch'));
     await make('cmdhook', path.join(FIX, 'cmdline-hooked.patch'), path.join(FIX, 'cmdline_hooks.c'));
     await make('nanosleep', path.join(FIX, 'nanosleep.patch'));
-    const map = new SystemMapIndex(await readSystemMap(target.systemMap));
+    const symbols = await readSystemMap(target.systemMap);
+    map = new SystemMapIndex(symbols);
     await tamperUpdate(await make('cmdbad', PROC_CMDLINE), (ko, parts) =>
       flipPreByte(ko, parts.preFunction('fs/proc/cmdline.o', 'cmdline_proc_show'), 0x6));
     await tamperUpdate(await make('cmdaddr', PROC_CMDLINE), (ko) =>
       replaceAll(ko, le64(map.unique('cmdline_proc_show')!), le64(map.unique('seq_puts')!)));
+    await tamperUpdate(await make('cmdklp', PROC_CMDLINE), (ko) =>
+      replaceAll(ko, Buffer.from(`\x00${klpSymbolName('saved_command_line', 0)}\x00`), Buffer.from(`\x00${klpSymbolName(sameLengthVariable(symbols, map, 'saved_command_line'), 0)}\x00`)));
     await tamperUpdate(await make('cmdwrong', PROC_CMDLINE), (ko, parts) => {
       // the descriptor's release string only, not vermagic ("6.1.0-50-amd64 SMP ..."): the module must still load
       replaceAll(ko, Buffer.from(`\x00${target.release}\x00`), Buffer.from('\x006.1.0-99-amd64\x00'));
@@ -117,7 +130,7 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
   test('tools, stacking, out of order, mismatch, wrong kernel, busy code', async () => {
     const run = await runGuest(vmlinuz, 'scenario-tools.sh', [
       ...['ksplice-apply', 'ksplice-undo', 'ksplice-view'].map((t) => path.join(REPO, 'kmod/tools', t)),
-      ...['cmdline1', 'cmdline2', 'cmdbad', 'cmdaddr', 'cmdwrong', 'nanosleep'].map((id) => u[id].tarball),
+      ...['cmdline1', 'cmdline2', 'cmdbad', 'cmdaddr', 'cmdklp', 'cmdwrong', 'nanosleep'].map((id) => u[id].tarball),
     ]);
     const c = run.checks;
     const original = c.get('cmdline-original')!;
@@ -127,9 +140,17 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('cmdline-1'), `${original} [rebootless update applied]`);
     // The module loader resolved saved_command_line through .klp.rela.vmlinux.* (no klp_enable_patch).
     assert.equal(c.get('taint-livepatch-1'), '1');
+    // ...and the core checked that address against System.map + the KASLR slide before applying.
+    const loaded = /^saved_command_line 0x([0-9a-f]+) 0x([0-9a-f]+) verified;$/.exec(c.get('loaded-symbols-1')!);
+    assert.ok(loaded, `loaded_symbols: ${c.get('loaded-symbols-1')}`);
+    const slide = BigInt(`0x${c.get('kallsyms-printk')}`) - map.unique('_printk')!;
+    assert.notEqual(slide, 0n, 'KASLR moved the kernel');
+    assert.equal(BigInt(`0x${loaded[2]}`), map.unique('saved_command_line'));
+    assert.equal(BigInt(`0x${loaded[1]}`) - BigInt(`0x${loaded[2]}`), slide, 'resolved = System.map + slide');
     assert.equal(c.get('apply2-rc'), '0');
     assert.equal(c.get('cmdline-2'), `${original} [second update]`, 'the newest update of a function wins');
     assert.equal(c.get('view'), 'cmdline1 applied;cmdline2 applied;');
+    assert.equal(c.get('view-id'), 'Stage: applied;Last abort: none;');
     assert.equal(c.get('undo1-out-of-order-rc'), '1');
     assert.match(c.get('undo1-out-of-order-err')!, /out_of_order: cmdline_proc_show is patched again by later update cmdline2/);
     assert.equal(c.get('cmdline-still-2'), `${original} [second update]`);
@@ -142,6 +163,17 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.match(c.get('apply-bad-err')!, /no_match: cmdline_proc_show\+0x6: running byte 0x48, pre code 0xb7/);
     assert.equal(c.get('bad-module-left'), '0');
     assert.equal(c.get('cmdline-after-bad'), original, 'a mismatch changes nothing');
+
+    assert.equal(c.get('apply-klp-rc'), '1');
+    assert.match(c.get('apply-klp-err')!,
+      /bad_address: saved_command_line: the module loader resolved it to 0x[0-9a-f]+, System\.map 0x[0-9a-f]+ \+ slide gives 0x[0-9a-f]+/);
+    assert.equal(c.get('klp-module-left'), '0');
+    assert.equal(c.get('cmdline-after-klp'), original, 'a wrong resolution changes nothing');
+
+    assert.equal(c.get('undo-unknown-rc'), '1');
+    assert.equal(c.get('undo-unknown-err'), 'ksplice-undo: update nosuchid is not loaded');
+    assert.equal(c.get('view-unknown-rc'), '1');
+    assert.equal(c.get('view-unknown-err'), 'ksplice-view: update nosuchid is not loaded');
 
     assert.equal(c.get('apply-addr-rc'), '1');
     assert.match(c.get('apply-addr-err')!,

@@ -1,11 +1,20 @@
 /**
- * The Action's bundle entry (dist/index.js). `node dist/index.js` runs the Action (main.ts);
- * `node dist/index.js create ARGS` is ksplice-create itself, which the pinned toolchain
- * container runs (container.ts).
+ * The Action's bundle entry (dist/index.js). `node dist/index.js` runs the Action (main.ts); the
+ * bundle also carries the tools, by name as the first argument:
+ *   node dist/index.js setup ARGS    ksplice-setup   (the pinned toolchain container runs it: container.ts)
+ *   node dist/index.js create ARGS   ksplice-create  (likewise)
+ *   node dist/index.js qemu ARGS     ksplice-qemu    (workflows/nightly-qemu.yml proves released tarballs with it)
  */
-if (process.argv[2] === 'create') {
+const TOOLS: Record<string, () => Promise<unknown>> = {
+  setup: () => import('../setup/cli.ts'),
+  create: () => import('../create/cli.ts'),
+  qemu: () => import('../qemu/cli.ts'),
+};
+
+const tool = Object.hasOwn(TOOLS, process.argv[2] ?? '') ? TOOLS[process.argv[2]] : undefined;
+if (tool) {
   process.argv.splice(2, 1);
-  await import('../create/cli.ts');
+  await tool();
 } else {
   const { run } = await import('./main.ts');
   await run();

@@ -4,8 +4,10 @@
  * publish the tarball (artifact, release asset), and report (outputs, annotations, job summary).
  *
  *   1. inputs          read and check every input (inputs.ts)
- *   2. setup           the target kernel's source, config, System.map and headers
- *   3. build           ksplice-create: toolchain check, pre build, post build, diff, module build, tarball
+ *   2. setup           the target kernel's source, config, System.map and headers (with
+ *                      toolchain-image: ksplice-setup in the container, with the network)
+ *   3. build           ksplice-create: toolchain check, pre build, post build, diff, module build,
+ *                      tarball, each stage its own log group (in the container: no network)
  *   4. QEMU            the article's proof: check, apply, check, view, undo, check (src/qemu/update-steps.ts)
  *   5. publish         workflow artifact; release asset on release-tag
  *   6. report          outputs, an error annotation on the patch per unsafe finding, the job summary
@@ -14,6 +16,7 @@
  * Usage: `await run()` (index.ts calls it; tests call it with the Actions environment set).
  */
 import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { createUpdate, NoChangesError, UnsafePatchError, type CreateResult } from '../create/create.ts';
@@ -24,7 +27,7 @@ import { defaultCacheDir, ensureTarget } from '../setup/target-kernel.ts';
 import { runUnchecked } from '../util/exec.ts';
 import type { LogSink } from '../util/progress.ts';
 import { projectRoot } from '../util/repo-root.ts';
-import { dockerCreateArgv } from './container.ts';
+import { dockerArgv } from './container.ts';
 import { InputError } from './errors.ts';
 import { readInputs, type ActionInputs } from './inputs.ts';
 import { attachToRelease, uploadTarball } from './publish.ts';
@@ -38,9 +41,17 @@ interface Target {
 }
 
 /**
- * ksplice-create's progress lines, one log group per stage: "[ksplice-create 3/8] double build"
- * opens the group of stage 3.
+ * The line that opens a log group, and its title: each ksplice-create stage ("[ksplice-create
+ * 5/8] diff"), and inside the double build its pre build and post build, each a group of its own.
  */
+function groupTitle(line: string): string | null {
+  const stage = /^\[ksplice-create \d+\/\d+\] (.*)/.exec(line);
+  if (stage) return `ksplice-create: ${stage[1]}`;
+  const build = /^\[double build \d+\/\d+\] ((?:pre|post) build.*)/.exec(line);
+  return build ? `ksplice-create: ${build[1]}` : null;
+}
+
+/** ksplice-create's progress lines, one log group per stage (groups do not nest: each closes the last). */
 function groupedLog(): { log: LogSink; close: () => void } {
   let open = false;
   const close = () => {
@@ -49,10 +60,10 @@ function groupedLog(): { log: LogSink; close: () => void } {
   };
   return {
     log: (line) => {
-      const stage = /^\[ksplice-create \d+\/\d+\] (.*)/.exec(line);
-      if (stage) {
+      const title = groupTitle(line);
+      if (title) {
         close();
-        core.startGroup(`ksplice-create: ${stage[1]}`);
+        core.startGroup(title);
         open = true;
       }
       core.info(line);
@@ -61,13 +72,42 @@ function groupedLog(): { log: LogSink; close: () => void } {
   };
 }
 
+/** The runner's user, whom the container runs as (container.ts). */
+function runnerUser(): string {
+  return `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
+}
+
+function containerRun(inputs: ActionInputs) {
+  return { image: inputs.toolchainImage!, actionPath: projectRoot(), workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(), cacheDir: defaultCacheDir(), user: runnerUser() };
+}
+
+/**
+ * ksplice-setup in the pinned container, with the network: it downloads Debian's packages and
+ * prepares the tree with the image's gcc-12 into the mounted cache, and checks the toolchain.
+ * The build runs after it without network, on what it left there.
+ */
+async function setupInContainer(inputs: ActionInputs): Promise<Target> {
+  const argv = dockerArgv({ ...containerRun(inputs), tool: 'setup', network: true, mounts: [], args: [`--release=${inputs.kernelRelease}`, '--json'] });
+  core.info(`docker ${argv.join(' ')}`);
+  const result = await runUnchecked('docker', argv, { onLine: (line) => core.info(line) });
+  if (result.exitCode !== 0) {
+    throw new Error(`ksplice-setup ${inputs.kernelRelease} in ${inputs.toolchainImage!.reference} failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`);
+  }
+  const target = JSON.parse(result.stdout) as { sourceDir: string; configDir: string; vmlinuz: string; release: string };
+  return { sourceDir: target.sourceDir, configDir: target.configDir, vmlinuz: target.vmlinuz, release: target.release };
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').slice(-5).join('\n');
+}
+
 async function prepareTarget(inputs: ActionInputs): Promise<Target> {
   if (inputs.kernelSource) {
     const configDir = inputs.kernelConfig ?? path.join(inputs.kernelSource, 'ksplice');
     const vmlinuz = path.join(configDir, 'vmlinuz');
     return { sourceDir: inputs.kernelSource, configDir, vmlinuz: existsSync(vmlinuz) ? vmlinuz : null, release: 'custom' };
   }
-  if (inputs.toolchainImage) return { sourceDir: '', vmlinuz: null, release: inputs.kernelRelease }; // prepared in the container
+  if (inputs.toolchainImage) return setupInContainer(inputs);
   const target = await ensureTarget({ release: inputs.kernelRelease, log: core.info });
   return { sourceDir: target.sourceDir, vmlinuz: target.vmlinuz, release: target.release };
 }
@@ -91,18 +131,24 @@ async function buildOnHost(inputs: ActionInputs, target: Target, patch: string, 
   }
 }
 
-/** ksplice-create in the pinned container (container.ts); its --json answer read back. */
-async function buildInContainer(inputs: ActionInputs, patch: string, outputDir: string): Promise<UpdateResult> {
-  const create = [`--patch=${patch}`, `--output-dir=${outputDir}`, '--json', ...(inputs.id ? [`--id=${inputs.id}`] : []),
-    ...(inputs.kernelSource ? [...(inputs.kernelConfig ? [`--config=${inputs.kernelConfig}`] : []), inputs.kernelSource] : [`--kernel-release=${inputs.kernelRelease}`])];
-  const argv = dockerCreateArgv({ image: inputs.toolchainImage!, actionPath: projectRoot(), workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(), cacheDir: defaultCacheDir(), create });
+/**
+ * ksplice-create in the pinned container (container.ts), on the tree the setup prepared; its
+ * --json answer read back. The output folder, the patch and a tree of your own are mounted too.
+ */
+async function buildInContainer(inputs: ActionInputs, target: Target, patch: string, outputDir: string): Promise<UpdateResult> {
+  const args = [`--patch=${patch}`, `--output-dir=${outputDir}`, '--json', ...(inputs.id ? [`--id=${inputs.id}`] : []),
+    ...(target.configDir ? [`--config=${target.configDir}`] : []), target.sourceDir];
+  const mounts = [outputDir, patch, ...(inputs.kernelSource ? [inputs.kernelSource] : []), ...(target.configDir ? [target.configDir] : [])];
+  await mkdir(outputDir, { recursive: true }); // docker would make a missing one, as root
+  const argv = dockerArgv({ ...containerRun(inputs), tool: 'create', network: false, mounts, args });
   core.info(`docker ${argv.join(' ')}`);
-  const result = await runUnchecked('docker', argv, { onLine: (line) => core.info(line) });
+  const { log, close } = groupedLog();
+  const result = await runUnchecked('docker', argv, { onLine: log }).finally(close);
   const json = result.stdout.trim().split('\n').pop() ?? '';
   const exitCode = result.exitCode ?? 1;
   if (exitCode === 66) return { patch, id: null, tarball: null, changed: [], unsafe: [], exitCode: 66, message: 'No changes detected', verdict: null };
   if ((exitCode !== 0 && exitCode !== 2) || !json.startsWith('{')) {
-    throw new Error(`ksplice-create in ${inputs.toolchainImage!.reference} failed (exit ${exitCode}): ${result.stderr.trim().split('\n').slice(-5).join('\n')}`);
+    throw new Error(`ksplice-create in ${inputs.toolchainImage!.reference} failed (exit ${exitCode}): ${lastLines(result.stderr)}`);
   }
   return fromCreate(patch, JSON.parse(json) as CreateResult, exitCode, exitCode === 2 ? 'the patch cannot be applied safely without custom code' : '');
 }
@@ -117,9 +163,11 @@ async function publish(inputs: ActionInputs, update: UpdateResult): Promise<void
   if (inputs.uploadArtifact) update.artifact = (await uploadTarball(update.tarball!)).name;
   if (inputs.releaseTag) {
     if (!inputs.githubToken) throw new InputError('release-tag needs github-token');
-    update.releaseAsset = await attachToRelease({
+    const asset = await attachToRelease({
       token: inputs.githubToken, repository: process.env.GITHUB_REPOSITORY ?? '', tag: inputs.releaseTag, tarball: update.tarball!, apiUrl: process.env.GITHUB_API_URL,
     });
+    if (asset.replaced) core.info(`${path.basename(update.tarball!)} was already on release ${inputs.releaseTag}: replaced by this build`);
+    update.releaseAsset = asset.url;
   }
 }
 
@@ -147,8 +195,7 @@ export async function run(): Promise<void> {
     const target = await core.group('setup: the target kernel', () => prepareTarget(inputs));
     const results: UpdateResult[] = [];
     for (const patch of inputs.patches) {
-      const update = inputs.toolchainImage ? await core.group(`ksplice-create ${path.basename(patch)} in ${inputs.toolchainImage.reference}`, () => buildInContainer(inputs, patch, outputDir))
-        : await buildOnHost(inputs, target, patch, outputDir);
+      const update = inputs.toolchainImage ? await buildInContainer(inputs, target, patch, outputDir) : await buildOnHost(inputs, target, patch, outputDir);
       for (const line of findingAnnotations(patch, update.unsafe, [])) process.stdout.write(`${line}\n`);
       if (update.tarball && inputs.qemuTest) update.verdict = await core.group(`QEMU: prove update ${update.id}`, () => prove(inputs, target, update, outputDir));
       if (update.tarball && (!update.verdict || update.verdict.ok)) await core.group(`publish ${path.basename(update.tarball)}`, () => publish(inputs, update));

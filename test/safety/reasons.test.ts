@@ -36,7 +36,11 @@ const cases: [string, string, RegExp][] = [
   ['layout-wide-header.patch', 'struct task_struct', /data layout of struct task_struct changed in include\/linux\/sched\.h/],
   ['noinstr.patch', '__stack_chk_fail', /cannot be redirected: it is noinstr \(in \.noinstr\.text/],
   ['lib-y.patch', 'lib/cmdline.o', /lib\/cmdline\.o is a lib-y archive member \(lib\/Makefile\)/],
-  ['lib-y.patch', 'get_option', /cannot be redirected: it is notrace, or its object is built without ftrace/],
+  ['exit-code.patch', 'cubictcp_unregister', /changed code in \.exit\.text: __init\/__exit code runs once at boot \(or never, when built in\)/],
+  ['lib-y.patch', 'get_option', /cannot be redirected: its object is built without ftrace \(no function of it has a fentry call/],
+  ['notrace.patch', 'ktime_get_boot_fast_ns', /^cannot be redirected: it is notrace \(other functions of its object have fentry calls, this one was compiled without/],
+  ['export-removed.patch', 'jiffies_to_msecs', /^no longer exported \(was EXPORT_SYMBOL\): the running kernel's export table cannot change, and loaded modules may use it/],
+  ['export-gpl.patch', 'ns_to_timespec64', /^export changed from EXPORT_SYMBOL to EXPORT_SYMBOL_GPL: the running kernel's export table cannot change/],
   ['assembly.patch', 'arch/x86/kernel/irqflags.o', /arch\/x86\/kernel\/irqflags\.S is assembly: its functions \(native_save_fl\) have no fentry call/],
   ['new-static-data.patch', 'cmdline_reads', /new zero-initialized static variable in \.bss\.cmdline_reads, used by the new code: the update module brings a fresh copy/],
   ['static-key.patch', 'cmdline_proc_show', /cmdline_proc_show now tests static key sched_smt_present \(jump label\)/],
@@ -62,6 +66,42 @@ for (const [patch, symbol, reason] of cases) {
     assert.ok(r.stderr.includes(`${symbol}: ${finding.reason}`), r.stderr.slice(-2000));
   });
 }
+
+test('changed __exit code: the object is built in (vmlinux), and only the __exit function is named', async () => {
+  const r = await analyzeFixture('exit-code.patch');
+  assert.deepEqual(r.json?.unsafe.map((u) => u.symbol), ['cubictcp_unregister'], JSON.stringify(r.json?.unsafe));
+  assert.ok(!r.json?.unsafe.some((u) => /loadable module/.test(u.reason)), 'net/ipv4/tcp_cubic.o is built into vmlinux');
+});
+
+test('a notrace function is named notrace, not one of several guesses; the other fast accessors are not involved', async () => {
+  const r = await analyzeFixture('notrace.patch');
+  assert.deepEqual(r.json?.changed, [{ object: 'kernel/time/timekeeping.o', function: 'ktime_get_boot_fast_ns' }]);
+  assert.deepEqual(r.json?.unsafe.map((u) => u.symbol), ['ktime_get_boot_fast_ns']);
+  assert.doesNotMatch(r.json!.unsafe[0]!.reason, /built without ftrace|assembly/);
+});
+
+test('export removed or made GPL-only: each refused alone, the function code itself unchanged', async () => {
+  for (const [patch, symbol] of [['export-removed.patch', 'jiffies_to_msecs'], ['export-gpl.patch', 'ns_to_timespec64']]) {
+    const r = await analyzeFixture(patch!);
+    assert.equal(r.exitCode, 2);
+    assert.deepEqual(r.json?.unsafe.map((u) => u.symbol), [symbol], `${patch}: ${JSON.stringify(r.json?.unsafe)}`);
+    assert.ok(!r.json?.changed.some((c) => c.function === symbol), `${symbol}'s code did not change`);
+  }
+});
+
+test('a header inline lists its callers: the changed functions that reach it, not every changed function', async () => {
+  const r = await analyzeFixture('inline-header.patch');
+  const reason = r.json!.unsafe.find((u) => u.symbol === 'clocksource_delta')!.reason;
+  const listed = /here (.*) — and loadable modules/.exec(reason)?.[1]?.split(', ') ?? [];
+  // Real callers in both objects that include the header, each by name and object.
+  for (const caller of ['ktime_get (kernel/time/timekeeping.o)', 'ktime_get_raw (kernel/time/timekeeping.o)', 'timekeeping_advance (kernel/time/timekeeping.o)', 'cycles_to_nsec_safe (kernel/time/clocksource.o)']) {
+    assert.ok(listed.includes(caller), `${caller} in ${listed.join(', ')}`);
+  }
+  // The patch also changes ktime_get_resolution_ns, which does not call clocksource_delta.
+  assert.ok(r.json!.changed.some((c) => c.function === 'ktime_get_resolution_ns'), JSON.stringify(r.json!.changed));
+  assert.ok(!listed.some((c) => c.startsWith('ktime_get_resolution_ns ')), listed.join(', '));
+  assert.equal(listed.length, r.json!.changed.length - 1, `every other changed function calls it: ${listed.join(', ')}`);
+});
 
 test('changed export (corpus kernel_user.patch): refused with the export named', async () => {
   const r = await analyze(path.join(corpus, '6.1.176-to-6.1.190/kernel_user.patch'));

@@ -12,7 +12,7 @@ import { hookDispatchers, hookRegistrations, unregisteredHooks } from '../../src
 import type { ElfObject } from '../../src/elf/types.ts';
 import { diffObjects, summarize, type DiffResult } from '../../src/diff/diff.ts';
 import {
-  canonicalMember, changedLines, enclosingBlock, inlineFunctionOfHeader, isLibArchiveMember, sameMembers,
+  canonicalMember, changedLines, enclosingBlock, functionBodies, functionsReaching, inlineFunctionOfHeader, isLibArchiveMember, sameMembers,
   sourceSafetyFindings, stripForBraces, structWhoseLayoutChanges, typedefNameOfBlock,
 } from '../../src/diff/source-rules.ts';
 import { readElf } from '../../src/elf/reader.ts';
@@ -100,6 +100,8 @@ test('source rules: header inlines, lib-y members', async () => {
   assert.equal(inlineFunctionOfHeader('kernel/time/timekeeping_internal.h', 'static inline u64 clocksource_delta(u64 now, u64 last, u64 mask)'), 'clocksource_delta');
   assert.equal(inlineFunctionOfHeader('kernel/time/timekeeping.c', 'static inline u64 f(void)'), null);
   assert.equal(inlineFunctionOfHeader('a.h', 'struct s'), null);
+  assert.deepEqual(functionBodies(stripForBraces('struct s { int a; };\nstatic int t[] = { 1 };\nint f(int a) __cold\n{ if (a) { g(); } }\n')).map((b) => [b.name, b.body.trim()]), [['f', 'if (a) { g(); }']]);
+  assert.deepEqual([...functionsReaching(['g'], [{ name: 'f', body: 'h();' }, { name: 'h', body: 'g();' }, { name: 'i', body: 'gg();' }])].sort(), ['f', 'h']);
   const makefile = 'obj-y += a.o\nlib-y := ctype.o string.o \\\n\tvsprintf.o cmdline.o\nlib-$(CONFIG_SMP) += cpumask.o\nlib-y += memcpy_$(BITS).o\n';
   assert.ok(isLibArchiveMember('lib/cmdline.o', makefile));
   assert.ok(isLibArchiveMember('lib/cpumask.o', makefile));
@@ -107,11 +109,15 @@ test('source rules: header inlines, lib-y members', async () => {
   assert.ok(!isLibArchiveMember('lib/a.o', makefile));
   const findings = await sourceSafetyFindings({
     patchText: ['--- a/k.h', '+++ b/k.h', '@@ -1,3 +1,3 @@', ' static inline int twice(int x)', ' {', '-\treturn 2 * x;', '+\treturn x + x + 0;', ''].join('\n'),
-    readPre: async (f) => (f === 'k.h' ? 'static inline int twice(int x)\n{\n\treturn 2 * x;\n}\n' : ''),
-    objects: [{ object: 'k.o', changedFunctions: ['caller_a', 'caller_b'] }],
+    readPre: async (f) => ({
+      'k.h': 'static inline int twice(int x)\n{\n\treturn 2 * x;\n}\n',
+      // caller_b reaches twice through an inlined static helper; other changed for its own reasons.
+      'k.c': '#include "k.h"\nstatic int helper(int x) { return twice(x) + 1; }\nint caller_a(int x)\n{\n\treturn twice(x);\n}\nint caller_b(int x) { return helper(x); }\nstruct s { int (*f)(int); } t = { .f = 0 };\nint other(int x) { return x - 1; }\n',
+    })[f] ?? '',
+    objects: [{ object: 'k.o', changedFunctions: ['caller_a', 'caller_b.constprop.0', 'other'] }, { object: 'gone.o', changedFunctions: ['mystery'] }],
   });
   assert.equal(findings.length, 1);
-  assert.match(findings[0]!.reason, /inline function twice of header k\.h changed: .*caller_a \(k\.o\), caller_b \(k\.o\)/);
+  assert.match(findings[0]!.reason, /inline function twice of header k\.h changed: .*— here caller_a \(k\.o\), caller_b\.constprop\.0 \(k\.o\); changed in objects whose source was not read: mystery \(gone\.o\) — /);
 });
 
 test('--accept: accepted findings pass, the others still refuse, unknown names are an error', () => {

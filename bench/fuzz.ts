@@ -1,32 +1,62 @@
 /**
- * Bench: longer fuzz runs of the ELF reader and the update-tarball reader than the test suite
- * makes (test/fuzz/readers.test.ts): mutants per second, and the proof that none crashed (a
- * crash throws here, naming the seed and iteration to replay).
+ * Bench: longer fuzz runs than the test suite makes, of the ELF reader and the update-tarball
+ * reader (test/fuzz/readers.test.ts, each in a worker with a hang watchdog) and of the target's
+ * own reader, kmod/tools/ksplice-apply under busybox (test/fuzz/ksplice-apply.test.ts): mutants
+ * per second, and the proof that none crashed or hung (a failure throws here, naming the seed and
+ * iteration to replay).
  *
- * Usage: npm run bench -- fuzz        (KSPLICE_FUZZ_ITERATIONS, default 5000 per reader)
+ * Usage: npm run bench -- fuzz
+ *   KSPLICE_FUZZ_ITERATIONS        mutants per in-process reader (default 5000)
+ *   KSPLICE_APPLY_FUZZ_ITERATIONS  mutants per ksplice-apply arm (default 500; about 0.15 s each)
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
-import { readElf } from '../src/elf/reader.ts';
-import { ElfFormatError } from '../src/elf/types.ts';
-import { TarballError } from '../src/package/tar.ts';
-import { readUpdateTarball } from '../src/package/update-tarball.ts';
-import { elfHotFields, fuzz, realKernelObject, sampleUpdateTarball, tarHotFields } from '../test/helpers/fuzz.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { realKernelObject } from '../test/helpers/fuzz.ts';
+import { fuzzInWorker, type FuzzArm } from '../test/fuzz/fuzz-in-worker.ts';
+import { fuzzKspliceApply, prepareApplyFuzz } from '../test/fuzz/ksplice-apply-fuzz.ts';
 import type { BenchRow } from './run.ts';
 
-export default async function fuzzBench(): Promise<BenchRow[]> {
-  const iterations = Number(process.env.KSPLICE_FUZZ_ITERATIONS ?? 5000);
+async function readerRows(iterations: number): Promise<BenchRow[]> {
   const object = await realKernelObject();
-  const tar = gunzipSync(sampleUpdateTarball(object));
   const rows: BenchRow[] = [];
-  const arms: [string, () => number][] = [
-    ['readElf (fs/proc/cmdline.o)', () => fuzz('readElf', object, elfHotFields(object), iterations, 101, (b) => readElf(b), (e) => e instanceof ElfFormatError)],
-    ['readUpdateTarball (tar stream)', () => fuzz('readUpdateTarball', tar, tarHotFields(tar), iterations, 102, (b) => readUpdateTarball(gzipSync(b)), (e) => e instanceof TarballError)],
+  const arms: [string, FuzzArm, number][] = [
+    ['readElf (fs/proc/cmdline.o)', 'readElf', 101],
+    ['readUpdateTarball (tar stream)', 'readUpdateTarball-tar', 102],
+    ['readUpdateTarball (compressed file)', 'readUpdateTarball-gz', 103],
   ];
-  for (const [name, arm] of arms) {
+  for (const [name, arm, seed] of arms) {
     const started = Date.now();
-    const parsed = arm();
+    const parsed = await fuzzInWorker(arm, object, iterations, seed);
     const seconds = (Date.now() - started) / 1000;
-    rows.push({ name: `fuzz ${name}: ${iterations} mutants, 0 crashes`, value: Math.round(iterations / seconds), unit: 'mutants/s', note: `${parsed} parsed, the rest refused with the reader's own error` });
+    rows.push({ name: `fuzz ${name}: ${iterations} mutants, 0 crashes, 0 hangs`, value: Math.round(iterations / seconds), unit: 'mutants/s', note: `${parsed} parsed, the rest refused with the reader's own error` });
   }
+  return rows;
+}
+
+async function applyRows(iterations: number): Promise<BenchRow[]> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'ksplice-apply-fuzz-bench-'));
+  try {
+    const f = await prepareApplyFuzz(dir);
+    const rows: BenchRow[] = [];
+    for (const [arm, seed] of [['gz', 201], ['tar', 202]] as const) {
+      const started = Date.now();
+      const s = await fuzzKspliceApply(f, arm, iterations, seed);
+      const seconds = (Date.now() - started) / 1000;
+      rows.push({
+        name: `fuzz ksplice-apply (busybox, ${arm === 'gz' ? 'compressed file' : 'tar stream'}): ${iterations} mutants, 0 crashes, 0 hangs`,
+        value: Math.round((iterations / seconds) * 10) / 10, unit: 'mutants/s',
+        note: `${s.refused} refused before any insmod, ${s.intact} intact (original module reached the stand-in insmod); slowest run ${s.maxMs} ms`,
+      });
+    }
+    return rows;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export default async function fuzzBench(): Promise<BenchRow[]> {
+  const rows = await readerRows(Number(process.env.KSPLICE_FUZZ_ITERATIONS ?? 5000));
+  rows.push(...(await applyRows(Number(process.env.KSPLICE_APPLY_FUZZ_ITERATIONS ?? 500))));
   return rows;
 }

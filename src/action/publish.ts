@@ -85,10 +85,11 @@ export async function attachToRelease(target: ReleaseTarget): Promise<AttachedAs
   const name = path.basename(target.tarball);
   const replaced = await deleteSameNamedAsset(octokit, where, release.id, name);
   const data = await readFile(target.tarball);
-  // the upload URL GitHub gives with the release (uploads.github.com, a URI template with {?name,label})
+  // the upload URL GitHub gives with the release (uploads.github.com, a URI template with {?name,label}).
+  // No content-length of our own: fetch sets it from the body, and Node 24's fetch refuses one given as a number.
   const asset = await octokit.request({
     method: 'POST', url: release.upload_url, name,
-    data, headers: { 'content-type': 'application/gzip', 'content-length': data.length },
+    data, headers: { 'content-type': 'application/gzip' },
   });
   return { url: (asset.data as { browser_download_url: string }).browser_download_url, replaced };
 }

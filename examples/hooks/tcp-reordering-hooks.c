@@ -2,7 +2,8 @@
 /*
  * Hooks of the tcp-reordering update: a real stable fix that changes state the
  * running kernel built at boot (examples/hooks/tcp-reordering.patch,
- * CVE-2026-64422 from Debian's 6.1.176 -> 6.1.190 update; guide: docs/hooks.md).
+ * CVE-2026-64422, a stable fix Debian ships from 6.1.180-1 on, in its
+ * 6.1.176 -> 6.1.190 updates; provenance and guide: docs/hooks.md).
  * Built into the update module by
  *   ksplice-create --patch=tcp-reordering.patch --hooks=tcp-reordering-hooks.c \
  *                  --accept=ipv4_net_table ...

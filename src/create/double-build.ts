@@ -12,7 +12,7 @@
  * The patch is dry-run before anything is built; the tree is pristine again when this returns or
  * throws (see pristine-tree.ts). One build at a time per tree (a lock), since it is shared.
  */
-import { copyFile, mkdir, readFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { kbuildArgs } from '../setup/kbuild-flags.ts';
@@ -20,8 +20,8 @@ import { CommandError, run } from '../util/exec.ts';
 import { withLock } from '../util/lock.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
 import { assertPatchApplies, touchedFiles } from './patch-file.ts';
-import { withPatchApplied } from './pristine-tree.ts';
-import { objectDependsOn, sourcesIncluding } from './header-users.ts';
+import { recoverInterruptedRun, withPatchApplied } from './pristine-tree.ts';
+import { forcedIncludes, objectDependsOn, readIncludeGraph, type IncludeGraph } from './header-users.ts';
 import { kbuildObjects, type ObjectHome } from './kbuild-objects.ts';
 
 /** A patch touches something a targeted build cannot turn into objects. */
@@ -88,11 +88,46 @@ export interface BuildPlan {
 export const MAX_OBJECTS_PER_UPDATE = 100;
 
 /**
+ * A header kbuild forces into every compile (`-include`), or one such a header includes, is in
+ * every object without an include line naming it: refused as too wide, with the reason.
+ */
+function refuseForcedHeader(file: string, graph: IncludeGraph, forced: readonly string[]): void {
+  const via = graph.forcedThrough(file, forced);
+  if (!via) return;
+  const how = via === file ? 'kbuild forces it into every compile with -include' : `${via} includes it and kbuild forces that into every compile with -include`;
+  throw new UnsupportedPatchError(`${file} is in every object of the kernel (${how}): too wide for a targeted update`);
+}
+
+/**
+ * The built sources a touched file reaches: a header's includers, and a `.c` file itself or the
+ * `.c` files that #include it. The cheap 'c-files' graph is replaced by the full one as soon as
+ * a header is on the way.
+ */
+async function builtUsersOf(file: string, graphs: { get(scope: 'all' | 'c-files'): Promise<IncludeGraph> }, built: Map<string, ObjectHome>): Promise<string[]> {
+  let graph = await graphs.get(isHeader(file) ? 'all' : 'c-files');
+  if (graph.scope === 'c-files' && graph.filesIncluding(file).some(isHeader)) graph = await graphs.get('all');
+  return graph.sourcesIncluding(file).filter((source) => built.has(objectOf(source)));
+}
+
+/** Each include graph read at most once per plan. */
+function includeGraphs(tree: string) {
+  const read = new Map<string, Promise<IncludeGraph>>();
+  return {
+    get(scope: 'all' | 'c-files'): Promise<IncludeGraph> {
+      if (!read.has(scope)) read.set(scope, readIncludeGraph(tree, scope));
+      return read.get(scope)!;
+    },
+  };
+}
+
+/**
  * The objects to build for a patch.
  *
  * Example: `kernel/printk/printk.c` → `kernel/printk/printk.o` (vmlinux). `kernel/audit.h` →
- * the six kernel/audit*.o that include it, directly or through other headers. A touched source
- * the config does not build (say a driver that is `# CONFIG_... is not set`) lands in notBuilt.
+ * the six kernel/audit*.o that include it, directly or through other headers.
+ * `kernel/sched/rt.c`, never compiled alone → `kernel/sched/build_policy.o`, which #includes it.
+ * A touched source the config does not build (say a driver that is `# CONFIG_... is not set`)
+ * lands in notBuilt. `include/linux/kconfig.h` (forced in with -include) is refused.
  */
 export async function planObjects(tree: string, files: readonly string[], log?: LogSink): Promise<BuildPlan> {
   const unsupported = files.filter((f) => !isCompiledSource(f) && !isHeader(f) && !isOutsideTheBuild(f));
@@ -102,28 +137,26 @@ export async function planObjects(tree: string, files: readonly string[], log?: 
     );
   }
   const built = await kbuildObjects(tree, log);
+  const graphs = includeGraphs(tree);
+  const forced = await forcedIncludes(tree);
   const planned = new Map<string, PlannedObject>();
   const notBuilt: string[] = [];
   const add = (source: string, because: string) => {
     const object = objectOf(source);
-    const home = built.get(object);
-    if (!home) return false;
-    const entry = planned.get(object) ?? { object, home, because: [] };
+    const entry = planned.get(object) ?? { object, home: built.get(object)!, because: [] };
     entry.because.push(because);
     planned.set(object, entry);
-    return true;
   };
-  for (const file of files) {
-    if (isCompiledSource(file) && !add(file, file)) notBuilt.push(file);
-    if (isHeader(file)) {
-      const users = (await sourcesIncluding(tree, file)).filter((source) => built.has(objectOf(source)));
-      if (users.length > MAX_OBJECTS_PER_UPDATE) {
-        throw new UnsupportedPatchError(
-          `${file} is included by ${users.length} objects of this config (more than ${MAX_OBJECTS_PER_UPDATE}): too wide for a targeted update`,
-        );
-      }
-      for (const source of users) add(source, file);
+  for (const file of files.filter((f) => isCompiledSource(f) || isHeader(f))) {
+    if (isHeader(file)) refuseForcedHeader(file, await graphs.get('all'), forced);
+    const users = await builtUsersOf(file, graphs, built);
+    if (users.length > MAX_OBJECTS_PER_UPDATE) {
+      throw new UnsupportedPatchError(
+        `${file} is included by ${users.length} objects of this config (more than ${MAX_OBJECTS_PER_UPDATE}): too wide for a targeted update`,
+      );
     }
+    if (users.length === 0 && isCompiledSource(file)) notBuilt.push(file);
+    for (const source of users) add(source, file);
   }
   return { objects: [...planned.values()].sort((a, b) => a.object.localeCompare(b.object)), notBuilt };
 }
@@ -138,12 +171,14 @@ export async function doubleBuild(options: DoubleBuildOptions): Promise<DoubleBu
   // has the patch applied for a while, and its dry run would see that, not the pristine source.
   return withLock(`${tree}.build.lock`, async () => {
     progress.step(`checking that ${path.basename(patchPath)} applies; planning objects`);
+    await recoverInterruptedRun(tree, (l) => progress.info(l));
     await assertPatchApplies(tree, patchPath);
     const plan = await planObjects(tree, touchedFiles(await readFile(patchPath, 'utf8')), (l) => progress.info(l));
     for (const source of plan.notBuilt) progress.info(`${source} is not compiled in this configuration: skipped`);
     const preDir = path.join(outDir, 'pre');
     const postDir = path.join(outDir, 'post');
     progress.step(`pre build: ${plan.objects.length} object(s)`);
+    await removeObjects(tree, plan.objects.map((o) => o.object));
     await buildObjects(tree, plan.objects.map((o) => o.object), jobs, progress);
     const objects = await dropObjectsNotDependingOnTheirHeaders(tree, plan.objects);
     await collectObjects(tree, objects, preDir);
@@ -156,16 +191,16 @@ export async function doubleBuild(options: DoubleBuildOptions): Promise<DoubleBu
     await withPatchApplied(tree, patchPath, async () => {
       await buildObjects(tree, objects, jobs, progress);
       await collectObjects(tree, objects, postDir);
-    });
+    }, log);
     progress.done(`${objects.length} object(s) built twice; tree pristine again`);
     return { objects, notBuilt: plan.notBuilt, homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])), preDir, postDir, timingsMs: progress.timings };
   }, log);
 }
 
 /**
- * A header's textual includers over-approximate (includes under `#if`): after the pre build,
- * kbuild's dependency files say which objects really read the header. Objects planned for a
- * touched source are always kept.
+ * A file's textual includers over-approximate (includes under `#if`): after the pre build,
+ * kbuild's dependency files say which objects really read the header (or the #included `.c`).
+ * Objects planned for their own touched source are always kept.
  */
 async function dropObjectsNotDependingOnTheirHeaders(tree: string, planned: readonly PlannedObject[]): Promise<string[]> {
   const kept: string[] = [];
@@ -196,10 +231,21 @@ async function buildObjects(tree: string, objects: readonly string[], jobs: numb
   try {
     await make(jobs);
   } catch (e) {
-    if (!(e instanceof CommandError)) throw e;
+    // A make killed by a signal (Ctrl-C reaches the whole job) was stopped, not confused: no retry.
+    if (!(e instanceof CommandError) || e.exitCode === null) throw e;
     progress.info(`the parallel build failed (exit ${e.exitCode}); building again with one job`);
     await make(1);
   }
+}
+
+/**
+ * The pre build compiles each object afresh: one left by an interrupted run (a make still
+ * finishing after its ksplice-create exited) can be newer than its restored source and yet
+ * compiled from the patched one. Every run's post build leaves post objects in the tree, so the
+ * pre build recompiles them anyway.
+ */
+async function removeObjects(tree: string, objects: readonly string[]): Promise<void> {
+  for (const object of objects) await rm(path.join(tree, object), { force: true });
 }
 
 async function collectObjects(tree: string, objects: readonly string[], dest: string): Promise<void> {

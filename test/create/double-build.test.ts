@@ -9,7 +9,8 @@ import { doubleBuild, MAX_OBJECTS_PER_UPDATE, planObjects, UnsupportedPatchError
 import { PatchDoesNotApplyError, touchedFiles } from '../../src/create/patch-file.ts';
 import { fingerprintFiles } from '../../src/create/pristine-tree.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
-import { run } from '../../src/util/exec.ts';
+import { run, runUnchecked } from '../../src/util/exec.ts';
+import { kbuildArgs } from '../../src/setup/kbuild-flags.ts';
 
 const corpus = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../../shared/corpus');
 let target: TargetKernel;
@@ -52,6 +53,75 @@ test('a header finds the objects that include it, directly or through other head
     assert.match(e.message, new RegExp(`included by \\d+ objects of this config \\(more than ${MAX_OBJECTS_PER_UPDATE}\\)`));
     return true;
   });
+});
+
+test('a .c file #included into another maps to the objects that include it (kernel/sched/rt.c, kernel/locking/rtmutex.c)', async () => {
+  const plan = await planObjects(target.sourceDir, ['kernel/locking/rtmutex.c', 'kernel/sched/idle.c', 'kernel/sched/rt.c']);
+  // rwsem.c includes rtmutex.c too, under CONFIG_PREEMPT_RT: planned from the text, dropped after the pre build by its .cmd.
+  assert.deepEqual(plan.objects.map((o) => [o.object, o.home, o.because]), [
+    ['kernel/locking/rtmutex_api.o', 'vmlinux', ['kernel/locking/rtmutex.c']],
+    ['kernel/locking/rwsem.o', 'vmlinux', ['kernel/locking/rtmutex.c']],
+    ['kernel/sched/build_policy.o', 'vmlinux', ['kernel/sched/idle.c', 'kernel/sched/rt.c']],
+  ]);
+  assert.deepEqual(plan.notBuilt, []);
+});
+
+test('a patch to kernel/sched/rt.c builds kernel/sched/build_policy.o, whose .cmd names rt.c', async () => {
+  const patchPath = new URL('../fixtures/create/sched-rt-interval.patch', import.meta.url).pathname;
+  const build = await doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, 'sched-rt'), log: () => {} });
+  assert.deepEqual(build.objects, ['kernel/sched/build_policy.o']);
+  assert.deepEqual(build.notBuilt, []);
+  const section = '.text.get_rr_interval_rt';
+  assert.notDeepEqual(await sectionBytes(path.join(build.preDir, build.objects[0]), section), await sectionBytes(path.join(build.postDir, build.objects[0]), section));
+});
+
+test('headers forced into every compile with -include are refused as too wide, saying why', async () => {
+  for (const header of ['include/linux/kconfig.h', 'include/linux/compiler_types.h', 'include/linux/compiler-version.h']) {
+    await assert.rejects(planObjects(target.sourceDir, [header]), (e: Error) => {
+      assert.ok(e instanceof UnsupportedPatchError);
+      assert.match(e.message, new RegExp(`^${header} is in every object of the kernel \\(kbuild forces it into every compile with -include\\)`));
+      return true;
+    });
+  }
+  // Included by a forced header: just as wide, though few files name it.
+  await assert.rejects(planObjects(target.sourceDir, ['include/linux/compiler_attributes.h']), /include\/linux\/compiler_types\.h includes it and kbuild forces that into every compile/);
+});
+
+/** Objects of the tree kbuild has compiled, whose .cmd dependency list names `file`. */
+async function builtObjectsDependingOn(file: string): Promise<string[]> {
+  const found = await run('find', ['.', '-name', '.*.o.cmd', '-not', '-path', './scripts/*', '-not', '-path', './tools/*'], { cwd: target.sourceDir });
+  const users: string[] = [];
+  for (const cmdFile of found.split('\n').filter(Boolean)) {
+    const text = await readFile(path.join(target.sourceDir, cmdFile), 'utf8');
+    const object = /^cmd_(\S+\.o) := .* -c /m.exec(text)?.[1];
+    // Paths as gcc wrote them, `..` and all: kernel/rcu/../time/tick-internal.h.
+    const names = (t: string) => path.posix.normalize(t.replace(/^\$\(srctree\)\//, ''));
+    if (object && text.split(/\s+/).some((t) => names(t) === file)) users.push(object.replace(/^\.\//, ''));
+  }
+  return users.sort();
+}
+
+test('a header with a handful of users: the double build misses none of the objects kbuild says depend on it', async () => {
+  // kbuild's own answer needs the candidates compiled: all of kernel/time/ (some include the
+  // header, some do not) and kernel/rcu/tree.o (a user outside the folder, whose .cmd names it
+  // kernel/rcu/../time/tick-internal.h).
+  const made = await runUnchecked('make', [...kbuildArgs(target.sourceDir, 2), 'kernel/time/', 'kernel/rcu/tree.o']);
+  assert.equal(made.exitCode, 0, made.stderr.slice(-2000));
+  const header = 'kernel/time/tick-internal.h';
+  const text = await readFile(path.join(target.sourceDir, header), 'utf8');
+  const lines = text.split('\n');
+  const at = lines.lastIndexOf('#endif');
+  const patchPath = path.join(scratch, 'tick-internal.patch');
+  // An unused declaration at the end: no object's code changes, but every user must be rebuilt.
+  await writeFile(patchPath, [
+    `--- a/${header}`, `+++ b/${header}`, `@@ -${at},2 +${at},3 @@`, ` ${lines[at - 1]}`, '+extern int ksplice_test_unused_tick;', ` ${lines[at]}`, '',
+  ].join('\n'));
+  const build = await doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, 'tick-h'), log: () => {} });
+  const kbuildSays = await builtObjectsDependingOn(header);
+  assert.ok(kbuildSays.includes('kernel/rcu/tree.o') && kbuildSays.length >= 5 && kbuildSays.length <= 20, kbuildSays.join(' '));
+  assert.ok(!kbuildSays.includes('kernel/time/posix-timers.o'), 'the oracle knows non-users too');
+  assert.deepEqual([...build.objects].sort(), kbuildSays);
+  assert.equal(await readFile(path.join(target.sourceDir, header), 'utf8'), text);
 });
 
 test('a header patch builds exactly the objects whose kbuild dependencies name it', async () => {

@@ -24,7 +24,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -81,8 +81,10 @@ export async function outsideState(sb: Sandbox): Promise<string> {
   const lines: string[] = [];
   for (const rel of await listTree(sb.outside.dir)) {
     const p = path.join(sb.outside.dir, rel);
-    const content = await readFile(p).catch(() => null); // a folder (or anything unreadable) has no content
-    lines.push(`${rel} ${content ? createHash('sha256').update(content).digest('hex') : '-'}`);
+    const st = await lstat(p);
+    // only regular files are read: a fifo a hostile tarball left would block the read
+    const what = st.isFile() ? createHash('sha256').update(await readFile(p)).digest('hex') : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'special';
+    lines.push(`${rel} ${what}`);
   }
   return lines.join('\n');
 }

@@ -187,6 +187,23 @@ describe('kmod/tools on the host (busybox applets, stand-in insmod/rmmod)', () =
     assert.deepEqual(await readdir(sysfs), [], 'sysfs untouched');
   });
 
+  test('the outside checks can fail: extracted naively (python tarfile, no filter) where the private folder would be, the .. and symlink tarballs do write outside', async () => {
+    const before = await outsideState(sb);
+    const run = await newRunDir(sb);
+    const x = path.join(run.tmp, 'ksplice-apply.naive', 'x');
+    await mkdir(path.join(x, 'ksplice-t1'), { recursive: true }); // the members' ".." start from ksplice-t1/
+    const py = "import tarfile, sys\nfor t in sys.argv[2:]:\n    tarfile.open(t).extractall(sys.argv[1])";
+    await exec('python3', ['-c', py, x, path.join(work, 'dotdot.tar.gz'), path.join(work, 'dirlink.tar.gz')]);
+    const after = await outsideState(sb);
+    assert.notEqual(after, before);
+    assert.match(after, /^evil-dotdot [0-9a-f]{64}$/m, 'the 6-.. member landed in outside/');
+    assert.match(after, /^empty\/evil [0-9a-f]{64}$/m, 'the file under the linked folder landed in outside/empty');
+    await rm(path.join(sb.outside.dir, 'evil-dotdot'));
+    await rm(path.join(sb.outside.emptyDir, 'evil'));
+    await rm(run.dir, { recursive: true });
+    assert.equal(await outsideState(sb), before);
+  });
+
   test('ksplice-apply refuses usage errors and a missing file', async () => {
     let r = await tool('ksplice-apply', [path.join(work, 'missing.tar.gz')]);
     assert.equal(r.status, 1);

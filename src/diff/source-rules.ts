@@ -312,6 +312,18 @@ export function functionsReaching(targets: Iterable<string>, bodies: FunctionBod
   return reaching;
 }
 
+/**
+ * A C file's text followed by the `.c` files it #includes (one level), where an object is built
+ * from several: kernel/sched/build_policy.c includes rt.c, deadline.c, ...; '' if unreadable.
+ */
+async function sourceWithIncludedC(file: string, readPre: SourceSafetyInput['readPre']): Promise<string> {
+  const text = await readPre(file).catch(() => '');
+  const dir = file.includes('/') ? file.slice(0, file.lastIndexOf('/') + 1) : '';
+  const included = [...text.matchAll(/^\s*#\s*include\s+"([^"]+\.c)"/gm)].map((m) => m[1]!);
+  const parts = await Promise.all(included.map((f) => readPre(`${dir}${f}`).catch(() => '')));
+  return [text, ...parts].join('\n');
+}
+
 /** A changed function's source name: GCC's clone suffixes dropped (`f.constprop.0` → `f`). */
 function sourceName(fn: string): string {
   return fn.split('.')[0]!;
@@ -331,7 +343,7 @@ async function callersOfInline(inline: string, headerBodies: FunctionBody[], inp
   const unsorted: string[] = [];
   for (const { object, changedFunctions } of input.objects) {
     if (changedFunctions.length === 0) continue;
-    const source = await input.readPre(object.replace(/\.o$/, '.c')).catch(() => '');
+    const source = await sourceWithIncludedC(object.replace(/\.o$/, '.c'), input.readPre);
     if (!source) {
       unsorted.push(...changedFunctions.map((f) => `${f} (${object})`));
       continue;

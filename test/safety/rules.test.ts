@@ -113,11 +113,14 @@ test('source rules: header inlines, lib-y members', async () => {
       'k.h': 'static inline int twice(int x)\n{\n\treturn 2 * x;\n}\n',
       // caller_b reaches twice through an inlined static helper; other changed for its own reasons.
       'k.c': '#include "k.h"\nstatic int helper(int x) { return twice(x) + 1; }\nint caller_a(int x)\n{\n\treturn twice(x);\n}\nint caller_b(int x) { return helper(x); }\nstruct s { int (*f)(int); } t = { .f = 0 };\nint other(int x) { return x - 1; }\n',
+      // An object built from a .c file that #includes another (as kernel/sched/build_policy.c).
+      'dir/all.c': '#include "part.c"\n',
+      'dir/part.c': 'void in_part(void) { twice(1); }\n',
     })[f] ?? '',
-    objects: [{ object: 'k.o', changedFunctions: ['caller_a', 'caller_b.constprop.0', 'other'] }, { object: 'gone.o', changedFunctions: ['mystery'] }],
+    objects: [{ object: 'k.o', changedFunctions: ['caller_a', 'caller_b.constprop.0', 'other'] }, { object: 'dir/all.o', changedFunctions: ['in_part'] }, { object: 'gone.o', changedFunctions: ['mystery'] }],
   });
   assert.equal(findings.length, 1);
-  assert.match(findings[0]!.reason, /inline function twice of header k\.h changed: .*— here caller_a \(k\.o\), caller_b\.constprop\.0 \(k\.o\); changed in objects whose source was not read: mystery \(gone\.o\) — /);
+  assert.match(findings[0]!.reason, /inline function twice of header k\.h changed: .*— here caller_a \(k\.o\), caller_b\.constprop\.0 \(k\.o\), in_part \(dir\/all\.o\); changed in objects whose source was not read: mystery \(gone\.o\) — /);
 });
 
 test('--accept: accepted findings pass, the others still refuse, unknown names are an error', () => {

@@ -3,12 +3,15 @@
  *
  * Usage:
  *   ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json]
- *                  [--analyze-only] [--allow-toolchain-mismatch]
+ *                  [--analyze-only] [--allow-toolchain-mismatch] [--skip-reproduction-check]
  *                  [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL...]] KERNEL_SOURCE
  *   ksplice-create --patch=FILE --kernel-release=6.1.0-50-amd64 [...]   (Debian target, prepared by the setup)
  * (run from the repository as `tsx src/create/cli.ts ...`)
  *
- * --config defaults to KERNEL_SOURCE/ksplice (.config, System.map, build -> headers).
+ * --config defaults to KERNEL_SOURCE/ksplice (.config, System.map, build -> headers, vmlinux).
+ * The config dir's vmlinux (the shipped kernel, Debian's from the -dbg package) is required: the
+ * pre build must reproduce its code before anything ships. --skip-reproduction-check builds
+ * without it, leaving the check to run-pre matching at apply time.
  * --hooks compiles the author's hook code (kmod/ksplice_hooks.h: ksplice_pre_apply(fn), ...,
  * shadow variables) into the update module; --accept names findings of the safety analysis the
  * author has reviewed (each `symbol` of `unsafe`; repeatable or comma-separated): they no longer
@@ -18,7 +21,9 @@
  * module are built and ksplice-<id>.tar.gz is written to --output-dir (default: the current folder).
  *
  * Exit: 0 tarball written; 66 "No changes detected"; 2 the patch cannot be applied safely without
- * custom code (reasons printed); 1 any other error. --json prints one object on stdout:
+ * custom code (reasons printed); 1 any other error; 130/143 interrupted by SIGINT/SIGTERM (the
+ * tree is restored first). A tree left patched by a run killed outright is restored by the next
+ * run (or refused, if that cannot be shown pristine). --json prints one object on stdout:
  * { id, tarball, kernelRelease, changed: [{object, function}], new, unsafe: [{symbol, reason}], accepted, timingsMs }.
  */
 import path from 'node:path';
@@ -26,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { ensureTarget } from '../setup/target-kernel.ts';
 import { findingAnnotations } from './annotations.ts';
 import { createUpdate, NoChangesError, UnsafePatchError, type CreateResult } from './create.ts';
+import { InterruptedError } from './pristine-tree.ts';
 
 export const EXIT_NO_CHANGES = 66;
 export const EXIT_UNSAFE = 2;
@@ -53,13 +59,19 @@ async function main(): Promise<number> {
       json: { type: 'boolean', default: false },
       'analyze-only': { type: 'boolean', default: false },
       'allow-toolchain-mismatch': { type: 'boolean', default: false },
+      'skip-reproduction-check': { type: 'boolean', default: false },
       'kernel-release': { type: 'string' },
       hooks: { type: 'string' },
       accept: { type: 'string', multiple: true },
     },
   });
+  if (values['kernel-release'] && positionals.length > 0) {
+    // Two trees named: building one while the user meant the other would be silently wrong.
+    process.stderr.write(`ksplice-create: --kernel-release=${values['kernel-release']} prepares its own source tree; give it or KERNEL_SOURCE (${positionals.join(' ')}), not both\n`);
+    return 1;
+  }
   if (!values.patch || (positionals.length !== 1 && !values['kernel-release'])) {
-    process.stderr.write('usage: ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json] [--analyze-only] [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL]] KERNEL_SOURCE\n');
+    process.stderr.write('usage: ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json] [--analyze-only] [--allow-toolchain-mismatch] [--skip-reproduction-check] [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL]] KERNEL_SOURCE\n       ksplice-create --patch=FILE --kernel-release=RELEASE [options]   (a Debian release, prepared by the setup)\n');
     return 1;
   }
   const sourceDir = positionals[0] ?? (await ensureTarget({ release: values['kernel-release'] })).sourceDir;
@@ -72,6 +84,7 @@ async function main(): Promise<number> {
       outputDir: values['output-dir'],
       analyzeOnly: values['analyze-only'],
       allowToolchainMismatch: values['allow-toolchain-mismatch'],
+      skipReproductionCheck: values['skip-reproduction-check'],
       hooksPath: values.hooks ? path.resolve(values.hooks) : undefined,
       accept: (values.accept ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean),
     });
@@ -85,6 +98,10 @@ async function main(): Promise<number> {
       if (values.json) process.stdout.write(jsonOf(e.result));
       process.stderr.write('No changes detected\n');
       return EXIT_NO_CHANGES;
+    }
+    if (e instanceof InterruptedError) {
+      process.stderr.write(`ksplice-create: ${e.message}\n`);
+      return e.exitCode;
     }
     if (e instanceof UnsafePatchError) {
       annotate(path.resolve(values.patch), e.result);

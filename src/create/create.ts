@@ -27,7 +27,7 @@ import { doubleBuild, UnsupportedPatchError } from './double-build.ts';
 import { resolveKernelInputs } from './kernel-inputs.ts';
 import { checkReproduction, type ReproductionMismatch } from './reproduction-check.ts';
 import { SystemMapIndex } from '../setup/system-map.ts';
-import { openShippedKernel } from './shipped-kernel.ts';
+import { openShippedKernel, type ShippedKernel } from './shipped-kernel.ts';
 import { updateIdFor } from '../package/update-tarball.ts';
 import { buildCore, buildUpdateModule } from './update-module.ts';
 import { writeUpdatePackage } from './update-package.ts';
@@ -43,6 +43,12 @@ export interface CreateOptions {
   id?: string;
   outputDir?: string;
   allowToolchainMismatch?: boolean;
+  /**
+   * Build without the shipped vmlinux in the config dir: the pre build is then not compared with
+   * the running kernel's code until apply time (run-pre matching). Without it a missing vmlinux
+   * is an error.
+   */
+  skipReproductionCheck?: boolean;
   /**
    * Findings the patch author has reviewed and handles (usually with hooks): each entry names a
    * finding's symbol (`free_uid`, `struct audit_context`, `kernel/sys.o`); accepted findings do
@@ -116,6 +122,18 @@ export function applyAccepts(findings: { symbol: string; reason: string; accepta
   return { unsafe: findings.filter((f) => !names.has(f.symbol)), accepted: findings.filter((f) => names.has(f.symbol)) };
 }
 
+/** No shipped vmlinux to check the pre build against, and no opt-out asked (exit 1). */
+export class MissingVmlinuxError extends Error {
+  constructor(configDir: string) {
+    super(
+      `no vmlinux in ${configDir}: the reproduction check compares the pre build with the shipped kernel's code; ` +
+        `link the target's vmlinux there (Debian: from the linux-image-<release>-dbg package), ` +
+        `or pass --skip-reproduction-check to leave that check to run-pre matching at apply time`,
+    );
+    this.name = 'MissingVmlinuxError';
+  }
+}
+
 /** The pre build is not the running kernel's code: wrong source, config or toolchain (exit 1). */
 export class ReproductionError extends Error {
   constructor(readonly mismatches: ReproductionMismatch[]) {
@@ -145,6 +163,12 @@ async function refuseWhatTheSourceShows(error: UnsupportedPatchError, patchText:
   });
 }
 
+/** The shipped kernel's `Linux version ...` line (it names the distribution's source version). */
+function shippedBanner(shipped: ShippedKernel | null, map: SystemMapIndex): string | undefined {
+  const at = map.unique('linux_banner');
+  return (shipped && at !== undefined ? shipped.stringAt(at, 512) : null) ?? undefined;
+}
+
 export async function createUpdate(options: CreateOptions): Promise<CreateResult> {
   const log = options.log ?? stderrSink;
   const progress = new Progress('ksplice-create', options.analyzeOnly ? 6 : 8, log);
@@ -153,6 +177,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
   progress.step('checking the kernel inputs');
   const inputs = await resolveKernelInputs(options.sourceDir, options.configDir);
   progress.info(`target ${inputs.release}, config dir ${inputs.configDir}`);
+  if (!inputs.vmlinux && !options.skipReproductionCheck) throw new MissingVmlinuxError(inputs.configDir);
 
   progress.step('checking the toolchain');
   await checkToolchain({ config: inputs.config, vmlinux: inputs.vmlinux }, { allowMismatch: options.allowToolchainMismatch, log });
@@ -172,7 +197,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
     // One index of System.map serves the reproduction check and the run-pre targets.
     const map = new SystemMapIndex(inputs.symbols);
     const shipped = inputs.vmlinux ? await openShippedKernel(inputs.vmlinux) : null;
-    if (!shipped) progress.info('WARNING: no vmlinux in the config dir: the pre build is checked at apply time only (run-pre matching)');
+    if (!shipped) progress.info('WARNING: reproduction check skipped (no vmlinux, as asked): the pre build is checked at apply time only (run-pre matching)');
     let checked = 0;
     const mismatches: ReproductionMismatch[] = [];
     const objects = new Map<string, { pre: ReturnType<typeof readElf>; post: ReturnType<typeof readElf> }>();
@@ -241,6 +266,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
       changed: built.replaced, new: result.new,
       objects: build.objects.map((object) => ({ object, pre: path.join(build.preDir, object), post: path.join(build.postDir, object) })),
       outputDir: options.outputDir ?? process.cwd(),
+      banner: shippedBanner(shipped, map),
     });
     progress.done(`${result.changed.length} changed, ${result.new.length} new function(s): ${result.tarball}`);
     return result;

@@ -5,7 +5,8 @@
  *   CONFIG_DIR/.config           the running kernel's config   (default CONFIG_DIR: KERNEL_SOURCE/ksplice)
  *   CONFIG_DIR/System.map        the real one, not Debian's stub
  *   CONFIG_DIR/build -> headers  /lib/modules/<release>/build of the target
- *   CONFIG_DIR/vmlinux           optional: the shipped vmlinux, for the reproduction check
+ *   CONFIG_DIR/vmlinux           the shipped vmlinux, for the reproduction check (createUpdate
+ *                                refuses to go without it unless told to skip that check)
  *
  * Every problem is reported by name with its fix; nothing is built until all of them pass.
  *

@@ -28,6 +28,8 @@ export interface PackageInput {
   /** Object path in the tree → pre and post object files. */
   objects: { object: string; pre: string; post: string }[];
   outputDir: string;
+  /** The shipped kernel's linux_banner (`Linux version ... Debian 6.1.176-1 (...)`), when known. */
+  banner?: string;
 }
 
 const TOOLS = ['ksplice-apply', 'ksplice-undo', 'ksplice-view'];
@@ -37,8 +39,20 @@ export function packagedObjectPath(stage: 'pre' | 'post', object: string): strin
   return `objects/${stage}/${object}`;
 }
 
-/** `6.1.176` from the tree's top Makefile. */
-async function sourceVersion(sourceDir: string): Promise<string> {
+/**
+ * The distribution's source package version, which names the kernel's source exactly (Debian's
+ * 6.1.176-1 is upstream 6.1.176 plus Debian's patches), as the shipped kernel's banner says it.
+ *
+ * Example: `Linux version 6.1.0-50-amd64 (...) #1 SMP PREEMPT_DYNAMIC Debian 6.1.176-1 (2026-07-02)` → `6.1.176-1`.
+ */
+export function bannerSourceVersion(banner: string): string | null {
+  return / (?:Debian|Ubuntu) (\d[A-Za-z0-9.+~:-]*) \(/.exec(banner)?.[1] ?? null;
+}
+
+/** Debian's source version from the banner where known, else `6.1.176` from the tree's top Makefile. */
+async function sourceVersion(sourceDir: string, banner?: string): Promise<string> {
+  const distro = banner ? bannerSourceVersion(banner) : null;
+  if (distro) return distro;
   const text = await readFile(path.join(sourceDir, 'Makefile'), 'utf8');
   const field = (name: string) => new RegExp(`^${name} = (\\S*)`, 'm').exec(text)?.[1] ?? '';
   return [field('VERSION'), field('PATCHLEVEL'), field('SUBLEVEL')].filter(Boolean).join('.');
@@ -62,7 +76,7 @@ export async function writeUpdatePackage(input: PackageInput): Promise<string> {
   const gz = writeUpdateTarball({
     id: input.id,
     kernelRelease: input.release,
-    sourceVersion: await sourceVersion(input.sourceDir),
+    sourceVersion: await sourceVersion(input.sourceDir, input.banner),
     toolchain: {
       cc: configValue(configText, 'CONFIG_CC_VERSION_TEXT') ?? '',
       as: Number(configValue(configText, 'CONFIG_AS_VERSION') ?? 0),

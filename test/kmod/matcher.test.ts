@@ -94,6 +94,7 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
     assert.ok(built.corechk.functions.some((f) => f.endsWith('.cold')));
   });
 
+  // Every configuration also sees sched/core.o's alternatives both patched in and as compiled.
   // QEMU's default CPU needs no return thunk (`ret`); EPYC gets RETBleed's untrained return
   // thunk (`jmp` to it); Skylake-Client the ITS aligned thunks; one CPU turns lock prefixes into
   // `ds`; spectre_v2=off / retpoline,lfence inline the retpolines ([lfence;] call *%reg).
@@ -102,7 +103,11 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
     { smp: 1, cpu: '', append: '', expect: (s) => assert.ok(s.lock_prefix[0] > 0 && s.lock_prefix[1] === 0, 'lock -> ds on UP') },
     { smp: 2, cpu: 'EPYC', append: '', expect: (s) => assert.ok(s.return_thunk[0] > 0) },
     { smp: 2, cpu: 'Skylake-Client', append: '', expect: (s) => assert.ok(s.return_thunk[0] > 0) },
-    { smp: 2, cpu: '', append: 'spectre_v2=off', expect: (s) => assert.ok(s.retpoline[0] > 0 && s.retpoline[1] === 0, 'inline') },
+    // schedstats=enable turns on the sched_schedstats key: its jump labels in sched/core.o become jumps.
+    { smp: 2, cpu: '', append: 'spectre_v2=off schedstats=enable', expect: (s) => {
+      assert.ok(s.retpoline[0] > 0 && s.retpoline[1] === 0, 'inline');
+      assert.ok(s.jump_label[0] > 0, 'enabled static keys: jump labels seen rewritten');
+    } },
     { smp: 2, cpu: '', append: 'spectre_v2=retpoline,lfence', expect: (s) => assert.ok(s.retpoline[0] > 0 && s.retpoline[1] === 0) },
   ];
   for (const g of configs) {
@@ -123,6 +128,7 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
       const redirected = built.corechk.functions.filter((f) => !f.endsWith('.cold')).length;
       assert.deepEqual(core.fentry, [redirected, 0], 'every fentry call is a nop in the running kernel');
       assert.ok(core.paravirt[0] > 0 && core.static_call[0] > 0, 'paravirt and static calls seen rewritten');
+      assert.ok(core.alternative[0] > 0 && core.alternative[1] > 0, 'alternatives seen both patched in and left as compiled');
       g.expect(core);
       const first = built.badchk.functions[0].replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       assert.match(c.get('match-badchk')!, new RegExp(`^no_match: ${first}\\+0x5: `));

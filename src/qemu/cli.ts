@@ -18,7 +18,8 @@
  *                      script run as `sh check.sh original|applied|reverted` (exit 0 = as expected)
  *   --tcg-thread       under TCG, one host thread for all vCPUs (single, the default) or one each
  *                      (multi: faster, but runs stale code after kernel text patching; see guest.ts)
- *   --serial-log       the whole console, kept (default ksplice-qemu-serial.log in the current folder)
+ *   --serial-log       the whole console (kernel console and steps, line by line), kept (default
+ *                      ksplice-qemu-serial.log in the current folder)
  *   --json             the verdict as one JSON object on stdout (booted, steps, splats, taint, timings)
  * Progress (boot time, each step, the last console line every 5 s) goes to stderr.
  * Exit: 0 every step passed with no splat and no unexpected taint; 1 the run failed; 2 usage.

@@ -10,14 +10,21 @@
  *     steps: [{ name: 'apply', run: 'ksplice-apply ksplice-x.tar.gz', timeoutSeconds: 60 },
  *             { name: 'check', run: 'sh check.sh' }],
  *     timeoutSeconds: 300,                     // the whole run, boot included
- *     serialLogPath: 'out/serial.log',         // the console, kept as a file
+ *     serialLogPath: 'out/serial.log',         // both serial ports, kept as a file
  *   });
  *   verdict.ok        // booted, every step passed, no splat, no unexpected taint, no timeout
  *   verdict.steps     // [{ name, status: passed|failed|timed-out|not-run, exitCode, output, durationMs }]
  * `script: '...'` is the one-step shorthand (step "script"; its status and output also land in
  * `scriptExitCode` / `scriptOutput`).
  *
- * Protocol on the serial console (the init below): KSPLICE-GUEST-START once userspace runs,
+ * Two serial ports. ttyS0 is the kernel console and nothing else (QEMU's stdout): the kernel boots
+ * `quiet loglevel=3` for speed, and the init raises the console loglevel once userspace runs, so
+ * from then on every kernel message reaches the host as it is printed, and survives a panic, a
+ * hang or a kill (`kernelConsole`). ttyS1 (a unix socket to the host) carries the protocol and the
+ * steps' output, so a kernel line never cuts into a step's output line, and splats are looked for
+ * in kernel lines only: a check that prints "Oops" is not a splat.
+ *
+ * Protocol on ttyS1 (the init below): KSPLICE-GUEST-START once userspace runs,
  * KSPLICE-TAINT=<n>, then per step KSPLICE-STEP-BEGIN <i> / its output / KSPLICE-STEP-END <i> rc=<n>
  * (KSPLICE-STEP-KILLED <i> first when its own timeout killed it: the step runs in a session of its
  * own, and the whole session is killed; the watchdog waits in poll() on a fifo nobody writes, not
@@ -25,19 +32,21 @@
  * KSPLICE-DMESG-BEGIN/-END, and a forced power-off. Steps stop at the first failure unless
  * `keepGoing`. The whole run is killed at `timeoutSeconds`, and a guest that dies (oops=panic,
  * softlockup_panic=1, -no-reboot) ends the run at once; both are reported, never waited out.
+ * The kept serial log holds both ports (and QEMU's own messages), merged line by line as they came.
  *
  * Taint: bits the run may add (default: out-of-tree, unsigned, livepatch: what loading our
  * modules does) are fine; any other new bit (W after a WARN, D after an oops, ...) fails it.
  * Accelerator: KVM when /dev/kvm really runs a guest, TCG otherwise (said in the verdict).
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { access, chmod, copyFile, mkdir, mkdtemp, rm, writeFile, constants } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { runShell } from '../util/exec.ts';
 import { seconds, stderrSink, type LogSink } from '../util/progress.ts';
-import { findSplats } from './splat-patterns.ts';
+import { findSplats, SPLAT_PATTERNS } from './splat-patterns.ts';
 
 export interface GuestFile {
   /** A plain name: the file lands in /files/<guestName>. */
@@ -79,12 +88,20 @@ export interface GuestOptions {
    */
   tcgThread?: 'single' | 'multi';
   appendCmdline?: string;
+  /**
+   * Boot with `quiet loglevel=3` (default true): until userspace the console prints errors only
+   * (the whole boot log is in the final dmesg); under TCG here no slower than without, and the
+   * console then holds what the kernel said during the steps (bench/qemu-boot.ts).
+   */
+  quietBoot?: boolean;
   /** Panic (and so end the run at once) on an oops or a soft lockup. Default true. */
   panicOnOops?: boolean;
   /** Taint bits the run may add (default: TAINT_EXPECTED_FROM_MODULES). */
   allowedTaint?: number;
   /** Keep the serial console here (written while the guest runs). */
   serialLogPath?: string;
+  /** Kernel log lines that fail the run (default SPLAT_PATTERNS; an empty list is refused). */
+  splatPatterns?: readonly RegExp[];
   log?: LogSink;
 }
 
@@ -110,7 +127,10 @@ export interface GuestVerdict {
   /** The single step's exit status and output (meant for `script`; the first step otherwise). */
   scriptExitCode: number | null;
   scriptOutput: string;
+  /** The final dmesg (empty when the guest did not get that far). */
   dmesg: string;
+  /** What the kernel printed on its console (ttyS0): errors during boot, then every message. */
+  kernelConsole: string;
   splats: string[];
   taint: { before: number | null; after: number | null; unexpected: number };
   serialLog: string;
@@ -141,6 +161,10 @@ export PATH=/bin:/sbin:/files
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# the protocol and the steps' output go to ttyS1; ttyS0 stays the kernel's console alone
+exec </dev/null >/dev/ttyS1 2>&1
+# booted quiet for speed; from here on every kernel message reaches the console as it is printed
+echo 8 4 1 8 > /proc/sys/kernel/printk
 echo KSPLICE-GUEST-START
 echo "KSPLICE-TAINT=$(cat /proc/sys/kernel/tainted)"
 cd /files
@@ -276,22 +300,108 @@ function stepResults(serial: string, steps: GuestStep[], clock: StepClock): Step
  */
 export const TCG_THREAD_DEFAULT = 'single';
 
+/**
+ * One serial stream cut into whole lines, so the kept log can merge the two ports (and QEMU's own
+ * messages) line by line instead of chunk by chunk.
+ */
+class SerialStream {
+  /** Everything received, as received. */
+  text = '';
+  private pending = '';
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: string): void {
+    this.text += chunk;
+    const lines = (this.pending + chunk).split('\n');
+    this.pending = lines.pop()!;
+    for (const line of lines) this.onLine(line + '\n');
+  }
+
+  /** The unfinished last line, once the stream has ended. */
+  flush(): void {
+    if (this.pending) this.onLine(this.pending + '\n');
+    this.pending = '';
+  }
+
+  get partialLine(): string {
+    return this.pending;
+  }
+}
+
+/**
+ * The host end of ttyS1: a unix socket QEMU connects to as it starts (a client chardev, so
+ * nothing the guest writes can be lost to a late connection). `ended` settles once QEMU's end
+ * closed and every byte was read.
+ */
+async function listenForProtocol(socketPath: string, onData: (chunk: Buffer) => void): Promise<{ ended: () => Promise<void>; close: () => void }> {
+  const server = net.createServer();
+  let ended: Promise<void> | null = null;
+  server.on('connection', (socket) => {
+    if (ended) return void socket.destroy();
+    socket.on('data', onData);
+    ended = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  return {
+    // QEMU never connected (it failed to start): nothing to wait for
+    ended: () => ended ?? Promise.resolve(),
+    close: () => server.close(),
+  };
+}
+
+/**
+ * The kernel's own lines: its console (only the kernel writes there) and the final dmesg, each
+ * line once (a message printed after userspace started is in both, with the same timestamp).
+ * Step output is not among them, so text a check prints cannot count as a splat.
+ */
+export function kernelLogLines(kernelConsole: string, dmesg: string): string[] {
+  const seen = new Set<string>();
+  const lines: string[] = [];
+  for (const line of `${dmesg}\n${kernelConsole}`.replace(/\r/g, '').split('\n')) {
+    if (line.trim() === '' || seen.has(line)) continue;
+    seen.add(line);
+    lines.push(line);
+  }
+  return lines;
+}
+
+/** The console's last line, for the progress ticker: control characters and escapes removed. */
+function displayLine(text: string): string {
+  const lines = text.replace(/\r/g, '').split('\n').filter((l) => l.trim() !== '');
+  // eslint-disable-next-line no-control-regex
+  return (lines[lines.length - 1] ?? '').replace(/\x1b\[[0-9;?]*[a-zA-Z]|[\x00-\x1f]/g, '').trim();
+}
+
 export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
   const log = options.log ?? stderrSink;
   const steps = stepsOf(options);
+  const splatPatterns = options.splatPatterns ?? SPLAT_PATTERNS;
+  // refused before booting: a run judged against no patterns would pass whatever the kernel said
+  findSplats('', splatPatterns);
   const started = Date.now();
   const accelerator = (await kvmUsable()) ? 'kvm' : 'tcg';
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ksplice-guest-'));
   let serialFile: WriteStream | null = null;
+  let protocolChannel: Awaited<ReturnType<typeof listenForProtocol>> | null = null;
   try {
     const initramfs = await buildInitramfs(dir, options, steps);
     const cpu = options.cpu ?? (accelerator === 'kvm' ? 'host' : undefined);
     const tcgThread = options.tcgThread ?? TCG_THREAD_DEFAULT;
-    const cmdline = ['console=ttyS0', 'panic=-1', ...(options.panicOnOops ?? true ? ['oops=panic', 'softlockup_panic=1'] : []), 'quiet', 'loglevel=3', ...(options.appendCmdline ? [options.appendCmdline] : [])];
+    const cmdline = [
+      'console=ttyS0', 'panic=-1', ...(options.panicOnOops ?? true ? ['oops=panic', 'softlockup_panic=1'] : []),
+      ...(options.quietBoot ?? true ? ['quiet', 'loglevel=3'] : []), ...(options.appendCmdline ? [options.appendCmdline] : []),
+    ];
+    const socketPath = path.join(dir, 'protocol.sock');
     const args = [
       '-accel', accelerator === 'tcg' ? `tcg,thread=${tcgThread}` : accelerator, ...(cpu ? ['-cpu', cpu] : []),
       '-m', String(options.memoryMiB ?? 1024), '-smp', String(options.smp ?? 2),
-      '-nographic', '-no-reboot', '-kernel', options.vmlinuz, '-initrd', initramfs, '-append', cmdline.join(' '),
+      // ttyS0: the kernel console on stdout; ttyS1: the protocol, on the socket
+      '-nographic', '-serial', 'mon:stdio', '-chardev', `socket,id=protocol,path=${socketPath}`, '-serial', 'chardev:protocol',
+      '-no-reboot', '-kernel', options.vmlinuz, '-initrd', initramfs, '-append', cmdline.join(' '),
     ];
     const totalTimeout = options.timeoutSeconds ?? BOOT_ALLOWANCE_SECONDS + steps.reduce((s, st) => s + (st.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT), 0);
     log(`[qemu] booting ${path.basename(options.vmlinuz)} (${accelerator === 'tcg' ? `TCG ${tcgThread}-threaded` : 'KVM'}, ${options.smp ?? 2} vCPUs, ${steps.length} step(s), ${totalTimeout} s at most)`);
@@ -299,34 +409,39 @@ export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
       await mkdir(path.dirname(path.resolve(options.serialLogPath)), { recursive: true });
       serialFile = createWriteStream(options.serialLogPath);
     }
-    const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let serial = '';
+    const keepLine = (line: string) => {
+      serial += line;
+      serialFile?.write(Buffer.from(line, 'latin1'));
+    };
     let bootMs: number | null = null;
     let lastLine = '';
     const clock: StepClock = { begun: new Map(), ended: new Map() };
-    const onData = (chunk: Buffer) => {
-      const text = chunk.toString('latin1');
-      serialFile?.write(chunk);
-      const scanFrom = Math.max(0, serial.length - 64);
-      serial += text;
-      const fresh = serial.slice(scanFrom);
-      if (bootMs === null && serial.includes('KSPLICE-GUEST-START')) {
+    const onProtocolLine = (line: string) => {
+      keepLine(line);
+      if (bootMs === null && line.includes('KSPLICE-GUEST-START')) {
         bootMs = Date.now() - started;
         log(`[qemu] userspace after ${seconds(bootMs)}`);
       }
-      for (const m of fresh.matchAll(/KSPLICE-STEP-(BEGIN|END) (\d+)(?: rc=(\d+))?\r?\n/g)) {
-        const i = Number(m[2]);
-        const marks = m[1] === 'BEGIN' ? clock.begun : clock.ended;
-        if (marks.has(i)) continue;
-        marks.set(i, Date.now());
-        log(m[1] === 'BEGIN' ? `[qemu] step ${steps[i].name} ...` : `[qemu] step ${steps[i].name}: exit ${m[3]} (${seconds(Date.now() - clock.begun.get(i)!)})`);
-      }
-      const lines = serial.trimEnd().split('\n');
-      // eslint-disable-next-line no-control-regex
-      lastLine = (lines[lines.length - 1] ?? '').replace(/\x1b\[[0-9;?]*[a-zA-Z]|[\x00-\x1f]/g, '').trim();
+      const m = /KSPLICE-STEP-(BEGIN|END) (\d+)(?: rc=(\d+))?\r?\n$/.exec(line);
+      if (!m) return;
+      const i = Number(m[2]);
+      const marks = m[1] === 'BEGIN' ? clock.begun : clock.ended;
+      if (marks.has(i)) return;
+      marks.set(i, Date.now());
+      log(m[1] === 'BEGIN' ? `[qemu] step ${steps[i].name} ...` : `[qemu] step ${steps[i].name}: exit ${m[3]} (${seconds(Date.now() - clock.begun.get(i)!)})`);
     };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
+    const kernel = new SerialStream(keepLine);
+    const protocol = new SerialStream(onProtocolLine);
+    const qemuMessages = new SerialStream(keepLine);
+    const feed = (stream: SerialStream) => (chunk: Buffer) => {
+      stream.push(chunk.toString('latin1'));
+      lastLine = displayLine(stream.partialLine) || displayLine(stream.text.slice(-4096)) || lastLine;
+    };
+    protocolChannel = await listenForProtocol(socketPath, feed(protocol));
+    const child = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.on('data', feed(kernel));
+    child.stderr.on('data', feed(qemuMessages));
     const ticker = setInterval(() => log(`[qemu] ${seconds(Date.now() - started)}: ${lastLine.slice(0, 100)}`), 5000);
     let timedOut = false;
     const killer = setTimeout(() => {
@@ -337,17 +452,21 @@ export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
       child.on('error', (e) => resolve(e));
       child.on('close', () => resolve(null));
     });
-    clearInterval(ticker);
     clearTimeout(killer);
+    // the socket may still hold what the guest wrote last
+    await protocolChannel.ended();
+    clearInterval(ticker);
+    for (const stream of [kernel, protocol, qemuMessages]) stream.flush();
     if (spawnError) throw new Error(`cannot run qemu-system-x86_64: ${spawnError.message}`);
 
-    const results = stepResults(serial, steps, clock);
-    const taints = [...serial.matchAll(/KSPLICE-TAINT=(\d+)/g)].map((m) => Number(m[1]));
+    const results = stepResults(protocol.text, steps, clock);
+    const taints = [...protocol.text.matchAll(/KSPLICE-TAINT=(\d+)/g)].map((m) => Number(m[1]));
     const before = taints.length > 0 ? taints[0] : null;
     const after = taints.length > 1 ? taints[taints.length - 1] : null;
     const allowed = options.allowedTaint ?? TAINT_EXPECTED_FROM_MODULES;
     const unexpected = before !== null && after !== null ? after & ~before & ~allowed : 0;
-    const splats = findSplats(serial);
+    const dmesg = between(protocol.text, 'KSPLICE-DMESG-BEGIN', 'KSPLICE-DMESG-END');
+    const splats = findSplats(kernelLogLines(kernel.text, dmesg).join('\n'), splatPatterns);
     const failures: string[] = [];
     if (bootMs === null) failures.push('the guest never reached userspace');
     if (timedOut) failures.push(`the run was killed after ${totalTimeout} s`);
@@ -356,6 +475,7 @@ export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
     if (splats.length > 0) failures.push(`${splats.length} kernel splat line(s), first: ${splats[0].trim()}`);
     if (unexpected) failures.push(`the kernel gained taint ${describeTaint(unexpected)}`);
     if (bootMs !== null && !timedOut && after === null && results.every((r) => r.status !== 'failed')) failures.push('the guest did not finish its run');
+    if (after !== null && dmesg.trim() === '') failures.push('the guest finished without its dmesg: no kernel log to judge');
     const first = results[0];
     const totalMs = Date.now() - started;
     const verdict: GuestVerdict = {
@@ -368,7 +488,8 @@ export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
       steps: results,
       scriptExitCode: first.exitCode,
       scriptOutput: first.output,
-      dmesg: between(serial, 'KSPLICE-DMESG-BEGIN', 'KSPLICE-DMESG-END'),
+      dmesg,
+      kernelConsole: kernel.text,
       splats,
       taint: { before, after, unexpected },
       serialLog: serial,
@@ -379,6 +500,7 @@ export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
     log(`[qemu] ${verdict.ok ? 'passed' : 'FAILED'}: booted in ${bootMs === null ? 'never' : seconds(bootMs)}, ${passed}/${results.length} step(s) passed, ${splats.length} splat(s), ${seconds(totalMs)} in all${failures.length ? `; ${failures.join('; ')}` : ''}`);
     return verdict;
   } finally {
+    protocolChannel?.close();
     if (serialFile) await new Promise<void>((resolve) => serialFile!.end(() => resolve()));
     await rm(dir, { recursive: true, force: true });
   }

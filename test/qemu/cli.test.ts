@@ -1,8 +1,9 @@
 // ksplice-qemu, the harness's command line: proving a real update made by ksplice-create (the
 // /proc/cmdline example) with a guest check in each phase, a JSON verdict and the serial log kept;
-// a failing step exits 1 with the failure in the JSON; usage errors exit 2 before any boot.
+// a failing step exits 1 with the failure in the JSON; a slow step shows the progress ticker (seconds
+// elapsed and the last console line every 5 s); usage errors exit 2 before any boot.
 //
-// Run: bash scripts/test.sh test/qemu/cli.test.ts   (about 45 s under TCG)
+// Run: bash scripts/test.sh test/qemu/cli.test.ts   (about 70 s under TCG)
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -72,6 +73,23 @@ test('a failing step exits 1 and says which in the JSON verdict', async () => {
   assert.deepEqual(verdict.steps.map((s) => [s.name, s.status, s.exitCode]), [['ok', 'passed', 0], ['check', 'failed', 1]]);
   assert.deepEqual(verdict.failures, ['step check failed (exit 1)']);
   assert.match(run.stderr, /FAILED/);
+});
+
+test('progress on stderr while the guest runs: every 5 s the seconds elapsed and the last console line', async () => {
+  const run = await ksplice('qemu', '--step=slow=for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "still waiting $i"; sleep 1; done', '--serial-log=slow.log');
+  assert.equal(run.exitCode, 0, run.stderr);
+  const ticks = [...run.stderr.matchAll(/^\[qemu\] (\d+\.\d) s: (.*)$/gm)].map((m) => ({ at: Number(m[1]), line: m[2] }));
+  assert.ok(ticks.length >= 3, `a 12 s step after a boot of seconds: at least 3 ticks\n${run.stderr}`);
+  for (const [i, tick] of ticks.entries()) {
+    assert.ok(Math.abs(tick.at - 5 * (i + 1)) < 1.5, `tick ${i + 1} at ${tick.at} s, about ${5 * (i + 1)} s expected`);
+  }
+  // the step's own lines, live: the count moved on between ticks
+  const counts = ticks.map((t) => /^still waiting (\d+)$/.exec(t.line)?.[1]).filter((n) => n !== undefined).map(Number);
+  assert.ok(counts.length >= 2, `ticks show the step's last line:\n${run.stderr}`);
+  assert.ok(counts[counts.length - 1] > counts[0], `the last line moved on: ${counts.join(', ')}`);
+  // in order: booting, ticks and userspace, the step, its end
+  assert.ok(run.stderr.indexOf('[qemu] booting') < run.stderr.indexOf('[qemu] step slow ...'));
+  assert.ok(run.stderr.indexOf(`still waiting ${counts[0]}`) < run.stderr.indexOf('[qemu] step slow: exit 0'));
 });
 
 test('usage errors exit 2 with a message, before any boot', async () => {

@@ -1,7 +1,10 @@
 // The guest harness (src/qemu/guest.ts) on Debian's real 6.1.0-50 kernel under QEMU: a module built
 // against Debian's headers loads, a static program built with the host gcc runs, root reads /proc/kallsyms (KASLR), steps pass, fail, time out and
-// stop the run; a planted WARN_ON(1) and a kernel panic are caught; the serial log is kept; kernel
+// stop the run; a planted WARN_ON(1) and a kernel panic are caught, and so is a WARN followed by a
+// hang that only the whole-run timeout ends (the kernel console streams it before any dmesg); a step
+// that prints splat-like text is no splat; the serial log is kept; kernel
 // text rewritten under running readers does not leave a vCPU on stale code (TCG_THREAD_DEFAULT).
+// The splat list itself is tested line by line in splat-patterns.test.ts.
 //
 // Run: bash scripts/test.sh test/qemu/guest.test.ts   (about 3 min under TCG)
 import assert from 'node:assert/strict';
@@ -10,7 +13,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { describeTaint, kvmUsable, runGuest, TAINT_EXPECTED_FROM_MODULES } from '../../src/qemu/guest.ts';
-import { findSplats } from '../../src/qemu/splat-patterns.ts';
 import { buildExternalModule } from '../../src/setup/external-module.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run } from '../../src/util/exec.ts';
@@ -108,14 +110,47 @@ describe('guest runs on the Debian kernel', () => {
     assert.ok(Date.now() - started < 60_000);
   });
 
-  test('a guest that hangs past the whole-run timeout is killed and reported', async () => {
+  test('a WARNING and then a hang past the whole-run timeout: killed, reported timed out and with the WARNING splat', async () => {
+    const warn = await testModule('warn');
     const started = Date.now();
-    const verdict = await runGuest({ vmlinuz: target.vmlinuz, script: 'echo about to hang; sleep 1000', timeoutSeconds: 25, log: quiet });
+    const verdict = await runGuest({
+      vmlinuz: target.vmlinuz, files: [{ guestName: 'warn.ko', hostPath: warn }],
+      steps: [{ name: 'warn', run: 'insmod warn.ko' }, { name: 'hang', run: 'echo about to hang; sleep 1000' }],
+      timeoutSeconds: 25, log: quiet,
+    });
     assert.equal(verdict.timedOut, true);
     assert.equal(verdict.ok, false);
-    assert.equal(verdict.scriptExitCode, null);
+    assert.deepEqual(verdict.steps.map((s) => s.status), ['passed', 'failed']);
+    assert.match(verdict.steps[1].output, /about to hang\n\(the guest stopped during this step\)/);
+    // killed before the final dmesg and taint: the kernel console had the WARN as it happened
+    assert.equal(verdict.dmesg, '');
+    assert.equal(verdict.taint.after, null);
+    assert.match(verdict.kernelConsole, /------------\[ cut here \]------------\r?\n.*WARNING: CPU: \d+ PID: \d+ at .*warn\.c/);
+    assert.ok(verdict.splats.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*warn\.c:\d+ warn_init/.test(l)), verdict.splats.join('\n'));
     assert.match(verdict.failures.join('\n'), /killed after 25 s/);
+    assert.match(verdict.failures.join('\n'), /kernel splat line\(s\), first: .*WARNING: CPU:/);
     assert.ok(Date.now() - started < 40_000);
+  });
+
+  test('a step that prints splat-like text passes: only the kernel\'s own lines are judged', async () => {
+    const fake = [
+      '[    1.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000',
+      'Oops: 0002 [#1] PREEMPT SMP NOPTI',
+      'WARNING: CPU: 0 PID: 1 at fake.c:1 fake+0x0/0x1',
+      'Kernel panic - not syncing: not really',
+    ];
+    const verdict = await runGuest({
+      vmlinuz: target.vmlinuz,
+      files: [{ guestName: 'fake.txt', content: fake.join('\n') + '\n' }],
+      steps: [{ name: 'print', run: 'cat fake.txt; echo "watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [sh:1]" >&2' }],
+      log: quiet,
+    });
+    assert.ok(verdict.ok, verdict.failures.join('; '));
+    assert.deepEqual(verdict.splats, []);
+    for (const line of fake) assert.ok(verdict.steps[0].output.includes(line), line);
+    assert.match(verdict.steps[0].output, /soft lockup/);
+    assert.match(verdict.serialLog, /not really/, 'the kept log has the step output too');
+    assert.match(verdict.dmesg, /Linux version 6\.1\.0-50-amd64/);
   });
 
   test('a planted WARNING (a module calling WARN_ON(1)) is caught: splat and taint W, though every step passed', async () => {
@@ -126,6 +161,10 @@ describe('guest runs on the Debian kernel', () => {
     assert.ok(verdict.splats.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*warn\.c/.test(l)), verdict.splats.join('\n'));
     assert.equal(verdict.taint.unexpected & (1 << 9), 1 << 9, `taint W expected, got ${describeTaint(verdict.taint.unexpected)}`);
     assert.match(verdict.failures.join('\n'), /gained taint W\(9\)/);
+    // printed on the console as it happened and again in the final dmesg: judged once
+    assert.equal(verdict.splats.filter((l) => /WARNING: CPU:/.test(l)).length, 1, verdict.splats.join('\n'));
+    assert.match(verdict.kernelConsole, /WARNING: CPU: \d+ PID: \d+ at .*warn\.c/);
+    assert.match(verdict.dmesg, /WARNING: CPU: \d+ PID: \d+ at .*warn\.c/);
   });
 
   test('kernel text patched under running readers (ftrace on/off 150 times) runs to its end: TCG does not run stale code', async () => {
@@ -158,13 +197,6 @@ describe('guest runs on the Debian kernel', () => {
 });
 
 describe('harness rules', () => {
-  test('splat patterns catch real splat lines and pass boot advice', () => {
-    assert.deepEqual(findSplats('[ 1.0] RETBleed: WARNING: Spectre v2 mitigation leaves CPU vulnerable\n[ 2.0] ok'), []);
-    assert.equal(findSplats('[ 3.1] WARNING: CPU: 1 PID: 77 at kmod/x.c:12 f+0x1/0x2\n').length, 1);
-    assert.equal(findSplats('[ 3.1] BUG: kernel NULL pointer dereference, address: 0000000000000000\n').length, 1);
-    assert.throws(() => findSplats('x', []), /no splat patterns/);
-  });
-
   test('taint bits are named as the kernel names them; our modules\' bits are the expected ones', () => {
     assert.equal(describeTaint(TAINT_EXPECTED_FROM_MODULES), 'O(12) E(13) K(15)');
     assert.equal(describeTaint((1 << 9) | (1 << 7)), 'D(7) W(9)');
@@ -179,5 +211,6 @@ describe('harness rules', () => {
     const file = path.join(scratch, 'both');
     await writeFile(file, '');
     await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, script: 'true', files: [{ guestName: 'x', content: '', hostPath: file }], log: quiet }), /one of them/);
+    await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, script: 'true', splatPatterns: [], log: quiet }), /no splat patterns/);
   });
 });

@@ -34,7 +34,7 @@ const BUSYBOX = '/bin/busybox';
 const DASH = '/usr/bin/dash';
 
 /** Every external command kmod/tools/* runs, besides insmod and rmmod. */
-const APPLETS = ['cat', 'cut', 'find', 'grep', 'head', 'mkdir', 'mktemp', 'rm', 'sed', 'sha256sum', 'tar', 'uname'];
+const APPLETS = ['cat', 'cp', 'cut', 'find', 'grep', 'head', 'mkdir', 'mktemp', 'rm', 'sed', 'sha256sum', 'tar', 'uname'];
 
 export interface Sandbox {
   root: string;
@@ -103,7 +103,8 @@ export async function runTool(sb: Sandbox, name: string, args: string[], opts: {
   const started = Date.now();
   const child = spawn(shell[0], [...shell.slice(1), path.join(TOOLS_DIR, name), ...args], {
     cwd: run.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: sb.bin, TMPDIR: run.tmp, KSPLICE_SYSFS: opts.sysfs, KSPLICE_STANDIN_CALLS: callsFile, LC_ALL: 'C' },
+    // KSPLICE_STATE: where an applied update's patch is kept; never the host's /run/ksplice
+    env: { PATH: sb.bin, TMPDIR: run.tmp, KSPLICE_SYSFS: opts.sysfs, KSPLICE_STATE: `${run.dir}.state`, KSPLICE_STANDIN_CALLS: callsFile, LC_ALL: 'C' },
   });
   let stdout = '';
   let stderr = '';

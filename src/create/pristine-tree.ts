@@ -124,18 +124,17 @@ export async function withPatchApplied<T>(tree: string, patchPath: string, work:
   const files = touchedFiles(await readFile(patchPath, 'utf8'));
   const before = await fingerprintFiles(tree, files);
   await writeJournal(tree, patchPath, files, before);
-  try {
-    await applyPatch(tree, patchPath);
-  } catch (e) {
-    // The dry run inside applyPatch failed: nothing was changed.
-    await rm(journalDir(tree), { recursive: true, force: true });
-    throw e;
-  }
+  // The handlers are in place before `patch` runs, so an interrupt in the middle of applying
+  // waits for it and then reverses what it did.
+  const applying = applyPatch(tree, patchPath);
 
   // One reversal, whoever asks first (the end of the work, a signal, a second signal): every
   // caller awaits the same promise, so none goes on while the tree is still patched.
   let restoring: Promise<void> | null = null;
-  const restore = () => (restoring ??= reverseAndVerify(tree, patchPath, files, before));
+  const restore = () => (restoring ??= applying.then(
+    () => reverseAndVerify(tree, patchPath, files, before),
+    () => undoFailedApply(tree, patchPath, files, before),
+  ));
   let interrupted: NodeJS.Signals | null = null;
   // An interrupt must not leave the shared cache tree patched: restore, say so, exit as a signal would.
   const onSignal = (signal: NodeJS.Signals) => {
@@ -161,6 +160,7 @@ export async function withPatchApplied<T>(tree: string, patchPath: string, work:
   };
   let result: T;
   try {
+    await applying;
     result = await work();
   } catch (e) {
     await finish();
@@ -176,6 +176,15 @@ async function reverseAndVerify(tree: string, patchPath: string, files: string[]
   const stillDifferent = changedFiles(before, await fingerprintFiles(tree, files));
   if (stillDifferent.length > 0) throw new TreeNotPristineError(tree, stillDifferent);
   // Only a tree shown pristine loses its journal: otherwise the next run finds it.
+  await rm(journalDir(tree), { recursive: true, force: true });
+}
+
+/**
+ * applyPatch failed. Usually its dry run did, and nothing changed; a `patch` killed halfway
+ * (Ctrl-C reaches it too) may have changed some files, and those are reversed and checked.
+ */
+async function undoFailedApply(tree: string, patchPath: string, files: string[], before: Map<string, string | null>): Promise<void> {
+  if (changedFiles(before, await fingerprintFiles(tree, files)).length > 0) return reverseAndVerify(tree, patchPath, files, before);
   await rm(journalDir(tree), { recursive: true, force: true });
 }
 

@@ -140,6 +140,11 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('cmdline-1'), `${original} [rebootless update applied]`);
     // The module loader resolved saved_command_line through .klp.rela.vmlinux.* (no klp_enable_patch).
     assert.equal(c.get('taint-livepatch-1'), '1');
+    assert.equal(c.get('apply1-twice-rc'), '1');
+    assert.equal(c.get('apply1-twice-err'), 'ksplice-apply: update cmdline1 is already applied');
+    assert.equal(c.get('modules-after-twice'), '1', 'the second apply loaded nothing');
+    // ksplice-view --id shows what the update is: the description and patch ksplice-apply kept.
+    assert.match(c.get('view-patch-1')!, /^Description: Ksplice update cmdline1 for 6\.1\.0-50-amd64: replaces cmdline_proc_show \(from proc_cmdline\.patch\);Patch:; {2}--- a\/fs\/proc\/cmdline\.c;/);
     // ...and the core checked that address against System.map + the KASLR slide before applying.
     const loaded = /^saved_command_line 0x([0-9a-f]+) 0x([0-9a-f]+) verified;$/.exec(c.get('loaded-symbols-1')!);
     assert.ok(loaded, `loaded_symbols: ${c.get('loaded-symbols-1')}`);
@@ -157,6 +162,7 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('undo2-rc'), '0');
     assert.equal(c.get('cmdline-back-to-1'), `${original} [rebootless update applied]`);
     assert.equal(c.get('undo1-rc'), '0');
+    assert.equal(c.get('kept-after-undo'), '', 'undo forgets the kept patches');
     assert.doesNotMatch(original, /update/);
 
     assert.equal(c.get('apply-bad-rc'), '1');

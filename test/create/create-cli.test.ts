@@ -130,6 +130,13 @@ async function createFromFixture(patch: string, extra: string[] = ['--analyze-on
   return result;
 }
 
+test('a patch to include/linux/kconfig.h (forced into every compile with -include) is refused as too wide, saying why', async () => {
+  const { exitCode, stderr } = await createFromFixture('kconfig-forced.patch');
+  assert.equal(exitCode, 1);
+  assert.match(stderr, /include\/linux\/kconfig\.h is in every object of the kernel \(kbuild forces it into every compile with -include\): too wide/);
+  assert.doesNotMatch(stderr, /pre build: /, 'nothing was built');
+});
+
 test('a forged source change in the pristine tree: exit 1, the function and offset named, no JSON', async () => {
   const file = path.join(target.sourceDir, 'fs/proc/cmdline.c');
   const original = await readFile(file, 'utf8');

@@ -153,6 +153,13 @@ describe('guest runs on the Debian kernel', () => {
     assert.match(verdict.dmesg, /Linux version 6\.1\.0-50-amd64/);
   });
 
+  test('a run whose final dmesg comes back empty (a step cleared the log) fails: nothing to judge', async () => {
+    const verdict = await runGuest({ vmlinuz: target.vmlinuz, script: 'dmesg -c >/dev/null && echo cleared', log: quiet });
+    assert.equal(verdict.steps[0].status, 'passed');
+    assert.equal(verdict.dmesg.trim(), '');
+    assert.deepEqual(verdict.failures, ['the guest finished without its dmesg: no kernel log to judge']);
+  });
+
   test('a planted WARNING (a module calling WARN_ON(1)) is caught: splat and taint W, though every step passed', async () => {
     const warn = await testModule('warn');
     const verdict = await runGuest({ vmlinuz: target.vmlinuz, files: [{ guestName: 'warn.ko', hostPath: warn }], script: 'insmod warn.ko', log: quiet });

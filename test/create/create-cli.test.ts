@@ -12,6 +12,7 @@ import { touchedFiles } from '../../src/create/patch-file.ts';
 import { readUpdateTarball } from '../../src/package/update-tarball.ts';
 import { fingerprintFiles, PATCH_JOURNAL } from '../../src/create/pristine-tree.ts';
 import { createUpdate } from '../helpers/create-cli.ts';
+import { withForgedCmdlineSource } from '../helpers/forged-source.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { runUnchecked } from '../../src/util/exec.ts';
 
@@ -138,13 +139,7 @@ test('a patch to include/linux/kconfig.h (forced into every compile with -includ
 });
 
 test('a forged source change in the pristine tree: exit 1, the function and offset named, no JSON', async () => {
-  const file = path.join(target.sourceDir, 'fs/proc/cmdline.c');
-  const original = await readFile(file, 'utf8');
-  // proc_cmdline_init's code changes; proc_cmdline.patch (cmdline_proc_show only) still applies.
-  const forged = original.replace('proc_create_single("cmdline", 0,', 'proc_create_single("cmdline", 0444,');
-  assert.notEqual(forged, original);
-  try {
-    await writeFile(file, forged);
+  await withForgedCmdlineSource(target.sourceDir, async (file, forged) => {
     const made = await createUpdate({ patch: path.join(corpus, 'examples/proc_cmdline.patch'), sourceDir: target.sourceDir, extra: ['--analyze-only'] });
     assert.equal(made.exitCode, 1, made.stderr);
     assert.match(made.stderr, /does not reproduce the shipped kernel/);
@@ -152,9 +147,7 @@ test('a forged source change in the pristine tree: exit 1, the function and offs
     assert.doesNotMatch(made.stderr, /cmdline_proc_show\+0x/);
     assert.equal(made.json, null);
     assert.equal(await readFile(file, 'utf8'), forged, 'the forged file is as it was: the patch was reversed');
-  } finally {
-    await writeFile(file, original);
-  }
+  });
 });
 
 /** A config dir like the article's without the shipped vmlinux. */

@@ -2,7 +2,7 @@
 // reproduces the shipped code exactly (outside relocations, which must point at the same
 // symbols), and a forged source change is caught with the function and offset named.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -14,6 +14,7 @@ import { readElf } from '../../src/elf/reader.ts';
 import { R_X86_64_PLT32, R_X86_64_32S } from '../../src/elf/x86_64.ts';
 import { readSystemMap, SystemMapIndex } from '../../src/setup/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
+import { withForgedCmdlineSource } from '../helpers/forged-source.ts';
 
 const corpus = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../shared/corpus');
 let target: TargetKernel;
@@ -61,22 +62,13 @@ for (const [patch, object, changed] of [
 }
 
 test('a forged source change in the pristine tree is caught, naming the function and offset', async () => {
-  const file = path.join(target.sourceDir, 'fs/proc/cmdline.c');
-  const original = await readFile(file, 'utf8');
-  // /proc/cmdline created with mode 0444 instead of 0: proc_cmdline_init's code changes, and
-  // proc_cmdline.patch (which touches cmdline_proc_show only) still applies.
-  const forged = original.replace('proc_create_single("cmdline", 0,', 'proc_create_single("cmdline", 0444,');
-  assert.notEqual(forged, original);
-  try {
-    await writeFile(file, forged);
+  await withForgedCmdlineSource(target.sourceDir, async () => {
     const report = checkReproduction(await preObject('examples/proc_cmdline.patch', 'fs/proc/cmdline.o'), 'fs/proc/cmdline.o', map, kernel);
     assert.equal(report.mismatches.length, 1);
     assert.equal(report.mismatches[0].function, 'proc_cmdline_init');
     assert.match(report.mismatches[0].reason, /in the build, 0x[0-9a-f]+ in the shipped kernel/);
     assert.ok(report.checked.some((c) => c.function === 'cmdline_proc_show'));
-  } finally {
-    await writeFile(file, original);
-  }
+  });
 });
 
 test('weak definitions overridden at link time are told apart from mismatches', async () => {

@@ -35,15 +35,19 @@ async function create(args: string[], env: NodeJS.ProcessEnv = process.env) {
   return { ...result, json };
 }
 
-/** Runs ksplice-create on a corpus patch and checks the touched files are as before. */
-async function createFromCorpus(patch: string, extra: string[] = ['--analyze-only']) {
-  const patchPath = path.join(corpus, patch);
+/** Runs ksplice-create on a patch and checks the touched files are as before. */
+async function createPristine(patchPath: string, extra: string[] = ['--analyze-only']) {
   const files = touchedFiles(await readFile(patchPath, 'utf8'));
   const before = await fingerprintFiles(target.sourceDir, files);
   const result = await create([`--patch=${patchPath}`, '--json', ...extra, target.sourceDir]);
   assert.deepEqual(await fingerprintFiles(target.sourceDir, files), before, 'the tree is pristine afterwards');
   return result;
 }
+
+/** createPristine for a patch of shared/corpus. */
+const createFromCorpus = (patch: string, extra?: string[]) => createPristine(path.join(corpus, patch), extra);
+/** The same for a patch of test/fixtures/create. */
+const createFromFixture = (patch: string, extra?: string[]) => createPristine(path.join(fixtures, patch), extra);
 
 const expectations: [string, string[]][] = [
   ['examples/printk.patch', ['_printk']],
@@ -120,16 +124,6 @@ test('a patch to kernel/sched/rt.c (#included by build_policy.c) builds kernel/s
   assert.deepEqual(json.changed, [{ object: 'kernel/sched/build_policy.o', function: 'get_rr_interval_rt' }]);
   assert.deepEqual(json.unsafe, []);
 });
-
-/** Like createFromCorpus, for a patch of test/fixtures/create. */
-async function createFromFixture(patch: string, extra: string[] = ['--analyze-only']) {
-  const patchPath = path.join(fixtures, patch);
-  const files = touchedFiles(await readFile(patchPath, 'utf8'));
-  const before = await fingerprintFiles(target.sourceDir, files);
-  const result = await create([`--patch=${patchPath}`, '--json', ...extra, target.sourceDir]);
-  assert.deepEqual(await fingerprintFiles(target.sourceDir, files), before, 'the tree is pristine afterwards');
-  return result;
-}
 
 test('a patch to include/linux/kconfig.h (forced into every compile with -include) is refused as too wide, saying why', async () => {
   const { exitCode, stderr } = await createFromFixture('kconfig-forced.patch');

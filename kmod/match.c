@@ -436,6 +436,7 @@ int ksplice_locate_and_match(struct ksplice_update_state *us)
 	u8 *run = NULL;
 	int ret;
 
+	us->nr_loaded_verified = 0;	/* sysfs shows what this match verified, nothing older */
 	ret = compute_slide(us);
 	if (!ret)
 		ret = verify_loaded_symbols(us);

@@ -19,7 +19,7 @@ import { ensureTarget } from '../src/setup/target-kernel.ts';
 import type { BenchRow } from './run.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const corpus = path.resolve(here, '../../shared/corpus');
+const corpus = path.resolve(here, '../corpus');
 
 /** Every corpus patch, with the printk example the guest can apply (the verbatim one oopses on 6.1). */
 async function patches(): Promise<string[]> {

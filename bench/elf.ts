@@ -16,7 +16,7 @@ import { ensureTarget } from '../src/setup/target-kernel.ts';
 import { assembleManySections, scratchDir } from '../test/fixtures/elf/build.ts';
 import type { BenchRow } from './run.ts';
 
-const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/corpus');
+const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../corpus');
 
 function median(work: () => unknown, runs = 5): number {
   work();

@@ -12,7 +12,7 @@ import { readUpdateTarball, writeUpdateTarball } from '../src/package/update-tar
 import { ensureTarget } from '../src/setup/target-kernel.ts';
 import type { BenchRow } from './run.ts';
 
-const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../shared/corpus');
+const corpus = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../corpus');
 
 async function timed<T>(work: () => Promise<T> | T): Promise<[T, number]> {
   const started = process.hrtime.bigint();

@@ -31,7 +31,7 @@ import { defaultCacheDir, ensureTarget } from '../../src/setup/target-kernel.ts'
 import { run as runChecked, runUnchecked } from '../../src/util/exec.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const corpus = path.resolve(repo, '../shared/corpus');
+const corpus = path.join(repo, 'corpus');
 let scratch: string;
 
 before(async () => {

@@ -17,7 +17,7 @@ import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.t
 import { runUnchecked } from '../../src/util/exec.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const corpus = path.resolve(repo, '../shared/corpus');
+const corpus = path.join(repo, 'corpus');
 const fixtures = path.join(repo, 'test/fixtures/create');
 const cli = path.join(repo, 'src/create/cli.ts');
 let target: TargetKernel;
@@ -44,7 +44,7 @@ async function createPristine(patchPath: string, extra: string[] = ['--analyze-o
   return result;
 }
 
-/** createPristine for a patch of shared/corpus. */
+/** createPristine for a patch of corpus. */
 const createFromCorpus = (patch: string, extra?: string[]) => createPristine(path.join(corpus, patch), extra);
 /** The same for a patch of test/fixtures/create. */
 const createFromFixture = (patch: string, extra?: string[]) => createPristine(path.join(fixtures, patch), extra);

@@ -12,7 +12,7 @@ import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.t
 import { run, runUnchecked } from '../../src/util/exec.ts';
 import { kbuildArgs } from '../../src/setup/kbuild-flags.ts';
 
-const corpus = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../../shared/corpus');
+const corpus = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../corpus');
 let target: TargetKernel;
 let scratch: string;
 

@@ -16,7 +16,7 @@ import { readSystemMap, SystemMapIndex } from '../../src/setup/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { withForgedCmdlineSource } from '../helpers/forged-source.ts';
 
-const corpus = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../../shared/corpus');
+const corpus = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../corpus');
 let target: TargetKernel;
 let scratch: string;
 let kernel: ShippedKernel;

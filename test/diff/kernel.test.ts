@@ -1,6 +1,6 @@
 // The differ and the ELF toolkit on real objects: Debian's 6.1.176 tree built before and after
 // each corpus patch with function sections (the targeted double build), compared with the
-// measured ground truth in shared/corpus/README.md.
+// measured ground truth in corpus/README.md.
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +14,7 @@ import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.t
 import { run, runUnchecked } from '../../src/util/exec.ts';
 import { scratchDir } from '../fixtures/elf/build.ts';
 
-const corpus = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../../shared/corpus');
+const corpus = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../corpus');
 let target: TargetKernel;
 let dir: string;
 const built = new Map<string, Promise<{ object: string; prePath: string; postPath: string }>>();

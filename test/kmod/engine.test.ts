@@ -27,7 +27,7 @@ import { createTestUpdate, flipPreByte, le64, replaceAll, tamperUpdate, type Tes
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIX = path.join(REPO, 'test/fixtures/kmod');
 const OUT = path.join(REPO, '.tmp/kmod-test');
-const PROC_CMDLINE = path.resolve(REPO, '../shared/corpus/examples/proc_cmdline.patch');
+const PROC_CMDLINE = path.join(REPO, 'corpus/examples/proc_cmdline.patch');
 
 /** `rmmod -f` (the forced-unload check) taints the kernel R, bit 3. */
 const TAINT_FORCED_RMMOD = 1 << 3;

@@ -27,7 +27,7 @@ let slowhook: TestUpdate;
 before(async () => {
   const target = await ensureTarget();
   vmlinuz = target.vmlinuz;
-  cmdline1 = await createTestUpdate(target, { id: 'cmdline1', patch: path.resolve(REPO, '../shared/corpus/examples/proc_cmdline.patch'), outputDir: OUT });
+  cmdline1 = await createTestUpdate(target, { id: 'cmdline1', patch: path.join(REPO, 'corpus/examples/proc_cmdline.patch'), outputDir: OUT });
   slowhook = await createTestUpdate(target, { id: 'slowhook', patch: path.join(FIX, 'cmdline-second.patch'), hooks: path.join(FIX, 'slow_pre_apply_hooks.c'), outputDir: OUT });
 });
 

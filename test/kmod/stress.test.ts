@@ -37,7 +37,7 @@ describe('apply/undo under load (guest)', () => {
   before(async () => {
     const target = await ensureTarget();
     vmlinuz = target.vmlinuz;
-    update = await createTestUpdate(target, { id: 'cmdline1', patch: path.resolve(REPO, '../shared/corpus/examples/proc_cmdline.patch'), outputDir: OUT });
+    update = await createTestUpdate(target, { id: 'cmdline1', patch: path.join(REPO, 'corpus/examples/proc_cmdline.patch'), outputDir: OUT });
   });
 
   for (const [append, cycles] of Object.entries(CYCLES)) {

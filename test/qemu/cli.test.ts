@@ -13,7 +13,7 @@ import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.t
 import { runUnchecked } from '../../src/util/exec.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const corpus = path.resolve(repo, '../shared/corpus');
+const corpus = path.join(repo, 'corpus');
 let target: TargetKernel;
 let scratch: string;
 

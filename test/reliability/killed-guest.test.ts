@@ -65,7 +65,7 @@ async function assertCleanBootApplies(tarball: string): Promise<void> {
 }
 
 test('a guest reset in the middle of ksplice-apply boots clean, and the update applies there', async () => {
-  const update = await createTestUpdate(target, { id: 'killed', patch: path.resolve(repo, '../shared/corpus/examples/proc_cmdline.patch'), outputDir: out });
+  const update = await createTestUpdate(target, { id: 'killed', patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'), outputDir: out });
   const proof = updateSteps({ tarball: update.tarball, check });
   const tools = proof.steps.find((s) => s.name === 'tools')!;
   const killed = await runGuest({
@@ -117,7 +117,7 @@ async function killQemuOnMarker(serialLogPath: string, marker: string, giveUpMs:
 
 test('QEMU killed by the host in the middle of ksplice-apply: the next boot is clean, and the update applies and undoes', async () => {
   const update = await createTestUpdate(target, {
-    id: 'hostkill', patch: path.resolve(repo, '../shared/corpus/examples/proc_cmdline.patch'), hooks: path.join(repo, 'test/reliability/slow_pre_apply_hooks.c'), outputDir: out,
+    id: 'hostkill', patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'), hooks: path.join(repo, 'test/reliability/slow_pre_apply_hooks.c'), outputDir: out,
   });
   const proof = updateSteps({ tarball: update.tarball, check });
   const tools = proof.steps.find((s) => s.name === 'tools')!;

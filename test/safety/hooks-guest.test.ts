@@ -79,7 +79,7 @@ test('with --hooks and --accept: built, applied in the guest, fixed behaviour se
 });
 
 test('shadow API contract; a check_apply refusal runs fail_apply and frees what pre_apply attached; undo frees the rest', async () => {
-  const r = await createUpdate({ patch: path.resolve(repo, '../shared/corpus/examples/proc_cmdline.patch'), sourceDir: target.sourceDir, outputDir: scratch, extra: [`--hooks=${path.join(repo, 'test/fixtures/safety/shadow-hooks.c')}`] });
+  const r = await createUpdate({ patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'), sourceDir: target.sourceDir, outputDir: scratch, extra: [`--hooks=${path.join(repo, 'test/fixtures/safety/shadow-hooks.c')}`] });
   assert.equal(r.exitCode, 0, r.stderr.slice(-3000));
   const made = r.json as { id: string; tarball: string };
   const { checks, output } = await runScenario({ vmlinuz: target.vmlinuz, scenario: path.join(repo, 'test/fixtures/safety/scenario-shadow.sh'), files: [made.tarball], keepLogAs: path.join(scratch, 'shadow.log') });

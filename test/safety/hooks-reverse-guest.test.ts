@@ -36,7 +36,7 @@ function hookAndCoreLines(output: string): string[] {
 
 test('reverse hooks: refused undos leave the update applied and run fail_reverse; the undo after them runs post_reverse; shadows go with the module', async () => {
   const made = await createUpdate({
-    patch: path.resolve(repo, '../shared/corpus/examples/proc_cmdline.patch'), sourceDir: target.sourceDir, outputDir: scratch,
+    patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'), sourceDir: target.sourceDir, outputDir: scratch,
     extra: [`--hooks=${path.join(fixtures, 'reverse-hooks.c')}`],
   });
   assert.equal(made.exitCode, 0, made.stderr.slice(-3000));

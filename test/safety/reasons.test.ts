@@ -10,7 +10,7 @@ import { createUpdate } from '../helpers/create-cli.ts';
 
 const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const fixtures = path.join(repo, 'test/fixtures/safety');
-const corpus = path.resolve(repo, '../shared/corpus');
+const corpus = path.join(repo, 'corpus');
 let target: TargetKernel;
 
 before(async () => {

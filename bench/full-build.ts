@@ -14,8 +14,8 @@
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { kbuildObjects } from '../src/create/kbuild-objects.ts';
-import { kbuildArgs } from '../src/setup/kbuild-flags.ts';
+import { kbuildObjects } from '../src/kbuild/objects.ts';
+import { kbuildArgs } from '../src/kbuild/flags.ts';
 import { ensureTarget } from '../src/setup/target-kernel.ts';
 import { run } from '../src/util/exec.ts';
 import { withLock } from '../src/util/lock.ts';

@@ -18,7 +18,7 @@ import { createUpdate } from './create/create.ts';
 import { runGuest } from './qemu/guest.ts';
 import { updateSteps } from './qemu/update-steps.ts';
 import { ensureTarget } from './setup/target-kernel.ts';
-import { checkToolchain } from './setup/toolchain.ts';
+import { checkToolchain } from './kbuild/toolchain.ts';
 import { seconds } from './util/progress.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

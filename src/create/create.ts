@@ -21,16 +21,16 @@ import path from 'node:path';
 import { diffObjects, summarize, type DiffResult } from '../diff/diff.ts';
 import { sourceSafetyFindings } from '../diff/source-rules.ts';
 import { readElf } from '../elf/reader.ts';
-import { checkToolchain } from '../setup/toolchain.ts';
+import { checkToolchain } from '../kbuild/toolchain.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
 import { doubleBuild, UnsupportedPatchError } from './double-build.ts';
 import { resolveKernelInputs } from './kernel-inputs.ts';
 import { checkReproduction, type ReproductionMismatch } from './reproduction-check.ts';
-import { SystemMapIndex } from '../setup/system-map.ts';
+import { SystemMapIndex } from '../kbuild/system-map.ts';
 import { openShippedKernel, type ShippedKernel } from './shipped-kernel.ts';
 import { updateIdFor } from '../package/update-tarball.ts';
 import { buildCore, buildUpdateModule } from './update-module.ts';
-import { writeUpdatePackage } from './update-package.ts';
+import { writeUpdatePackage } from '../package/update-package.ts';
 import { projectPath } from '../util/repo-root.ts';
 
 /** The engine's sources, from the sources or from the Action's bundle alike. */

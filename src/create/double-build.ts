@@ -15,14 +15,14 @@
 import { copyFile, mkdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { kbuildArgs } from '../setup/kbuild-flags.ts';
+import { kbuildArgs } from '../kbuild/flags.ts';
 import { CommandError, run } from '../util/exec.ts';
 import { withLock } from '../util/lock.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
 import { assertPatchApplies, touchedFiles } from './patch-file.ts';
 import { recoverInterruptedRun, withPatchApplied } from './pristine-tree.ts';
 import { forcedIncludes, objectDependsOn, readIncludeGraph, type IncludeGraph } from './header-users.ts';
-import { kbuildObjects, type ObjectHome } from './kbuild-objects.ts';
+import { kbuildObjects, type ObjectHome } from '../kbuild/objects.ts';
 
 /** A patch touches something a targeted build cannot turn into objects. */
 export class UnsupportedPatchError extends Error {

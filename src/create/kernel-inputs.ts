@@ -14,7 +14,7 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { readSystemMap, type MapSymbol } from '../setup/system-map.ts';
+import { readSystemMap, type MapSymbol } from '../kbuild/system-map.ts';
 
 export interface KernelInputs {
   sourceDir: string;

@@ -24,10 +24,10 @@
  * Usage: const report = checkReproduction(preObject, 'kernel/printk/printk.o', new SystemMapIndex(symbols), shipped);
  */
 import { relaFor, isExecutable, isFunction, isMergeStrings, isSectionSymbol, SHN_ABS, STB_WEAK, type ElfObject, type ElfSection, type ElfSymbol, type Rela } from '../elf/types.ts';
-import { relocationName, relocationTarget, relocationWidth, R_X86_64_NONE } from '../elf/x86_64.ts';
-import type { SystemMapIndex } from '../setup/system-map.ts';
+import { relocationName, relocationTarget, relocationWidth, R_X86_64_NONE } from '../x86/relocations.ts';
+import type { SystemMapIndex } from '../kbuild/system-map.ts';
 import type { ShippedKernel } from './shipped-kernel.ts';
-import { impliedSymbolValue } from './x86-relocation-values.ts';
+import { impliedSymbolValue } from '../x86/relocation-values.ts';
 
 export interface ReproductionMismatch {
   object: string;

@@ -16,7 +16,7 @@
  *   const target = runPreTarget(preObject, 'cmdline_proc_show', map);   // { name, pre, sites, mapAddr, ... }
  */
 import { relaFor, SHF_MERGE, SHF_STRINGS, STT_FILE, STT_FUNC, STT_SECTION, type ElfObject, type ElfSection, type ElfSymbol, type Rela } from '../elf/types.ts';
-import type { SystemMapIndex } from '../setup/system-map.ts';
+import type { SystemMapIndex } from '../kbuild/system-map.ts';
 import {
   ALT_INSTR,
   FENTRY_CALL_LENGTH,
@@ -29,7 +29,7 @@ import {
   retpolineSite,
   returnThunkLength,
   STATIC_CALL_LENGTH,
-} from './x86-site-forms.ts';
+} from '../x86/site-forms.ts';
 
 export type SiteKind = 'RELOC' | 'FENTRY' | 'RETURN_THUNK' | 'RETPOLINE' | 'PARAVIRT' | 'ALTERNATIVE' | 'STATIC_CALL' | 'JUMP_LABEL' | 'LOCK_PREFIX';
 

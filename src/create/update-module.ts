@@ -32,10 +32,10 @@ import { readElf } from '../elf/reader.ts';
 import { STB_GLOBAL, STT_FUNC, type ElfObject } from '../elf/types.ts';
 import { writeElf } from '../elf/writer.ts';
 import { run } from '../util/exec.ts';
-import { buildExternalModule } from '../setup/external-module.ts';
+import { buildExternalModule } from '../kbuild/external-module.ts';
 import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocations.ts';
 import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreTarget, type RunPreTarget } from './run-pre-sites.ts';
-import type { SystemMapIndex } from '../setup/system-map.ts';
+import type { SystemMapIndex } from '../kbuild/system-map.ts';
 import { descriptorSource, newFunctionName, type LoadedSymbol } from './update-descriptor.ts';
 import { HOOK_SYMBOL_PREFIX, hookRegistrations, unregisteredHooks, type HookRegistration } from './hooks.ts';
 

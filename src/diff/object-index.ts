@@ -17,7 +17,7 @@ import {
   type ElfSymbol,
   type Rela,
 } from '../elf/types.ts';
-import { relocationTarget } from '../elf/x86_64.ts';
+import { relocationTarget } from '../x86/relocations.ts';
 
 /** What a relocation refers to, seen through section symbols and string labels. */
 export type Referent =

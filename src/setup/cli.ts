@@ -8,7 +8,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_RELEASE, ensureTarget } from './target-kernel.ts';
-import { checkToolchain } from './toolchain.ts';
+import { checkToolchain } from '../kbuild/toolchain.ts';
 import { ensureHostPackages, HOST_PACKAGES } from './host-packages.ts';
 import { stderrSink } from '../util/progress.ts';
 

@@ -10,7 +10,7 @@ import { PatchDoesNotApplyError, touchedFiles } from '../../src/create/patch-fil
 import { fingerprintFiles } from '../../src/create/pristine-tree.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
-import { kbuildArgs } from '../../src/setup/kbuild-flags.ts';
+import { kbuildArgs } from '../../src/kbuild/flags.ts';
 
 const corpus = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../corpus');
 let target: TargetKernel;

@@ -7,7 +7,7 @@ import { SHF_RELA_LIVEPATCH, SHN_LIVEPATCH, toKlpRelocations, unresolvedNames } 
 import { readElf } from '../../src/elf/reader.ts';
 import { EM_X86_64, newSection, SHF_ALLOC, SHF_EXECINSTR, SHF_INFO_LINK, SHT_PROGBITS, SHT_RELA, STB_GLOBAL, STT_FUNC, STT_NOTYPE, type ElfObject, type ElfSymbol } from '../../src/elf/types.ts';
 import { writeElf } from '../../src/elf/writer.ts';
-import { R_X86_64_PC32, R_X86_64_PLT32 } from '../../src/elf/x86_64.ts';
+import { R_X86_64_PC32, R_X86_64_PLT32 } from '../../src/x86/relocations.ts';
 
 function undefinedSymbol(name: string): ElfSymbol {
   return { index: 0, name, bind: STB_GLOBAL, type: STT_NOTYPE, other: 0, section: null, shndx: 0, value: 0, size: 0 };

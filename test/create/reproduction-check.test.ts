@@ -9,10 +9,10 @@ import { after, before, test } from 'node:test';
 import { doubleBuild } from '../../src/create/double-build.ts';
 import { checkReproduction } from '../../src/create/reproduction-check.ts';
 import { openShippedKernel, type ShippedKernel } from '../../src/create/shipped-kernel.ts';
-import { impliedSymbolValue } from '../../src/create/x86-relocation-values.ts';
+import { impliedSymbolValue } from '../../src/x86/relocation-values.ts';
 import { readElf } from '../../src/elf/reader.ts';
-import { R_X86_64_PLT32, R_X86_64_32S } from '../../src/elf/x86_64.ts';
-import { readSystemMap, SystemMapIndex } from '../../src/setup/system-map.ts';
+import { R_X86_64_PLT32, R_X86_64_32S } from '../../src/x86/relocations.ts';
+import { readSystemMap, SystemMapIndex } from '../../src/kbuild/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { withForgedCmdlineSource } from '../helpers/forged-source.ts';
 

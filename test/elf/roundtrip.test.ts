@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import { readElf } from '../../src/elf/reader.ts';
 import { ElfFormatError, SHN_LORESERVE, SHT_GROUP, newSection, SHT_PROGBITS, SHF_ALLOC, SHF_EXECINSTR, STB_GLOBAL, STT_FUNC, type ElfObject } from '../../src/elf/types.ts';
 import { writeElf } from '../../src/elf/writer.ts';
-import { R_X86_64_PLT32 } from '../../src/elf/x86_64.ts';
+import { R_X86_64_PLT32 } from '../../src/x86/relocations.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
 import { assembleManySections, compileFixture, scratchDir } from '../fixtures/elf/build.ts';
 

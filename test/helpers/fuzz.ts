@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { writeUpdateTarball } from '../../src/package/update-tarball.ts';
-import { kbuildArgs } from '../../src/setup/kbuild-flags.ts';
+import { kbuildArgs } from '../../src/kbuild/flags.ts';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { run } from '../../src/util/exec.ts';
 import { withLock } from '../../src/util/lock.ts';

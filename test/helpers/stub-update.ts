@@ -18,8 +18,8 @@ import { descriptorSource, newFunctionName } from '../../src/create/update-descr
 import { kbuildModule } from '../../src/create/update-module.ts';
 import { readElf } from '../../src/elf/reader.ts';
 import { STB_WEAK, STT_FUNC, type ElfObject } from '../../src/elf/types.ts';
-import { kbuildArgs } from '../../src/setup/kbuild-flags.ts';
-import type { SystemMapIndex } from '../../src/setup/system-map.ts';
+import { kbuildArgs } from '../../src/kbuild/flags.ts';
+import type { SystemMapIndex } from '../../src/kbuild/system-map.ts';
 import type { TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run } from '../../src/util/exec.ts';
 import { withLock } from '../../src/util/lock.ts';

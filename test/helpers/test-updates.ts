@@ -14,7 +14,7 @@ import path from 'node:path';
 import { createUpdate } from '../../src/create/create.ts';
 import { readElf } from '../../src/elf/reader.ts';
 import { STT_FUNC } from '../../src/elf/types.ts';
-import { packagedObjectPath } from '../../src/create/update-package.ts';
+import { packagedObjectPath } from '../../src/package/update-package.ts';
 import { readUpdateTarball, writeUpdateTarball, type ManifestFields, type PackedFile } from '../../src/package/update-tarball.ts';
 import type { TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run } from '../../src/util/exec.ts';

@@ -18,7 +18,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readSystemMap, SystemMapIndex, type MapSymbol } from '../../src/setup/system-map.ts';
+import { readSystemMap, SystemMapIndex, type MapSymbol } from '../../src/kbuild/system-map.ts';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { runScenario, type ScenarioRun } from '../helpers/guest-scenario.ts';
 import { klpSymbolName } from '../../src/create/klp-relocations.ts';

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { buildCore } from '../../src/create/update-module.ts';
-import { readSystemMap, SystemMapIndex } from '../../src/setup/system-map.ts';
+import { readSystemMap, SystemMapIndex } from '../../src/kbuild/system-map.ts';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
 import { buildStubUpdate, type StubContext, type StubUpdate } from '../helpers/stub-update.ts';

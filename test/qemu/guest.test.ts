@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { describeTaint, kvmUsable, runGuest, TAINT_EXPECTED_FROM_MODULES } from '../../src/qemu/guest.ts';
-import { buildExternalModule } from '../../src/setup/external-module.ts';
+import { buildExternalModule } from '../../src/kbuild/external-module.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run } from '../../src/util/exec.ts';
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { ensureTarget, findReadyTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
-import { isStubSystemMap, readSystemMap, addressesOf } from '../../src/setup/system-map.ts';
+import { isStubSystemMap, readSystemMap, addressesOf } from '../../src/kbuild/system-map.ts';
 import { run } from '../../src/util/exec.ts';
 
 let target: TargetKernel;

@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { kbuildArgs } from '../setup/kbuild-flags.ts';
+import { kbuildArgs } from './flags.ts';
 import { runUnchecked } from '../util/exec.ts';
 import type { LogSink } from '../util/progress.ts';
 

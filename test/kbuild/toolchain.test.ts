@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
-import { binutilsVersionNumber, checkToolchain, configValue, ToolchainMismatchError } from '../../src/setup/toolchain.ts';
+import { binutilsVersionNumber, checkToolchain, configValue, ToolchainMismatchError } from '../../src/kbuild/toolchain.ts';
 
 let target: TargetKernel;
 let scratch: string;

@@ -6,7 +6,7 @@
  *
  * Usage: `siteLengthOfReturnThunk(code[off])`, `retpolineSite(code, off, thunkName)`.
  */
-import { R_X86_64_64, R_X86_64_PC32, R_X86_64_PC64, R_X86_64_PLT32 } from '../elf/x86_64.ts';
+import { R_X86_64_64, R_X86_64_PC32, R_X86_64_PC64, R_X86_64_PLT32 } from './relocations.ts';
 
 const JMP_REL32 = 0xe9;
 const TWO_BYTE_OPCODE = 0x0f;

@@ -6,7 +6,7 @@
  * Example: `call vprintk` at P = 0xffffffff81b4c6c0 with PLT32 addend -4 and stored displacement
  * 0xffee2b3c: S = P + sext32(0xffee2b3c) - (-4) = 0xffffffff81a2f200, which System.map must call vprintk.
  */
-import { R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PC64, R_X86_64_PLT32 } from '../elf/x86_64.ts';
+import { R_X86_64_32, R_X86_64_32S, R_X86_64_64, R_X86_64_PC32, R_X86_64_PC64, R_X86_64_PLT32 } from './relocations.ts';
 
 const MASK64 = (1n << 64n) - 1n;
 

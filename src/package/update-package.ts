@@ -11,8 +11,8 @@
  */
 import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { writeUpdateTarball, type FunctionEntry, type PackedFile } from '../package/update-tarball.ts';
-import { configValue } from '../setup/toolchain.ts';
+import { writeUpdateTarball, type FunctionEntry, type PackedFile } from './update-tarball.ts';
+import { configValue } from '../kbuild/toolchain.ts';
 
 export interface PackageInput {
   id: string;

@@ -11,7 +11,8 @@
  * `lea .LC9-4(%rip)`: both labels hold "printk: console [%s] enabled\n", so the relocations match.
  */
 import { isFunction, SHT_NOBITS, type ElfSection, type ElfSymbol, type Rela } from '../elf/types.ts';
-import { lineNumberField, relocationName, relocationTarget, relocationWidth } from '../x86/relocations.ts';
+import { relocationName, relocationTarget, relocationWidth } from '../x86/relocations.ts';
+import { lineNumberField } from '../x86/special-sections.ts';
 import type { Correlation } from './correlate.ts';
 import { symbolBytes, type ObjectIndex, type Referent } from './object-index.ts';
 import type { SpecialEntry } from './special-entries.ts';

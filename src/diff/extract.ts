@@ -36,7 +36,7 @@ import {
   type ElfSymbol,
   type Rela,
 } from '../elf/types.ts';
-import { specialSectionLayout } from '../x86/relocations.ts';
+import { specialSectionLayout } from '../x86/special-sections.ts';
 import type { Correlation } from './correlate.ts';
 import { coldOwner, isColdPart } from './names.ts';
 import { ObjectIndex, symbolBytes } from './object-index.ts';

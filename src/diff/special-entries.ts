@@ -7,7 +7,7 @@
  * wherever the `.orc_unwind_ip` entry of the same index does.
  */
 import { isFunction, type ElfSection, type ElfSymbol } from '../elf/types.ts';
-import { specialSectionLayout, type SpecialSectionLayout } from '../x86/relocations.ts';
+import { specialSectionLayout, type SpecialSectionLayout } from '../x86/special-sections.ts';
 import type { ObjectIndex } from './object-index.ts';
 
 export interface SpecialEntry {

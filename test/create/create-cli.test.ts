@@ -4,8 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, copyFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { appendFile, chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { touchedFiles } from '../../src/create/patch-file.ts';
@@ -15,17 +14,16 @@ import { createUpdate } from '../helpers/create-cli.ts';
 import { withForgedCmdlineSource } from '../helpers/forged-source.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { runUnchecked } from '../../src/util/exec.ts';
+import { CORPUS as corpus, fixture, REPO as repo, scratchDir } from '../helpers/paths.ts';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const corpus = path.join(repo, 'corpus');
-const fixtures = path.join(repo, 'test/fixtures/create');
+const fixtures = fixture('create');
 const cli = path.join(repo, 'src/create/cli.ts');
 let target: TargetKernel;
 let scratch: string;
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-create-'));
+  scratch = await scratchDir('create');
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 

@@ -1,19 +1,19 @@
 // ksplice-create's inputs, checked before any build: the prepared Debian tree passes; each broken
 // config directory is refused with the missing piece named.
 import assert from 'node:assert/strict';
-import { copyFile, cp, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { copyFile, cp, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BadInputError, resolveKernelInputs } from '../../src/create/kernel-inputs.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
+import { scratchDir } from '../helpers/paths.ts';
 
 let target: TargetKernel;
 let scratch: string;
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-inputs-'));
+  scratch = await scratchDir('inputs');
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 

@@ -8,11 +8,10 @@
 //
 // Run: bash scripts/test.sh test/fuzz/ksplice-apply.test.ts   (about a minute)
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, before, test } from 'node:test';
 import { applyOnce, fuzzKspliceApply, prepareApplyFuzz, type ApplyFuzz } from './ksplice-apply-fuzz.ts';
+import { scratchDir } from '../helpers/paths.ts';
 
 /** Per arm; about 0.1-0.3 s a run on 2 cores. */
 const ITERATIONS = 80;
@@ -23,7 +22,7 @@ let dir = '';
 let f: ApplyFuzz;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ksplice-apply-fuzz-'));
+  dir = await scratchDir('apply-fuzz');
   f = await prepareApplyFuzz(dir);
 });
 after(() => rm(dir, { recursive: true, force: true }));

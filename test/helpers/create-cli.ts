@@ -9,8 +9,7 @@
  */
 import path from 'node:path';
 import { runUnchecked } from '../../src/util/exec.ts';
-
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+import { REPO as repo } from './paths.ts';
 
 export interface CreateRequest {
   patch: string;

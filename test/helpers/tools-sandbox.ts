@@ -26,9 +26,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO } from './paths.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const TOOLS_DIR = path.join(REPO, 'kmod/tools');
 const BUSYBOX = '/bin/busybox';
 const DASH = '/usr/bin/dash';

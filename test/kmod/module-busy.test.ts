@@ -11,13 +11,12 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
 import { createTestUpdate, type TestUpdate } from '../helpers/test-updates.ts';
+import { fixture, REPO } from '../helpers/paths.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FIX = path.join(REPO, 'test/fixtures/kmod');
+const FIX = fixture('kmod');
 const OUT = path.join(REPO, '.tmp/kmod-busy');
 
 let vmlinuz = '';

@@ -12,12 +12,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { makeSandbox, newRunDir, outsideState, runTool, type Sandbox, type ToolRun } from '../helpers/tools-sandbox.ts';
+import { scratchDir } from '../helpers/paths.ts';
 
 const exec = promisify(execFile);
 
@@ -93,7 +93,7 @@ t.close()`;
 
 describe('kmod/tools on the host (busybox applets, stand-in insmod/rmmod)', () => {
   before(async () => {
-    work = await mkdtemp(path.join(os.tmpdir(), 'ksplice-tools-'));
+    work = await scratchDir('tools');
     sysfs = path.join(work, 'sysfs');
     await mkdir(sysfs);
     sb = await makeSandbox(path.join(work, 'sandbox'));

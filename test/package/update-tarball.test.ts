@@ -1,8 +1,7 @@
 // The update tarball: deterministic bytes, readable by GNU tar and busybox, and hostile or broken
 // tarballs (made with the real GNU tar where possible) refused with a reason.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -10,9 +9,10 @@ import { after, before, test } from 'node:test';
 import { readTarGz, TarballError, writeTarGz } from '../../src/package/tar.ts';
 import { readUpdateTarball, updateIdFor, writeUpdateTarball, type ManifestFields, type PackedFile } from '../../src/package/update-tarball.ts';
 import { run } from '../../src/util/exec.ts';
+import { scratchDir } from '../helpers/paths.ts';
 
 let scratch: string;
-before(async () => { scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-tar-')); });
+before(async () => { scratch = await scratchDir('tar'); });
 after(() => rm(scratch, { recursive: true, force: true }));
 
 const fields: ManifestFields = {

@@ -5,15 +5,13 @@
 //
 // Run: bash scripts/test.sh test/qemu/cli.test.ts   (about 70 s under TCG)
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { runUnchecked } from '../../src/util/exec.ts';
+import { CORPUS as corpus, REPO as repo, scratchDir } from '../helpers/paths.ts';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const corpus = path.join(repo, 'corpus');
 let target: TargetKernel;
 let scratch: string;
 
@@ -35,7 +33,7 @@ function ksplice(tool: 'create' | 'qemu', ...args: string[]) {
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-qemu-cli-'));
+  scratch = await scratchDir('qemu-cli');
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 

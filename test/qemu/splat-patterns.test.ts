@@ -11,8 +11,9 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { kernelLogLines } from '../../src/qemu/guest.ts';
 import { findSplats, SPLAT_PATTERNS } from '../../src/qemu/splat-patterns.ts';
+import { fixture } from '../helpers/paths.ts';
 
-const fixtures = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../fixtures/qemu');
+const fixtures = fixture('qemu');
 
 /** A captured log without the fixture's own "# " header. */
 async function capturedLog(name: string): Promise<string> {

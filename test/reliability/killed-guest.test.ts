@@ -20,10 +20,10 @@ import { findSplats } from '../../src/qemu/splat-patterns.ts';
 import { updateSteps } from '../../src/qemu/update-steps.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { createTestUpdate } from '../helpers/test-updates.ts';
+import { fixture, REPO as repo } from '../helpers/paths.ts';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const out = path.join(repo, '.tmp/killed-guest');
-const check = path.join(repo, 'test/fixtures/qemu/check-cmdline.sh');
+const check = fixture('qemu/check-cmdline.sh');
 
 let target: TargetKernel;
 

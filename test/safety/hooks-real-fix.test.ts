@@ -6,22 +6,21 @@
 // namespace inside the stop) the guest shows the bounds in a namespace made before the apply, in
 // init_net and in one made while applied, each bounded by its own tcp_max_reordering, and none after undo.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { createUpdate } from '../helpers/create-cli.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
+import { REPO as repo, scratchDir } from '../helpers/paths.ts';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const example = path.join(repo, 'examples/hooks');
 let target: TargetKernel;
 let scratch: string;
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-real-hooks-'));
+  scratch = await scratchDir('real-hooks');
 });
 after(() => (process.env.KEEP_SCRATCH ? undefined : rm(scratch, { recursive: true, force: true })));
 

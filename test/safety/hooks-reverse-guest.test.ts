@@ -8,16 +8,15 @@
 // code are freed when its module goes away, by rmmod of an update not applied, and by `rmmod -f`
 // of an applied one (which reverses it first, waiving a refusing check_reverse).
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { createUpdate } from '../helpers/create-cli.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
+import { fixture, REPO as repo, scratchDir } from '../helpers/paths.ts';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const fixtures = path.join(repo, 'test/fixtures/safety');
+const fixtures = fixture('safety');
 /** Kernel taint 'R': a module was removed with `rmmod -f`. */
 const TAINT_FORCED_RMMOD = 1 << 3;
 let target: TargetKernel;
@@ -25,7 +24,7 @@ let scratch: string;
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-reverse-hooks-'));
+  scratch = await scratchDir('reverse-hooks');
 });
 after(() => (process.env.KEEP_SCRATCH ? undefined : rm(scratch, { recursive: true, force: true })));
 

@@ -7,10 +7,9 @@ import path from 'node:path';
 import { before, test } from 'node:test';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { createUpdate } from '../helpers/create-cli.ts';
+import { CORPUS as corpus, fixture } from '../helpers/paths.ts';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const fixtures = path.join(repo, 'test/fixtures/safety');
-const corpus = path.join(repo, 'corpus');
+const fixtures = fixture('safety');
 let target: TargetKernel;
 
 before(async () => {

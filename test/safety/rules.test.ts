@@ -2,8 +2,7 @@
 // with the kernel's flags, source rules (src/diff/source-rules.ts) on patch text, and the
 // --accept / --hooks plumbing of ksplice-create (create.ts, hooks.ts).
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { findingAnnotations } from '../../src/create/annotations.ts';
@@ -18,13 +17,14 @@ import {
 import { readElf } from '../../src/elf/reader.ts';
 import { run } from '../../src/util/exec.ts';
 import { fixtureDir as elfFixtures, KERNEL_CFLAGS } from '../fixtures/elf/build.ts';
+import { fixture, scratchDir } from '../helpers/paths.ts';
 
-const fixtures = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../fixtures/safety');
+const fixtures = fixture('safety');
 let dir: string;
 let rules: DiffResult;
 
 before(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'ksa-safety-'));
+  dir = await scratchDir('safety');
   const build = async (variant: 'pre' | 'post') => {
     const out = path.join(dir, `rules.${variant}.o`);
     await run('gcc-12', [...KERNEL_CFLAGS, ...(variant === 'post' ? ['-DPOST'] : []), `-I${elfFixtures}`, '-o', out, 'rules.c'], { cwd: fixtures });

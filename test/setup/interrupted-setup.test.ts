@@ -2,11 +2,11 @@
 // Uses a private cache folder (sharing only the downloaded .deb files) so the main cache is untouched.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { defaultCacheDir, ensureTarget, findReadyTarget } from '../../src/setup/target-kernel.ts';
+import { scratchDir } from '../helpers/paths.ts';
 
 const RELEASE = '6.1.0-50-amd64';
 
@@ -29,7 +29,7 @@ function runSetupAndKillAt(cacheDir: string, killAt: RegExp): Promise<string> {
 }
 
 test('a setup killed while unpacking leaves no ready marker, and the next run rebuilds it whole', async () => {
-  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'ksa-killed-'));
+  const cacheDir = await scratchDir('killed');
   try {
     const log = await runSetupAndKillAt(cacheDir, /unpacking the kernel source/);
     assert.match(log, /unpacking the kernel source/);

@@ -1,11 +1,11 @@
 // Release names, Debian's archive and the same-source rule, against the real archive.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { availableVersions, downloadPackage, readControl } from '../../src/setup/debian-archive.ts';
 import { defaultCacheDir, ensureTarget, packagesFor, parseRelease, sourceMismatches } from '../../src/setup/target-kernel.ts';
+import { scratchDir } from '../helpers/paths.ts';
 
 const debDir = path.join(defaultCacheDir(), 'debs');
 
@@ -24,7 +24,7 @@ test("the archive offers the default target's packages at 6.1.176-1", async () =
 });
 
 test('a release that does not exist fails with the package named', async () => {
-  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'ksa-nope-'));
+  const cacheDir = await scratchDir('nope');
   try {
     await assert.rejects(
       ensureTarget({ release: '6.1.0-999-amd64', cacheDir, debDir, skipHostPackages: true, log: () => {} }),
@@ -37,7 +37,7 @@ test('a release that does not exist fails with the package named', async () => {
 
 test('a release whose kbuild package is missing at its version names exactly what is missing', async () => {
   // 6.1.0-47 is 6.1.170-3; Debian's archive keeps linux-kbuild-6.1 only at 6.1.176-1 and the newest security update.
-  const cacheDir = await mkdtemp(path.join(os.tmpdir(), 'ksa-47-'));
+  const cacheDir = await scratchDir('47');
   try {
     await assert.rejects(
       ensureTarget({ release: '6.1.0-47-amd64', cacheDir, debDir, skipHostPackages: true, log: () => {} }),

@@ -29,7 +29,8 @@ import { checkReproduction, type ReproductionMismatch } from './reproduction-che
 import { SystemMapIndex } from '../kbuild/system-map.ts';
 import { openShippedKernel, type ShippedKernel } from './shipped-kernel.ts';
 import { updateIdFor } from '../package/update-tarball.ts';
-import { buildCore, buildUpdateModule } from './update-module.ts';
+import { buildUpdateModule } from './update-module.ts';
+import { buildCore } from '../kbuild/core-module.ts';
 import { writeUpdatePackage } from '../package/update-package.ts';
 import { projectPath } from '../util/repo-root.ts';
 
@@ -254,16 +255,16 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
     }
 
     progress.step('update module');
-    const core = await buildCore(inputs.headersDir, KMOD_DIR);
+    const core = await buildCore(inputs.headersDir, inputs.release);
     const built = await buildUpdateModule({
-      id, release: inputs.release, headersDir: inputs.headersDir, kmodDir: KMOD_DIR, workDir: path.join(scratch, 'module'),
+      id, release: inputs.release, headersDir: inputs.headersDir, kmodDir: core.dir, workDir: path.join(scratch, 'module'),
       map, objects: diffs, hooksPath: options.hooksPath, log: (line) => progress.info(line),
     });
 
     progress.step('tarball');
     result.tarball = await writeUpdatePackage({
       id, release: inputs.release, sourceDir: inputs.sourceDir, config: inputs.config, patchPath: options.patchPath,
-      coreKo: core, updateKo: built.ko, toolsDir: path.join(KMOD_DIR, 'tools'),
+      coreKo: core.ko, updateKo: built.ko, toolsDir: path.join(KMOD_DIR, 'tools'),
       changed: built.replaced, new: result.new,
       objects: build.objects.map((object) => ({ object, pre: path.join(build.preDir, object), post: path.join(build.postDir, object) })),
       outputDir: options.outputDir ?? process.cwd(),

@@ -31,7 +31,6 @@ import { isColdPart } from '../diff/names.ts';
 import { readElf } from '../elf/reader.ts';
 import { STB_GLOBAL, STT_FUNC, type ElfObject } from '../elf/types.ts';
 import { writeElf } from '../elf/writer.ts';
-import { run } from '../util/exec.ts';
 import { buildExternalModule } from '../kbuild/external-module.ts';
 import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocations.ts';
 import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreTarget, type RunPreTarget } from './run-pre-sites.ts';
@@ -43,7 +42,7 @@ export interface UpdateModuleInput {
   id: string;
   release: string;
   headersDir: string;
-  /** kmod/ of this repository: ksplice_update.h and the core's Module.symvers (built first). */
+  /** The built core's folder (buildCore, src/kbuild/core-module.ts): ksplice_update.h and the core's Module.symvers. */
   kmodDir: string;
   /** An empty scratch folder for the kbuild run. */
   workDir: string;
@@ -74,12 +73,6 @@ export class UpdateModuleError extends Error {
     super(message);
     this.name = 'UpdateModuleError';
   }
-}
-
-/** The core module (kmod/): built against the target's headers; its Module.symvers gives the ABI's CRCs. */
-export async function buildCore(headersDir: string, kmodDir: string): Promise<string> {
-  await run('make', ['-C', headersDir, `M=${kmodDir}`, 'modules']);
-  return path.join(kmodDir, 'ksplice.ko');
 }
 
 /** Renames every copied function `ksplice_new_<name>` and makes it global (the descriptor names it). */

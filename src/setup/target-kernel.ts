@@ -29,6 +29,7 @@ import type { TargetKernel } from './target-kernel-types.ts';
 import { kbuildArgs } from '../kbuild/flags.ts';
 import { kbuildObjects } from '../kbuild/objects.ts';
 import { run, runShell } from '../util/exec.ts';
+import { defaultCacheDir } from '../util/cache-dir.ts';
 import { withLock } from '../util/lock.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
 
@@ -50,11 +51,7 @@ export interface EnsureTargetOptions {
   skipHostPackages?: boolean;
 }
 
-export function defaultCacheDir(): string {
-  if (process.env.KSPLICE_CACHE_DIR) return process.env.KSPLICE_CACHE_DIR;
-  const base = process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache');
-  return path.join(base, 'ksplice-action');
-}
+export { defaultCacheDir };
 
 /** The pieces of a Debian kernel release name, e.g. `6.1.0-50-amd64` → series 6.1, abi 6.1.0-50, flavour amd64. */
 export interface ReleaseName {

@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { buildCore } from '../../src/create/update-module.ts';
+import { buildCore, type CoreModule } from '../../src/kbuild/core-module.ts';
 import { readSystemMap, SystemMapIndex } from '../../src/kbuild/system-map.ts';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
@@ -26,8 +26,9 @@ import { buildStubUpdate, type StubContext, type StubUpdate } from '../helpers/s
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const FIX = path.join(REPO, 'test/fixtures/kmod');
-const KMOD = path.join(REPO, 'kmod');
 const OUT = path.join(REPO, '.tmp/kmod-matcher');
+/** The core module, built in its own copy of kmod/ for the target (before). */
+let core: CoreModule;
 
 interface GuestConfig {
   smp: number;
@@ -37,7 +38,7 @@ interface GuestConfig {
 
 async function check(vmlinuz: string, modules: string[], g: GuestConfig): Promise<Map<string, string>> {
   const run = await runScenario({
-    vmlinuz, scenario: path.join(FIX, 'scenario-check.sh'), files: [path.join(KMOD, 'ksplice.ko'), ...modules],
+    vmlinuz, scenario: path.join(FIX, 'scenario-check.sh'), files: [core.ko, ...modules],
     smp: g.smp, cpu: g.cpu || undefined, appendCmdline: g.append || undefined,
     keepLogAs: path.join(OUT, `check-smp${g.smp}-${g.cpu || 'qemu64'}${g.append ? '-' + g.append.replace(/[^a-z0-9]+/gi, '_') : ''}.log`),
   });
@@ -62,8 +63,8 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
     const target = await ensureTarget();
     vmlinuz = target.vmlinuz;
     scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-matcher-'));
-    await buildCore(target.headersDir, KMOD);
-    const ctx: StubContext = { target, map: new SystemMapIndex(await readSystemMap(target.systemMap)), kmodDir: KMOD, scratch };
+    core = await buildCore(target.headersDir, target.release);
+    const ctx: StubContext = { target, map: new SystemMapIndex(await readSystemMap(target.systemMap)), kmodDir: core.dir, scratch };
     built.printkchk = await buildStubUpdate(ctx, { id: 'printkchk', object: 'kernel/printk/printk.o' });
     built.corechk = await buildStubUpdate(ctx, { id: 'corechk', object: 'kernel/sched/core.o' });
     built.pipechk = await buildStubUpdate(ctx, { id: 'pipechk', object: 'fs/pipe.o' });

@@ -5,7 +5,7 @@
 # file installs every one), and Node 24 for the Action's bundle (package.json: engines >= 20;
 # bookworm's own nodejs is 18). The base is Node's official image built on Debian bookworm, so
 # the apt packages are bookworm's. ksplice-create still checks the fingerprint against the
-# target's config before building (src/setup/toolchain.ts).
+# target's config before building (src/kbuild/toolchain.ts).
 #
 # Pin the base by digest too (a tag such as node:24-bookworm-slim moves with every Node release):
 #   docker buildx imagetools inspect node:24-bookworm-slim          # Digest: sha256:…

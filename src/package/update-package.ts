@@ -1,5 +1,5 @@
 /**
- * Step 8 of ksplice-create: the tarball `ksplice-<id>.tar.gz` (src/package/update-tarball.ts)
+ * Step 8 of ksplice-create: the tarball `ksplice-<id>.tar.gz` (update-tarball.ts, beside this file)
  * holding the core, the update module, the target tools, the patch and the objects.
  *
  * Layout of `ksplice-<id>/` (update-tarball.ts): the modules, the tools, the patch, the

@@ -9,7 +9,7 @@
  *   const stub = await buildStubUpdate(ctx, { id: 'pipechk', object: 'fs/pipe.o' });          // every traceable function
  *   await buildStubUpdate(ctx, { id: 'badchk', object: 'fs/pipe.o', corruptPreByte: 5 });     // first function, +5 flipped
  *   await buildStubUpdate(ctx, { id: 'ambchk', object: 'kernel/kallsyms.o', functions: ['s_stop'], sympos: 'none' });
- * and in the guest: test/fixtures/kmod/scenario-check.sh with kmod/ksplice.ko and the modules.
+ * and in the guest: test/fixtures/kmod/scenario-check.sh with the core (buildCore) and the modules.
  */
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';

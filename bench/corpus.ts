@@ -82,16 +82,18 @@ export default async function corpusBench(): Promise<BenchRow[]> {
       let outcome = 'tarball';
       try {
         const update = await createUpdate({ sourceDir: target.sourceDir, patchPath: patch, outputDir: path.join(scratch, name), log: () => {} });
-        if (BUILD_ONLY.has(name)) {
+        if (update.outcome !== 'built') {
+          outcome = `refused: ${update.outcome}${update.unsafe.length ? ` (${[...new Set(update.unsafe.map((f) => f.rule))].join(', ')})` : ''}`;
+        } else if (BUILD_ONLY.has(name)) {
           outcome = 'tarball, built only';
         } else {
-          const proof = updateSteps({ tarball: update.tarball!, stepPrefix: name });
+          const proof = updateSteps({ tarball: update.tarball, stepPrefix: name });
           files.push(...proof.files);
           steps.push(...proof.steps);
           stepPrefix.set(name, update.id);
         }
       } catch (e) {
-        outcome = `refused: ${(e as Error).name}`;
+        outcome = `failed: ${(e as Error).name}`;
       }
       const elapsed = Date.now() - started;
       const peakMiB = await stopSampling();

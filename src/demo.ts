@@ -15,6 +15,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createUpdate } from './create/create.ts';
+import { outcomeMessage } from './create/outcome.ts';
 import { runGuest } from './qemu/guest.ts';
 import { updateSteps } from './qemu/update-steps.ts';
 import { ensureTarget } from './setup/target-kernel.ts';
@@ -42,11 +43,12 @@ async function main(): Promise<number> {
   const outDir = path.join(repoRoot, 'out/demo');
   await mkdir(outDir, { recursive: true });
   const update = await createUpdate({ sourceDir: target.sourceDir, patchPath: printkPatch, outputDir: outDir, log });
-  log(`Ksplice update tarball written to ${path.relative(repoRoot, update.tarball!)}`);
+  if (update.outcome !== 'built') throw new Error(`ksplice-create: ${outcomeMessage(update)}`);
+  log(`Ksplice update tarball written to ${path.relative(repoRoot, update.tarball)}`);
 
   log('');
   log('== in the guest: ksplice-apply, ksplice-view, ksplice-undo ==');
-  const proof = updateSteps({ tarball: update.tarball!, check: printkCheck });
+  const proof = updateSteps({ tarball: update.tarball, check: printkCheck });
   const verdict = await runGuest({ vmlinuz: target.vmlinuz, files: proof.files, steps: proof.steps, serialLogPath: path.join(outDir, 'serial.log'), log });
   const output = (name: string) => verdict.steps.find((s) => s.name === name)?.output.replace(/\r/g, '').trimEnd() ?? '';
   const passed = (name: string) => verdict.steps.find((s) => s.name === name)?.status === 'passed';

@@ -19,8 +19,9 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { createUpdate, NoChangesError, UnsafePatchError, type CreateResult } from '../create/create.ts';
+import { createUpdate } from '../create/create.ts';
 import { findingAnnotations } from '../create/annotations.ts';
+import { exitCodeOf, outcomeFromJson, outcomeMessage, OUTCOME_EXIT_CODES, type CreateOutcome } from '../create/outcome.ts';
 import { runGuest, verdictJson, type GuestVerdict } from '../qemu/guest.ts';
 import { updateSteps } from '../qemu/update-steps.ts';
 import { defaultCacheDir, ensureTarget } from '../setup/target-kernel.ts';
@@ -112,24 +113,26 @@ async function prepareTarget(inputs: ActionInputs): Promise<Target> {
   return { sourceDir: target.sourceDir, vmlinuz: target.vmlinuz, release: target.release };
 }
 
-function fromCreate(patch: string, r: CreateResult, exitCode: number, message: string): UpdateResult {
-  return { patch, id: r.tarball ? r.id : null, tarball: r.tarball, changed: r.changed, unsafe: r.unsafe, exitCode, message, verdict: null };
+/** The Action's record of a create outcome, the same from both paths. */
+function fromCreate(patch: string, o: CreateOutcome): UpdateResult {
+  return {
+    patch, outcome: o.outcome, id: o.tarball ? o.id : null, tarball: o.tarball, changed: o.changed, unsafe: o.unsafe,
+    exitCode: exitCodeOf(o), message: o.outcome === 'built' ? '' : outcomeMessage(o), verdict: null,
+  };
 }
 
 /** ksplice-create on the host, through its API. */
 async function buildOnHost(inputs: ActionInputs, target: Target, patch: string, outputDir: string): Promise<UpdateResult> {
   const { log, close } = groupedLog();
   try {
-    const r = await createUpdate({ sourceDir: target.sourceDir, configDir: target.configDir, patchPath: patch, id: inputs.id, outputDir, log });
-    return fromCreate(patch, r, 0, '');
-  } catch (e) {
-    if (e instanceof UnsafePatchError) return fromCreate(patch, e.result, 2, e.message);
-    if (e instanceof NoChangesError) return { patch, id: null, tarball: null, changed: [], unsafe: [], exitCode: 66, message: e.message, verdict: null };
-    throw e;
+    return fromCreate(patch, await createUpdate({ sourceDir: target.sourceDir, configDir: target.configDir, patchPath: patch, id: inputs.id, outputDir, log }));
   } finally {
     close();
   }
 }
+
+/** Exit codes that come with an outcome on stdout (--json); any other is an error. */
+const OUTCOME_EXITS: readonly number[] = Object.values(OUTCOME_EXIT_CODES);
 
 /**
  * ksplice-create in the pinned container (container.ts), on the tree the setup prepared; its
@@ -146,11 +149,12 @@ async function buildInContainer(inputs: ActionInputs, target: Target, patch: str
   const result = await runUnchecked('docker', argv, { onLine: log }).finally(close);
   const json = result.stdout.trim().split('\n').pop() ?? '';
   const exitCode = result.exitCode ?? 1;
-  if (exitCode === 66) return { patch, id: null, tarball: null, changed: [], unsafe: [], exitCode: 66, message: 'No changes detected', verdict: null };
-  if ((exitCode !== 0 && exitCode !== 2) || !json.startsWith('{')) {
+  if (!OUTCOME_EXITS.includes(exitCode) || !json.startsWith('{')) {
     throw new Error(`ksplice-create in ${inputs.toolchainImage!.reference} failed (exit ${exitCode}): ${lastLines(result.stderr)}`);
   }
-  return fromCreate(patch, JSON.parse(json) as CreateResult, exitCode, exitCode === 2 ? 'the patch cannot be applied safely without custom code' : '');
+  const outcome = outcomeFromJson(json);
+  if (exitCodeOf(outcome) !== exitCode) throw new Error(`ksplice-create in ${inputs.toolchainImage!.reference} exited ${exitCode} with outcome ${outcome.outcome}`);
+  return fromCreate(patch, outcome);
 }
 
 async function prove(inputs: ActionInputs, target: Target, update: UpdateResult, outputDir: string): Promise<GuestVerdict> {
@@ -182,8 +186,8 @@ function setOutputs(results: UpdateResult[]): void {
 
 function failureOf(r: UpdateResult): string | null {
   const name = path.basename(r.patch);
-  if (r.exitCode === 2) return `${name}: cannot be applied safely without custom code (${r.unsafe.map((u) => u.symbol).join(', ')})`;
-  if (r.exitCode === 66) return `${name}: No changes detected`;
+  if (r.outcome === 'unsafe') return `${name}: cannot be applied safely without custom code (${r.unsafe.map((u) => u.symbol).join(', ')})`;
+  if (r.outcome === 'no-changes') return `${name}: No changes detected`;
   if (r.verdict && !r.verdict.ok) return `${name}: the QEMU proof failed: ${r.verdict.failures.join('; ')}`;
   return null;
 }

@@ -1,20 +1,27 @@
 /**
- * The job summary: per update, the changed functions, the safety findings and the QEMU verdict
+ * The job summary: per update, its outcome, the changed functions (with their module), the safety
+ * findings (each with its rule) and the QEMU verdict
  * (boot and total time) with a table of the guest steps and the time of each. Written with @actions/core's summary (GITHUB_STEP_SUMMARY).
  *
  * Usage: await writeSummary(results);
  */
 import * as core from '@actions/core';
+import type { CreateOutcome, FunctionEntry } from '../create/outcome.ts';
+import { describeFinding, type Finding } from '../diff/findings.ts';
 import type { GuestVerdict } from '../qemu/guest.ts';
 
+/** One patch's create outcome, as the Action reports it, and what the Action did with it. */
 export interface UpdateResult {
   patch: string;
+  outcome: CreateOutcome['outcome'];
+  /** The update's id, when a tarball was built. */
   id: string | null;
   tarball: string | null;
-  changed: { object: string; function: string }[];
-  unsafe: { symbol: string; reason: string }[];
-  /** 0 built, 66 no changes, 2 unsafe, 1 other error. */
+  changed: FunctionEntry[];
+  unsafe: Finding[];
+  /** exitCodeOf(outcome) (src/create/outcome.ts): 0 built, 66 no changes, 2 unsafe. */
   exitCode: number;
+  /** outcomeMessage(outcome), for what was not built. */
   message: string;
   verdict: GuestVerdict | null;
   artifact?: string;
@@ -40,13 +47,14 @@ function stepTable(v: GuestVerdict): { data: string; header?: boolean }[][] {
 export async function writeSummary(results: UpdateResult[]): Promise<void> {
   const s = core.summary.addHeading('ksplice-action', 2);
   for (const r of results) {
-    s.addHeading(`${r.patch}: ${r.id ? `update ${r.id}` : r.exitCode === 66 ? 'no changes detected' : 'refused'}`, 3);
+    s.addHeading(`${r.patch}: ${r.id ? `update ${r.id}` : r.outcome === 'no-changes' ? 'no changes detected' : 'refused'} (outcome ${r.outcome})`, 3);
     if (r.changed.length > 0) {
-      s.addTable([[{ data: 'object', header: true }, { data: 'changed function', header: true }], ...r.changed.map((c) => [c.object, c.function])]);
+      const header = ['object', 'changed function', 'module'].map((data) => ({ data, header: true }));
+      s.addTable([header, ...r.changed.map((c) => [c.object, c.function, c.module].map((data) => ({ data })))]);
     }
     if (r.unsafe.length > 0) {
-      s.addRaw('Safety findings (the patch needs custom code: see docs/hooks.md):', true);
-      s.addList(r.unsafe.map((u) => `${u.symbol}: ${u.reason}`));
+      s.addRaw('Safety findings, each with its rule (the patch needs custom code: see docs/hooks.md):', true);
+      s.addList(r.unsafe.map(describeFinding));
     } else if (r.exitCode !== 0) {
       s.addRaw(r.message, true);
     }

@@ -20,32 +20,28 @@
  * --analyze-only stops after the safety verdict (no tarball). Without it, the core and the update
  * module are built and ksplice-<id>.tar.gz is written to --output-dir (default: the current folder).
  *
- * Exit: 0 tarball written; 66 "No changes detected"; 2 the patch cannot be applied safely without
- * custom code (reasons printed); 1 any other error; 130/143 interrupted by SIGINT/SIGTERM (the
- * tree is restored first). A tree left patched by a run killed outright is restored by the next
- * run (or refused, if that cannot be shown pristine). --json prints one object on stdout:
- * { id, tarball, kernelRelease, changed: [{object, function}], new, unsafe: [{symbol, reason}], accepted, timingsMs }.
+ * Exit (src/create/outcome.ts, exitCodeOf): 0 tarball written (outcome `built`) or analysed
+ * (`analyzed`); 66 "No changes detected" (`no-changes`); 2 the patch cannot be applied safely
+ * without custom code (`unsafe`, findings printed with their rule); 1 any other error; 130/143
+ * interrupted by SIGINT/SIGTERM (the tree is restored first). A tree left patched by a run killed
+ * outright is restored by the next run (or refused, if that cannot be shown pristine). --json
+ * prints one object on stdout (outcomeToJson), whatever the outcome:
+ * { outcome, id, tarball, kernelRelease, changed: [{object, function, module}], new,
+ *   unsafe: [{rule, symbol, reason, acceptable}], accepted, notes, reproduction, timingsMs }.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureTarget } from '../setup/target-kernel.ts';
+import { EXIT_ERROR } from '../util/exit-codes.ts';
 import { findingAnnotations } from './annotations.ts';
-import { createUpdate, NoChangesError, UnsafePatchError, type CreateResult } from './create.ts';
+import { createUpdate } from './create.ts';
+import { exitCodeOf, outcomeMessage, outcomeToJson, type CreateOutcome } from './outcome.ts';
 import { InterruptedError } from './pristine-tree.ts';
 
-export const EXIT_NO_CHANGES = 66;
-export const EXIT_UNSAFE = 2;
-
 /** In GitHub Actions, the findings also become annotations of the patch file (stderr). */
-function annotate(patchPath: string, result: CreateResult): void {
+function annotate(patchPath: string, outcome: CreateOutcome): void {
   if (process.env.GITHUB_ACTIONS !== 'true') return;
-  for (const line of findingAnnotations(patchPath, result.unsafe, result.accepted)) process.stderr.write(`${line}\n`);
-}
-
-function jsonOf(result: CreateResult): string {
-  const { id, tarball, kernelRelease, changed, new: added, unsafe, accepted, timingsMs } = result;
-  const plain = (list: { symbol: string; reason: string }[]) => list.map(({ symbol, reason }) => ({ symbol, reason }));
-  return JSON.stringify({ id, tarball, kernelRelease, changed, new: added, unsafe: plain(unsafe), accepted: plain(accepted), timingsMs }) + '\n';
+  for (const line of findingAnnotations(patchPath, outcome.unsafe, outcome.accepted)) process.stderr.write(`${line}\n`);
 }
 
 async function main(): Promise<number> {
@@ -68,15 +64,15 @@ async function main(): Promise<number> {
   if (values['kernel-release'] && positionals.length > 0) {
     // Two trees named: building one while the user meant the other would be silently wrong.
     process.stderr.write(`ksplice-create: --kernel-release=${values['kernel-release']} prepares its own source tree; give it or KERNEL_SOURCE (${positionals.join(' ')}), not both\n`);
-    return 1;
+    return EXIT_ERROR;
   }
   if (!values.patch || (positionals.length !== 1 && !values['kernel-release'])) {
     process.stderr.write('usage: ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json] [--analyze-only] [--allow-toolchain-mismatch] [--skip-reproduction-check] [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL]] KERNEL_SOURCE\n       ksplice-create --patch=FILE --kernel-release=RELEASE [options]   (a Debian release, prepared by the setup)\n');
-    return 1;
+    return EXIT_ERROR;
   }
   const sourceDir = positionals[0] ?? (await ensureTarget({ release: values['kernel-release'] })).sourceDir;
   try {
-    const result = await createUpdate({
+    const outcome = await createUpdate({
       sourceDir,
       patchPath: path.resolve(values.patch),
       configDir: values.config,
@@ -88,26 +84,18 @@ async function main(): Promise<number> {
       hooksPath: values.hooks ? path.resolve(values.hooks) : undefined,
       accept: (values.accept ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean),
     });
-    annotate(path.resolve(values.patch), result);
-    if (values.json) process.stdout.write(jsonOf(result));
-    else if (result.tarball) process.stdout.write(`Ksplice update tarball written to ${result.tarball}\n`);
-    else process.stdout.write(`Analysis only: update ${result.id} would replace ${result.changed.map((c) => c.function).join(', ')}\n`);
-    return 0;
+    annotate(path.resolve(values.patch), outcome);
+    if (values.json) process.stdout.write(`${outcomeToJson(outcome)}\n`);
+    // What was made goes to stdout (unless --json holds it); a refusal to stderr, as always.
+    const message = outcomeMessage(outcome);
+    if (outcome.outcome === 'no-changes') process.stderr.write(`${message}\n`);
+    else if (outcome.outcome === 'unsafe') process.stderr.write(`ksplice-create: ${message}\n`);
+    else if (!values.json) process.stdout.write(`${message}\n`);
+    return exitCodeOf(outcome);
   } catch (e) {
-    if (e instanceof NoChangesError) {
-      if (values.json) process.stdout.write(jsonOf(e.result));
-      process.stderr.write('No changes detected\n');
-      return EXIT_NO_CHANGES;
-    }
     if (e instanceof InterruptedError) {
       process.stderr.write(`ksplice-create: ${e.message}\n`);
       return e.exitCode;
-    }
-    if (e instanceof UnsafePatchError) {
-      annotate(path.resolve(values.patch), e.result);
-      if (values.json) process.stdout.write(jsonOf(e.result));
-      process.stderr.write(`ksplice-create: ${e.message}\n`);
-      return EXIT_UNSAFE;
     }
     throw e;
   }
@@ -117,6 +105,6 @@ main().then(
   (code) => process.exit(code),
   (e: Error) => {
     process.stderr.write(`ksplice-create: ${e.message}\n`);
-    process.exit(1);
+    process.exit(EXIT_ERROR);
   },
 );

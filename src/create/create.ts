@@ -1,30 +1,37 @@
 /**
- * ksplice-create's pipeline, as one readable list of named steps:
+ * ksplice-create's pipeline, as one readable list of named steps (createUpdate below):
  *
- *   1. check the inputs        (tree, config dir, real System.map, headers, release)
- *   2. check the toolchain     (refuse a compiler or binutils other than the target's)
- *   3. double build            (only the touched objects, pre and post, function sections)
- *   4. reproduction check      (the pre build equals Debian's shipped vmlinux)
- *   5. diff                    (changed, new, removed functions; unsafe changes)
- *   6. safety verdict          (exit 2 with the reasons when the patch needs custom code)
- *   7. update module           (core + ksplice_<id>.ko from the pre and post objects: update-module.ts)
- *   8. tarball                 (ksplice-<id>.tar.gz in outputDir, default the current folder: update-package.ts)
+ *   1. check the inputs        checkInputs: tree, config dir, real System.map, headers, release, shipped vmlinux
+ *   2. check the toolchain     checkToolchain: refuse a compiler or binutils other than the target's
+ *   3. double build            buildTwice: only the touched objects, pre and post, function sections
+ *                              (a patch too wide to build is refused as `unsafe` when its source shows why)
+ *   4. reproduction check      readAndCheckObjects: the pre build equals Debian's shipped vmlinux
+ *   5. diff                    diffEachObject + sourceSafetyFindings: changed and new functions
+ *                              (with their module), findings of every rule (src/diff/findings.ts)
+ *   6. safety verdict          safetyVerdict: `unsafe` unless every finding is accepted, `no-changes`,
+ *                              or `analyzed` (--analyze-only)
+ *   7. update module           buildCore (src/kbuild/core-module.ts) + buildUpdateModule (update-module.ts)
+ *   8. tarball                 writeUpdatePackage: ksplice-<id>.tar.gz in outputDir (`built`)
  *
- * Errors come in three kinds, as in kpatch: bad input (the user's to fix: exit 1), a patch that
- * cannot be applied safely (exit 2), and no changes (exit 66). Anything else is a tool bug.
+ * The judgement is returned, never thrown: an outcome (outcome.ts) `built`, `analyzed`,
+ * `no-changes` (exit 66) or `unsafe` (exit 2). Bad input (the user's to fix) and tool bugs are
+ * exceptions (exit 1), as in kpatch.
  *
- * Usage: `const result = await createUpdate({ sourceDir, patchPath, analyzeOnly: true })`.
+ * Usage: `const outcome = await createUpdate({ sourceDir, patchPath, analyzeOnly: true })`.
  */
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { diffObjects, summarize, type DiffResult } from '../diff/diff.ts';
+import { describeFinding, finding, type Finding } from '../diff/findings.ts';
 import { sourceSafetyFindings } from '../diff/source-rules.ts';
 import { readElf } from '../elf/reader.ts';
 import { checkToolchain } from '../kbuild/toolchain.ts';
 import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
-import { doubleBuild, UnsupportedPatchError } from './double-build.ts';
-import { resolveKernelInputs } from './kernel-inputs.ts';
+import { doubleBuild, UnsupportedPatchError, type DoubleBuild } from './double-build.ts';
+import { resolveKernelInputs, type KernelInputs } from './kernel-inputs.ts';
+import { moduleOfObject } from './object-module.ts';
+import type { CreateOutcome, CreateReport, FunctionEntry } from './outcome.ts';
 import { checkReproduction, type ReproductionMismatch } from './reproduction-check.ts';
 import { SystemMapIndex } from '../kbuild/system-map.ts';
 import { openShippedKernel, type ShippedKernel } from './shipped-kernel.ts';
@@ -63,36 +70,6 @@ export interface CreateOptions {
   log?: LogSink;
 }
 
-export interface CreateResult {
-  id: string;
-  tarball: string | null;
-  kernelRelease: string;
-  changed: { object: string; function: string }[];
-  new: { object: string; function: string }[];
-  unsafe: { symbol: string; reason: string; acceptable?: false }[];
-  /** Findings accepted with --accept (they would otherwise be in `unsafe`). */
-  accepted: { symbol: string; reason: string }[];
-  notes: string[];
-  reproduction: { checked: number; shippedVmlinux: boolean };
-  timingsMs: Record<string, number>;
-}
-
-/** The patch changes no code of this kernel (ksplice-create exits 66: "No changes detected"). */
-export class NoChangesError extends Error {
-  constructor(readonly result: CreateResult) {
-    super('No changes detected');
-    this.name = 'NoChangesError';
-  }
-}
-
-/** The patch cannot be applied safely without custom code (exit 2); `result.unsafe` says why. */
-export class UnsafePatchError extends Error {
-  constructor(readonly result: CreateResult) {
-    super(`the patch cannot be applied safely without custom code:\n${result.unsafe.map((u) => `  ${u.symbol}: ${u.reason}`).join('\n')}`);
-    this.name = 'UnsafePatchError';
-  }
-}
-
 /** --accept named something the analysis did not find (a typo would silently accept nothing). */
 export class UnknownAcceptError extends Error {
   constructor(names: string[], findings: { symbol: string }[]) {
@@ -101,24 +78,28 @@ export class UnknownAcceptError extends Error {
   }
 }
 
-/** --accept named a finding no custom code can make safe (a function ftrace cannot redirect). */
+/** --accept named a finding no custom code can make safe (a rule the table says is not acceptable). */
 export class UnacceptableError extends Error {
-  constructor(findings: { symbol: string; reason: string }[]) {
-    super(`cannot be accepted, change the patch instead:\n${findings.map((f) => `  ${f.symbol}: ${f.reason}`).join('\n')}`);
+  constructor(findings: Finding[]) {
+    super(`cannot be accepted, change the patch instead:\n${findings.map((f) => `  ${describeFinding(f)}`).join('\n')}`);
     this.name = 'UnacceptableError';
   }
 }
 
 /**
- * Splits findings into accepted and still-refusing ones. A name accepts every finding of that
- * symbol. Example: accept ['cmdline_reads'] with findings cmdline_reads and free_uid → free_uid
- * still refuses.
+ * The one accept filter: splits findings into accepted and still-refusing ones. A name accepts
+ * every finding of that symbol; a finding whose rule is not acceptable cannot be accepted.
+ * `complete`: the findings are the whole analysis (a built patch), so a name that matches none is
+ * a typo and an error; for a patch too wide to build only the source rules ran, and a name may
+ * stand for a finding the build would have shown.
+ *
+ * Example: accept ['cmdline_reads'] with findings cmdline_reads and free_uid → free_uid still refuses.
  */
-export function applyAccepts(findings: { symbol: string; reason: string; acceptable?: false }[], accept: readonly string[]): { unsafe: typeof findings; accepted: typeof findings } {
+export function applyAccepts(findings: Finding[], accept: readonly string[], complete = true): { unsafe: Finding[]; accepted: Finding[] } {
   const names = new Set(accept);
   const unknown = [...names].filter((n) => !findings.some((f) => f.symbol === n));
-  if (unknown.length > 0) throw new UnknownAcceptError(unknown, findings);
-  const never = findings.filter((f) => names.has(f.symbol) && f.acceptable === false);
+  if (complete && unknown.length > 0) throw new UnknownAcceptError(unknown, findings);
+  const never = findings.filter((f) => names.has(f.symbol) && !f.acceptable);
   if (never.length > 0) throw new UnacceptableError(never);
   return { unsafe: findings.filter((f) => !names.has(f.symbol)), accepted: findings.filter((f) => names.has(f.symbol)) };
 }
@@ -149,19 +130,15 @@ export class ReproductionError extends Error {
 /**
  * A patch too wide to build (a header included by thousands of objects) may still say why it
  * needs custom code: a struct member added to `include/linux/sched.h` is a layout change of
- * struct task_struct, whatever the build would show. Refuse with those reasons (exit 2) rather
- * than only "too wide"; accepted or none, the build error stands.
+ * struct task_struct, whatever the build would show. Those findings, through the one accept
+ * filter, make an `unsafe` outcome rather than only "too wide"; none left, and null: the build
+ * error stands.
  */
-async function refuseWhatTheSourceShows(error: UnsupportedPatchError, patchText: Buffer, tree: string, ctx: { id: string; release: string; accept: string[] }): Promise<void> {
+async function refuseWhatTheSourceShows(error: UnsupportedPatchError, patchText: Buffer, tree: string, report: CreateReport, accept: readonly string[]): Promise<CreateOutcome | null> {
   const findings = await sourceSafetyFindings({ patchText: patchText.toString('utf8'), readPre: (file) => readFile(path.join(tree, file), 'utf8'), objects: [] });
-  if (findings.length === 0) return;
-  const names = new Set(ctx.accept);
-  const unsafe = findings.filter((f) => !names.has(f.symbol));
-  if (unsafe.length === 0) return;
-  throw new UnsafePatchError({
-    id: ctx.id, tarball: null, kernelRelease: ctx.release, changed: [], new: [], unsafe, accepted: findings.filter((f) => names.has(f.symbol)),
-    notes: [`not built: ${error.message}`], reproduction: { checked: 0, shippedVmlinux: false }, timingsMs: {},
-  });
+  const { unsafe, accepted } = applyAccepts(findings, accept, false);
+  if (unsafe.length === 0) return null;
+  return { ...report, outcome: 'unsafe', tarball: null, unsafe, accepted, notes: [`not built: ${error.message}`] };
 }
 
 /** The shipped kernel's `Linux version ...` line (it names the distribution's source version). */
@@ -170,15 +147,92 @@ function shippedBanner(shipped: ShippedKernel | null, map: SystemMapIndex): stri
   return (shipped && at !== undefined ? shipped.stringAt(at, 512) : null) ?? undefined;
 }
 
-export async function createUpdate(options: CreateOptions): Promise<CreateResult> {
+/** Step 1: the tree, its config dir and the shipped vmlinux the reproduction check needs. */
+async function checkInputs(options: CreateOptions, progress: Progress): Promise<KernelInputs> {
+  const inputs = await resolveKernelInputs(options.sourceDir, options.configDir);
+  progress.info(`target ${inputs.release}, config dir ${inputs.configDir}`);
+  if (!inputs.vmlinux && !options.skipReproductionCheck) throw new MissingVmlinuxError(inputs.configDir);
+  return inputs;
+}
+
+/** Step 3: the double build, or the `unsafe` outcome of a patch too wide to build whose source shows why. */
+async function buildTwice(options: CreateOptions, patchText: Buffer, inputs: KernelInputs, outDir: string, report: CreateReport, log: LogSink): Promise<DoubleBuild | CreateOutcome> {
+  try {
+    return await doubleBuild({ tree: inputs.sourceDir, patchPath: options.patchPath, outDir, log });
+  } catch (e) {
+    const refusal = e instanceof UnsupportedPatchError ? await refuseWhatTheSourceShows(e, patchText, inputs.sourceDir, report, options.accept ?? []) : null;
+    if (refusal) return refusal;
+    throw e;
+  }
+}
+
+type ObjectPair = { pre: ReturnType<typeof readElf>; post: ReturnType<typeof readElf> };
+
+/**
+ * Step 4: reads each pre and post object, and checks that every function of each pre object of
+ * vmlinux equals the shipped code (ReproductionError otherwise). A module's code is not in
+ * vmlinux: a static name it shares with built-in code would be compared with the wrong function.
+ */
+async function readAndCheckObjects(build: DoubleBuild, map: SystemMapIndex, shipped: ShippedKernel | null): Promise<{ objects: Map<string, ObjectPair>; checked: number }> {
+  let checked = 0;
+  const mismatches: ReproductionMismatch[] = [];
+  const objects = new Map<string, ObjectPair>();
+  for (const object of build.objects) {
+    const pre = readElf(await readFile(path.join(build.preDir, object)));
+    const post = readElf(await readFile(path.join(build.postDir, object)));
+    objects.set(object, { pre, post });
+    if (!shipped || build.homes[object] === 'module') continue;
+    const report = checkReproduction(pre, object, map, shipped);
+    checked += report.checked.length;
+    mismatches.push(...report.mismatches);
+  }
+  if (mismatches.length > 0) throw new ReproductionError(mismatches);
+  return { objects, checked };
+}
+
+/**
+ * Step 5: each object's diff, its changed and new functions named with their module, its notes,
+ * and the findings of the object rules; a module's object that changed is refused as module code.
+ */
+async function diffEachObject(objects: Map<string, ObjectPair>, build: DoubleBuild, tree: string): Promise<{
+  diffs: { object: string; diff: DiffResult }[]; changed: FunctionEntry[]; new: FunctionEntry[]; notes: string[]; findings: Finding[];
+}> {
+  const out = { diffs: [] as { object: string; diff: DiffResult }[], changed: [] as FunctionEntry[], new: [] as FunctionEntry[], notes: [] as string[], findings: [] as Finding[] };
+  for (const [object, { pre, post }] of objects) {
+    const diff = diffObjects(pre, post);
+    out.diffs.push({ object, diff });
+    const summary = summarize(diff);
+    const module = await moduleOfObject(tree, object, build.homes[object] ?? 'vmlinux');
+    out.changed.push(...summary.changed.map((f) => ({ object, function: f, module })));
+    out.new.push(...summary.new.map((f) => ({ object, function: f, module })));
+    out.findings.push(...summary.unsafe);
+    out.notes.push(...diff.notes.map((n) => `${object}: ${n}`));
+    for (const f of summary.removed) out.notes.push(`${object}: ${f} removed (its callers changed and are replaced)`);
+    if (module !== 'vmlinux' && (summary.changed.length > 0 || summary.new.length > 0)) {
+      out.findings.push(finding('module-code', object, `the object is part of a loadable module (${module}); updates of module code are not supported yet`));
+    }
+  }
+  return out;
+}
+
+/**
+ * Step 6: the findings not accepted refuse the update (`unsafe`); with none, an update that
+ * replaces and adds nothing is `no-changes`; otherwise null: the update is made.
+ */
+function safetyVerdict(report: CreateReport, findings: Finding[], accept: readonly string[]): 'unsafe' | 'no-changes' | null {
+  ({ unsafe: report.unsafe, accepted: report.accepted } = applyAccepts(findings, accept));
+  if (report.unsafe.length > 0) return 'unsafe';
+  if (report.changed.length === 0 && report.new.length === 0) return 'no-changes';
+  return null;
+}
+
+export async function createUpdate(options: CreateOptions): Promise<CreateOutcome> {
   const log = options.log ?? stderrSink;
   const progress = new Progress('ksplice-create', options.analyzeOnly ? 6 : 8, log);
   const patchText = await readFile(options.patchPath);
 
   progress.step('checking the kernel inputs');
-  const inputs = await resolveKernelInputs(options.sourceDir, options.configDir);
-  progress.info(`target ${inputs.release}, config dir ${inputs.configDir}`);
-  if (!inputs.vmlinux && !options.skipReproductionCheck) throw new MissingVmlinuxError(inputs.configDir);
+  const inputs = await checkInputs(options, progress);
 
   progress.step('checking the toolchain');
   await checkToolchain({ config: inputs.config, vmlinux: inputs.vmlinux }, { allowMismatch: options.allowToolchainMismatch, log });
@@ -186,72 +240,43 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
   // The hooks are part of the update: other hook code, another update.
   const hooksText = options.hooksPath ? await readFile(options.hooksPath) : null;
   const id = options.id ?? (hooksText ? updateIdFor(patchText, inputs.release, hooksText) : updateIdFor(patchText, inputs.release));
+  const report: CreateReport = {
+    id, kernelRelease: inputs.release, changed: [], new: [], unsafe: [], accepted: [], notes: [],
+    reproduction: { checked: 0, shippedVmlinux: false }, timingsMs: progress.timings,
+  };
   const scratch = await mkdtemp(path.join(os.tmpdir(), `ksplice-create-${id}-`));
   try {
     progress.step('double build');
-    const build = await doubleBuild({ tree: inputs.sourceDir, patchPath: options.patchPath, outDir: scratch, log }).catch(async (e: unknown) => {
-      if (e instanceof UnsupportedPatchError) await refuseWhatTheSourceShows(e, patchText, inputs.sourceDir, { id, release: inputs.release, accept: options.accept ?? [] });
-      throw e;
-    });
+    const build = await buildTwice(options, patchText, inputs, scratch, report, log);
+    if ('outcome' in build) return build;
 
     progress.step('reproduction check against the shipped vmlinux');
     // One index of System.map serves the reproduction check and the run-pre targets.
     const map = new SystemMapIndex(inputs.symbols);
     const shipped = inputs.vmlinux ? await openShippedKernel(inputs.vmlinux) : null;
     if (!shipped) progress.info('WARNING: reproduction check skipped (no vmlinux, as asked): the pre build is checked at apply time only (run-pre matching)');
-    let checked = 0;
-    const mismatches: ReproductionMismatch[] = [];
-    const objects = new Map<string, { pre: ReturnType<typeof readElf>; post: ReturnType<typeof readElf> }>();
-    for (const object of build.objects) {
-      const pre = readElf(await readFile(path.join(build.preDir, object)));
-      const post = readElf(await readFile(path.join(build.postDir, object)));
-      objects.set(object, { pre, post });
-      // A module's code is not in vmlinux: a static name it shares with built-in code would be compared with the wrong function.
-      if (!shipped || build.homes[object] === 'module') continue;
-      const report = checkReproduction(pre, object, map, shipped);
-      checked += report.checked.length;
-      mismatches.push(...report.mismatches);
-    }
-    if (mismatches.length > 0) throw new ReproductionError(mismatches);
+    const { objects, checked } = await readAndCheckObjects(build, map, shipped);
+    report.reproduction = { checked, shippedVmlinux: shipped !== null };
     if (shipped) progress.info(`${checked} functions of the pre build equal the shipped code`);
 
     progress.step('diff');
-    const diffs: { object: string; diff: DiffResult }[] = [];
-    const result: CreateResult = {
-      id, tarball: null, kernelRelease: inputs.release, changed: [], new: [], unsafe: [], accepted: [], notes: [],
-      reproduction: { checked, shippedVmlinux: shipped !== null }, timingsMs: progress.timings,
-    };
-    for (const [object, { pre, post }] of objects) {
-      const diff = diffObjects(pre, post);
-      diffs.push({ object, diff });
-      const summary = summarize(diff);
-      result.changed.push(...summary.changed.map((f) => ({ object, function: f })));
-      result.new.push(...summary.new.map((f) => ({ object, function: f })));
-      result.unsafe.push(...diff.unsafe);
-      result.notes.push(...diff.notes.map((n) => `${object}: ${n}`));
-      for (const f of summary.removed) result.notes.push(`${object}: ${f} removed (its callers changed and are replaced)`);
-      result.unsafe.push(...diff.exportChanges);
-      const home = build.homes[object];
-      if (home === 'module' && (summary.changed.length > 0 || summary.new.length > 0)) {
-        result.unsafe.push({ symbol: object, reason: 'the object is part of a loadable module; updates of module code are not supported yet' });
-      }
-    }
-    result.unsafe.push(...(await sourceSafetyFindings({
+    const { diffs, changed, new: added, notes, findings } = await diffEachObject(objects, build, inputs.sourceDir);
+    Object.assign(report, { changed, new: added, notes });
+    findings.push(...(await sourceSafetyFindings({
       patchText: patchText.toString('utf8'),
       readPre: (file) => readFile(path.join(inputs.sourceDir, file), 'utf8'),
       objects: diffs.map(({ object, diff }) => ({ object, changedFunctions: summarize(diff).changed })),
     })));
-    for (const c of result.changed) progress.info(`changed: ${c.function} (${c.object})`);
-    for (const n of result.new) progress.info(`new: ${n.function} (${n.object})`);
+    for (const c of report.changed) progress.info(`changed: ${c.function} (${c.object}, ${c.module})`);
+    for (const n of report.new) progress.info(`new: ${n.function} (${n.object}, ${n.module})`);
 
     progress.step('safety verdict');
-    ({ unsafe: result.unsafe, accepted: result.accepted } = applyAccepts(result.unsafe, options.accept ?? []));
-    for (const a of result.accepted) progress.info(`accepted: ${a.symbol}: ${a.reason}`);
-    if (result.unsafe.length > 0) throw new UnsafePatchError(result);
-    if (result.changed.length === 0 && result.new.length === 0) throw new NoChangesError(result);
+    const refusal = safetyVerdict(report, findings, options.accept ?? []);
+    for (const a of report.accepted) progress.info(`accepted: ${describeFinding(a)}`);
+    if (refusal) return { ...report, outcome: refusal, tarball: null };
     if (options.analyzeOnly) {
-      progress.done(`${result.changed.length} changed, ${result.new.length} new function(s)`);
-      return result;
+      progress.done(`${report.changed.length} changed, ${report.new.length} new function(s)`);
+      return { ...report, outcome: 'analyzed', tarball: null };
     }
 
     progress.step('update module');
@@ -262,18 +287,17 @@ export async function createUpdate(options: CreateOptions): Promise<CreateResult
     });
 
     progress.step('tarball');
-    result.tarball = await writeUpdatePackage({
+    const tarball = await writeUpdatePackage({
       id, release: inputs.release, sourceDir: inputs.sourceDir, config: inputs.config, patchPath: options.patchPath,
       coreKo: core.ko, updateKo: built.ko, toolsDir: path.join(KMOD_DIR, 'tools'),
-      changed: built.replaced, new: result.new,
+      changed: built.replaced, new: report.new,
       objects: build.objects.map((object) => ({ object, pre: path.join(build.preDir, object), post: path.join(build.postDir, object) })),
       outputDir: options.outputDir ?? process.cwd(),
       banner: shippedBanner(shipped, map),
     });
-    progress.done(`${result.changed.length} changed, ${result.new.length} new function(s): ${result.tarball}`);
-    return result;
+    progress.done(`${report.changed.length} changed, ${report.new.length} new function(s): ${tarball}`);
+    return { ...report, outcome: 'built', tarball };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
 }
-

@@ -1,12 +1,16 @@
 /**
  * `ksplice-diff PRE.o POST.o [--json]`: the object differ alone.
  *
- * Prints which functions differ between an object built before and after a patch. Exit 0 whether
- * or not anything changed; 1 on an error (unreadable or malformed object, bad usage).
- * `--json` prints one object: { changed, new, removed, unsafe: [{ symbol, reason }] }.
+ * Prints which functions differ between an object built before and after a patch. Exit codes
+ * from the one table of outcomes (src/util/exit-codes.ts): 2 when a finding says the change is
+ * unsafe without custom code (as ksplice-create), 0 otherwise, changed or not; 1 on an error
+ * (unreadable or malformed object, bad usage).
+ * `--json` prints one object: { changed, new, removed, unsafe: [{ rule, symbol, reason, acceptable }] }
+ * (rule: a code of src/diff/findings.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { readElf } from '../elf/reader.ts';
+import { EXIT_ERROR, OUTCOME_EXIT_CODES } from '../util/exit-codes.ts';
 import { diffObjects, summarize, type DiffResult } from './diff.ts';
 
 const usage = 'usage: ksplice-diff PRE.o POST.o [--json]';
@@ -19,7 +23,7 @@ function humanReport(result: DiffResult): string {
   }
   for (const g of result.new) lines.push(`new: ${g.name}`);
   for (const name of result.removed) lines.push(`removed: ${name}`);
-  for (const u of [...result.unsafe, ...result.exportChanges]) lines.push(`unsafe: ${u.symbol}: ${u.reason}`);
+  for (const u of [...result.unsafe, ...result.exportChanges]) lines.push(`unsafe (${u.rule}): ${u.symbol}: ${u.reason}`);
   for (const n of result.notes) lines.push(`note: ${n}`);
   if (lines.length === 0) lines.push('No changes detected');
   return lines.join('\n') + '\n';
@@ -30,20 +34,19 @@ async function main(argv: string[]): Promise<number> {
   const files = argv.filter((a) => a !== '--json');
   if (files.length !== 2 || files.some((f) => f.startsWith('-'))) {
     process.stderr.write(`${usage}\n`);
-    return 1;
+    return EXIT_ERROR;
   }
   const [pre, post] = await Promise.all(files.map(async (f) => readElf(await readFile(f))));
   const result = diffObjects(pre!, post!);
   const summary = summarize(result);
-  summary.unsafe.push(...result.exportChanges);
   process.stdout.write(json ? JSON.stringify(summary) + '\n' : humanReport(result));
-  return 0;
+  return OUTCOME_EXIT_CODES[summary.unsafe.length > 0 ? 'unsafe' : 'analyzed'];
 }
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e: Error) => {
     process.stderr.write(`ksplice-diff: ${e.message}\n`);
-    process.exit(1);
+    process.exit(EXIT_ERROR);
   },
 );

@@ -21,6 +21,7 @@ import { Comparer } from './compare.ts';
 import { Correlation } from './correlate.ts';
 import { cloneParent, coldOwner, isColdPart } from './names.ts';
 import { ObjectIndex } from './object-index.ts';
+import { finding, type Finding } from './findings.ts';
 import { objectSafetyFindings, isInitOnlyData, staticKeysDefinedIn } from './safety-rules.ts';
 import { specialEntriesByFunction } from './special-entries.ts';
 
@@ -44,28 +45,18 @@ export interface FunctionChange {
   parts: FunctionPart[];
 }
 
-export interface UnsafeChange {
-  symbol: string;
-  reason: string;
-  /**
-   * false: no custom code can make this safe (ftrace cannot redirect the function): the patch
-   * must change, and `ksplice-create --accept` refuses to accept it. Not printed in JSON.
-   */
-  acceptable?: false;
-}
-
 export interface DiffResult {
   pre: ElfObject;
   post: ElfObject;
   changed: FunctionChange[];
   new: FunctionChange[];
   removed: string[];
-  unsafe: UnsafeChange[];
+  unsafe: Finding[];
   /**
-   * Exports added, removed or changed: unsafe too, kept apart because ksplice-create checks the
-   * export tables itself (src/create/create.ts); `ksplice-diff` lists them under `unsafe`.
+   * Exports added, removed or changed (rule export-change): unsafe too, kept apart from the
+   * findings about code and data; summarize() and ksplice-create list them under `unsafe`.
    */
-  exportChanges: UnsafeChange[];
+  exportChanges: Finding[];
   /** Differences deliberately not shipped (line numbers of WARN/BUG/pr_debug sites). */
   notes: string[];
   /** Data objects only the post object has, referred to by shipped code: they travel with it. */
@@ -78,7 +69,7 @@ export interface DiffSummary {
   changed: string[];
   new: string[];
   removed: string[];
-  unsafe: UnsafeChange[];
+  unsafe: Finding[];
 }
 
 export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
@@ -137,15 +128,17 @@ function compareFunctions(post: ObjectIndex, correlation: Correlation, comparer:
  * caller passes another constant and GCC emits plain `specialized`: that is `specialized`
  * changed (its code is new and shipped), not a new function.
  */
-function classify(groups: FunctionChange[], preFamilies: Set<string>): { changed: FunctionChange[]; added: FunctionChange[]; initChanges: UnsafeChange[] } {
+function classify(groups: FunctionChange[], preFamilies: Set<string>): { changed: FunctionChange[]; added: FunctionChange[]; initChanges: Finding[] } {
   const changed: FunctionChange[] = [];
   const added: FunctionChange[] = [];
-  const initChanges: UnsafeChange[] = [];
+  const initChanges: Finding[] = [];
   for (const group of groups) {
     if (group.parts.every((p) => p.status === 'unchanged')) continue;
     const init = group.parts.find((p) => p.status !== 'unchanged' && (isInitCode(p.section) || (p.pre && isInitCode(p.pre.section!))));
     if (init) {
-      initChanges.push({ symbol: init.name, reason: `${init.status === 'new' ? 'new' : 'changed'} code in ${init.section.name}: __init/__exit code runs once at boot (or never, when built in) and is freed; an update cannot re-run it` });
+      const section = isInitCode(init.section) ? init.section : init.pre!.section!;
+      initChanges.push(finding(section.name.startsWith('.exit.') ? 'exit-code' : 'init-code', init.name,
+        `${init.status === 'new' ? 'new' : 'changed'} code in ${init.section.name}: __init/__exit code runs once at boot (or never, when built in) and is freed; an update cannot re-run it`));
       continue;
     }
     const existedBefore = group.parts.some((p) => p.status !== 'new' || preFamilies.has(cloneParent(p.name)));
@@ -155,26 +148,25 @@ function classify(groups: FunctionChange[], preFamilies: Set<string>): { changed
 }
 
 /** Changed functions whose only difference is where they reach a data object (Comparer.shiftedDataAccesses). */
-function layoutShifts(parts: FunctionPart[], comparer: Comparer): UnsafeChange[] {
+function layoutShifts(parts: FunctionPart[], comparer: Comparer): Finding[] {
   return parts
     .filter((part) => part.status === 'changed' && part.pre)
     .flatMap((part) =>
-      comparer.shiftedDataAccesses(part.pre!, part.symbol).map((access) => ({
-        symbol: access.symbol,
-        reason: `${part.name} reaches ${access.symbol} at +0x${access.from.toString(16)} before and +0x${access.to.toString(16)} after, with no other change: the layout of its type changed, and the running kernel's ${access.symbol} keeps the old one`,
-      })),
+      comparer.shiftedDataAccesses(part.pre!, part.symbol).map((access) => finding('data-layout', access.symbol,
+        `${part.name} reaches ${access.symbol} at +0x${access.from.toString(16)} before and +0x${access.to.toString(16)} after, with no other change: the layout of its type changed, and the running kernel's ${access.symbol} keeps the old one`,
+      )),
     );
 }
 
 /** Correlated data objects that differ: unsafe, unless only a recorded line number moved (a note). */
-function dataChanges(correlation: Correlation, comparer: Comparer, notes: string[], staticKeys: Set<string>): UnsafeChange[] {
-  const unsafe: UnsafeChange[] = [];
+function dataChanges(correlation: Correlation, comparer: Comparer, notes: string[], staticKeys: Set<string>): Finding[] {
+  const unsafe: Finding[] = [];
   for (const [preData, postData] of correlation.preToPost) {
     if (!isDataObject(preData) || !isDataObject(postData)) continue;
     const { difference, lineOnly } = comparer.compareData(preData, postData);
     if (!difference) continue;
     if (lineOnly) notes.push(`${postData.name}: line number differs (not shipped)`);
-    else unsafe.push({ symbol: postData.name, reason: dataChangeReason(preData, postData, difference, staticKeys.has(preData.name)) });
+    else unsafe.push(dataChangeFinding(preData, postData, difference, staticKeys.has(preData.name)));
   }
   return unsafe;
 }
@@ -202,7 +194,7 @@ export function summarize(result: DiffResult): DiffSummary {
     changed: result.changed.map((g) => g.name).sort(),
     new: result.new.map((g) => g.name).sort(),
     removed: result.removed,
-    unsafe: result.unsafe.map(({ symbol, reason }) => ({ symbol, reason })),
+    unsafe: [...result.unsafe, ...result.exportChanges],
   };
 }
 
@@ -274,17 +266,18 @@ export function isInitCode(section: ElfSection): boolean {
  * → `_TRUE(k)`, with `k` tested in this object (a `__jump_table` key): the key's state and its
  * sites stay as they are.
  */
-function dataChangeReason(pre: ElfSymbol, post: ElfSymbol, difference: string, isStaticKey = false): string {
+function dataChangeFinding(pre: ElfSymbol, post: ElfSymbol, difference: string, isStaticKey = false): Finding {
+  const name = post.name;
   if (isStaticKey) {
-    return `static key definition changed (${difference}; e.g. DEFINE_STATIC_KEY_FALSE → _TRUE): the running kernel's key keeps its state and every jump-label site its code; an update cannot re-initialize it — change the key's state with static_branch_enable()/disable() in a hook`;
+    return finding('static-key-definition', name, `static key definition changed (${difference}; e.g. DEFINE_STATIC_KEY_FALSE → _TRUE): the running kernel's key keeps its state and every jump-label site its code; an update cannot re-initialize it — change the key's state with static_branch_enable()/disable() in a hook`);
   }
   if (isInitOnlyData(post.section!) || isInitOnlyData(pre.section!)) {
-    return `init-only data changed in ${post.section!.name} (${difference}): __initdata/__initconst is read only while the kernel boots and is freed afterwards; an update cannot re-run the boot code that used it`;
+    return finding('init-data', name, `init-only data changed in ${post.section!.name} (${difference}): __initdata/__initconst is read only while the kernel boots and is freed afterwards; an update cannot re-run the boot code that used it`);
   }
   if (pre.size !== post.size) {
-    return `data object size changed (${pre.size} → ${post.size} bytes): its type's layout changed, and the running kernel's copy cannot be resized or reinterpreted`;
+    return finding('data-layout', name, `data object size changed (${pre.size} → ${post.size} bytes): its type's layout changed, and the running kernel's copy cannot be resized or reinterpreted`);
   }
-  return `initialized data changed in ${post.section!.name} (${difference}): the update replaces code, not the running kernel's data`;
+  return finding('data-change', name, `initialized data changed in ${post.section!.name} (${difference}): the update replaces code, not the running kernel's data`);
 }
 
 /** Post data objects without a pre partner that shipped code refers to, followed through their own references. */
@@ -322,16 +315,16 @@ function exportedSymbols(obj: ElfObject): Map<string, string> {
  * An update cannot change the running kernel's export table: modules resolve exports at load
  * time from it. Example: kernel/user.c gaining `EXPORT_SYMBOL_GPL(free_uid)`.
  */
-export function exportChanges(pre: ElfObject, post: ElfObject): UnsafeChange[] {
+export function exportChanges(pre: ElfObject, post: ElfObject): Finding[] {
   const before = exportedSymbols(pre);
   const after = exportedSymbols(post);
-  const changes: UnsafeChange[] = [];
+  const changes: Finding[] = [];
   for (const [name, kind] of after) {
-    if (!before.has(name)) changes.push({ symbol: name, reason: `newly exported (${kind}): an update cannot add to the running kernel's export table` });
-    else if (before.get(name) !== kind) changes.push({ symbol: name, reason: `export changed from ${before.get(name)} to ${kind}: the running kernel's export table cannot change` });
+    if (!before.has(name)) changes.push(finding('export-change', name, `newly exported (${kind}): an update cannot add to the running kernel's export table`));
+    else if (before.get(name) !== kind) changes.push(finding('export-change', name, `export changed from ${before.get(name)} to ${kind}: the running kernel's export table cannot change`));
   }
   for (const [name, kind] of before) {
-    if (!after.has(name)) changes.push({ symbol: name, reason: `no longer exported (was ${kind}): the running kernel's export table cannot change, and loaded modules may use it` });
+    if (!after.has(name)) changes.push(finding('export-change', name, `no longer exported (was ${kind}): the running kernel's export table cannot change, and loaded modules may use it`));
   }
   return changes;
 }

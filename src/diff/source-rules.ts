@@ -6,15 +6,10 @@
  *   const findings = sourceSafetyFindings({ patchText, readPre: (f) => readFile(path.join(tree, f), 'utf8'),
  *                                           libMembers, changedFunctions });
  *
- * Each rule is a predicate named for the question it answers, with a worked example.
+ * Each rule is a predicate named for the question it answers, with a worked example; each
+ * finding carries its rule code (findings.ts).
  */
-
-export interface SourceFinding {
-  symbol: string;
-  reason: string;
-  /** false: hooks cannot make it safe (see UnsafeChange in diff.ts). */
-  acceptable?: false;
-}
+import { finding, type Finding } from './findings.ts';
 
 /** One changed line of a patch, placed at its line in the pre file. */
 export interface ChangedLine {
@@ -364,8 +359,8 @@ export interface SourceSafetyInput {
 }
 
 /** Every source-level finding of a patch: struct layouts, header inlines, lib-y members, assembly. */
-export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<SourceFinding[]> {
-  const findings: SourceFinding[] = [];
+export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<Finding[]> {
+  const findings: Finding[] = [];
   const byFile = new Map<string, ChangedLine[]>();
   for (const l of changedLines(input.patchText)) byFile.set(l.file, [...(byFile.get(l.file) ?? []), l]);
   for (const [file, lines] of byFile) {
@@ -388,17 +383,15 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<So
     }
     for (const [s, members] of structs) {
       if (sameMembers(members.removed, members.added)) continue;
-      findings.push({
-        symbol: s,
-        reason: `data layout of ${s} changed in ${file}: the running kernel's ${s} objects keep the old layout and code the update does not replace (other objects, loaded modules) keeps the old offsets; keep the layout and attach new fields as shadow variables (ksplice_shadow_* in kmod/ksplice_hooks.h)`,
-      });
+      findings.push(finding('data-layout', s,
+        `data layout of ${s} changed in ${file}: the running kernel's ${s} objects keep the old layout and code the update does not replace (other objects, loaded modules) keeps the old offsets; keep the layout and attach new fields as shadow variables (ksplice_shadow_* in kmod/ksplice_hooks.h)`,
+      ));
     }
     const headerBodies = inlines.size ? functionBodies(stripped) : [];
     for (const f of inlines) {
-      findings.push({
-        symbol: f,
-        reason: `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them — ${await callersOfInline(f, headerBodies, input)} — and loadable modules built with the old ${f} keep it`,
-      });
+      findings.push(finding('header-inline', f,
+        `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them — ${await callersOfInline(f, headerBodies, input)} — and loadable modules built with the old ${f} keep it`,
+      ));
     }
   }
   for (const { object, changedFunctions } of input.objects) {
@@ -406,18 +399,15 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<So
     const dir = object.includes('/') ? object.slice(0, object.lastIndexOf('/')) : '.';
     const makefile = await input.readPre(`${dir}/Makefile`).catch(() => '');
     if (isLibArchiveMember(object, makefile)) {
-      findings.push({
-        symbol: object,
-        reason: `${object} is a lib-y archive member (${dir}/Makefile): it is linked into vmlinux only if something refers to it, may be built without ftrace, and the running kernel may lack or duplicate its functions (${changedFunctions.join(', ')})`,
-      });
+      findings.push(finding('lib-archive', object,
+        `${object} is a lib-y archive member (${dir}/Makefile): it is linked into vmlinux only if something refers to it, may be built without ftrace, and the running kernel may lack or duplicate its functions (${changedFunctions.join(', ')})`,
+      ));
     }
     const source = object.replace(/\.o$/, '.S');
     if (input.patchText.includes(`/${source}`) && isAssemblySource(source)) {
-      findings.push({
-        symbol: object,
-        reason: `${source} is assembly: its functions (${changedFunctions.join(', ')}) have no fentry call for ftrace to redirect, and hand-written entry/low-level code cannot be switched under a running CPU`,
-        acceptable: false,
-      });
+      findings.push(finding('assembly', object,
+        `${source} is assembly: its functions (${changedFunctions.join(', ')}) have no fentry call for ftrace to redirect, and hand-written entry/low-level code cannot be switched under a running CPU`,
+      ));
     }
   }
   return findings;

@@ -107,16 +107,17 @@ test('lines added above WARN_ON and pr_debug sites: only the edited function cha
   assert.deepEqual(result.unsafe, []);
 });
 
-test('initialized data, a struct layout (size, field offsets), __init code and exports changes are unsafe, with reasons', async () => {
+test('initialized data, a struct layout (size, field offsets), __init code and exports changes are unsafe, each by its rule', async () => {
   const result = await diffFixture('unsafe');
-  const reasons = (symbol: string) => [...result.unsafe, ...result.exportChanges].filter((u) => u.symbol === symbol).map((u) => u.reason).join('\n');
-  assert.match(reasons('limit'), /initialized data changed in \.data\.limit/);
-  assert.match(reasons('current_config'), /size changed \(8 → 12 bytes\)/);
-  // `.mode` moved from +4 to +8: seen in the code of its readers, here and in another file.
-  assert.match(reasons('current_config'), /reads_mode reaches current_config at \+0x4 before and \+0x8 after/);
-  assert.match(reasons('remote_config'), /reads_remote_mode reaches remote_config at \+0x4 before and \+0x8 after/);
-  assert.match(reasons('boot_setup'), /\.init\.text.*__init/);
-  assert.match(reasons('uses_limit'), /newly exported \(EXPORT_SYMBOL\)/);
+  const findings = [...result.unsafe, ...result.exportChanges];
+  const rules = (symbol: string) => findings.filter((u) => u.symbol === symbol).map((u) => u.rule);
+  assert.deepEqual(rules('limit'), ['data-change']);
+  // The size of current_config, and `.mode` moved from +4 to +8: seen in the code of its readers, here and in another file.
+  assert.deepEqual(rules('current_config').sort(), ['data-layout', 'data-layout']);
+  assert.ok(findings.some((u) => u.symbol === 'current_config' && /^reads_mode reaches/.test(u.reason)), 'the reader that shows the shift is named');
+  assert.deepEqual(rules('remote_config'), ['data-layout']);
+  assert.deepEqual(rules('boot_setup'), ['init-code']);
+  assert.deepEqual(rules('uses_limit'), ['export-change']);
   assert.ok(!summarize(result).changed.includes('boot_setup'), '__init code is not shipped');
   assert.ok(!result.unsafe.some((u) => u.symbol === 'unchanged_reader'), 'reading a field whose offset did not move is fine');
   assert.deepEqual(summarize(result).changed, ['reads_mode', 'reads_remote_mode']);
@@ -128,7 +129,7 @@ test('special sections: a change only in an alternative replacement is a change;
   assert.match(part(result, 'alternative_only')?.reason ?? '', /\.altinstructions .*replacement code/);
 });
 
-test('ksplice-diff CLI: human and --json output, exit 0 on changes, 1 on errors', async () => {
+test('ksplice-diff CLI: human and --json output, exit 0 on changes, 2 when unsafe (with rule codes), 1 on errors', async () => {
   await diffFixture('basic');
   const { prePath, postPath } = pairs.get('basic')!;
   const cli = path.resolve(import.meta.dirname ?? '.', '../../src/diff/cli.ts');
@@ -138,8 +139,14 @@ test('ksplice-diff CLI: human and --json output, exit 0 on changes, 1 on errors'
   assert.deepEqual(JSON.parse(json.stdout), { changed: ['changed_body'], new: ['added_function'], removed: ['removed_function'], unsafe: [] });
   await diffFixture('unsafe');
   const unsafe = pairs.get('unsafe')!;
-  const refused = JSON.parse((await runUnchecked(tsx, [cli, '--json', unsafe.prePath, unsafe.postPath])).stdout) as { unsafe: { symbol: string }[] };
+  const refusedRun = await runUnchecked(tsx, [cli, '--json', unsafe.prePath, unsafe.postPath]);
+  assert.equal(refusedRun.exitCode, 2, refusedRun.stderr);
+  const refused = JSON.parse(refusedRun.stdout) as { unsafe: { rule: string; symbol: string }[] };
   assert.deepEqual([...new Set(refused.unsafe.map((u) => u.symbol))].sort(), ['boot_setup', 'current_config', 'limit', 'remote_config', 'uses_limit']);
+  assert.deepEqual([...new Set(refused.unsafe.map((u) => u.rule))].sort(), ['data-change', 'data-layout', 'export-change', 'init-code']);
+  const refusedHuman = await runUnchecked(tsx, [cli, unsafe.prePath, unsafe.postPath]);
+  assert.equal(refusedHuman.exitCode, 2);
+  assert.match(refusedHuman.stdout, /^unsafe \(export-change\): uses_limit: newly exported/m);
   const human = await runUnchecked(tsx, [cli, prePath, prePath]);
   assert.equal(human.exitCode, 0);
   assert.match(human.stdout, /No changes detected/);

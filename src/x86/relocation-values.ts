@@ -32,3 +32,24 @@ export function impliedSymbolValue(type: number, stored: bigint, place: bigint, 
       throw new Error(`relocation type ${type} has no x86-64 value rule`);
   }
 }
+
+/**
+ * The field a linker writes at a relocation site for symbol value S (the forward rule of
+ * impliedSymbolValue), truncated to the site's width by the caller.
+ *
+ * Example: PLT32 to S = 0x1000 with addend -4 at P = 0x2000 stores 0x1000 - 4 - 0x2000 = -0x1004.
+ */
+export function relocationResult(type: number, symbolValue: bigint, place: bigint, addend: bigint): bigint {
+  switch (type) {
+    case R_X86_64_PC32:
+    case R_X86_64_PLT32:
+    case R_X86_64_PC64:
+      return (symbolValue + addend - place) & MASK64;
+    case R_X86_64_32S:
+    case R_X86_64_32:
+    case R_X86_64_64:
+      return (symbolValue + addend) & MASK64;
+    default:
+      throw new Error(`relocation type ${type} has no x86-64 value rule`);
+  }
+}

@@ -17,6 +17,7 @@
  */
 import { relaFor, SHF_MERGE, SHF_STRINGS, STT_FILE, STT_FUNC, STT_SECTION, type ElfObject, type ElfSection, type ElfSymbol, type Rela } from '../elf/types.ts';
 import type { SystemMapIndex } from '../kbuild/system-map.ts';
+import { specialSectionLayout } from '../x86/special-sections.ts';
 import {
   ALT_INSTR,
   FENTRY_CALL_LENGTH,
@@ -220,8 +221,9 @@ class SiteCollector {
     }
   }
 
-  /** Every entry of a special section whose site field points into this function. */
-  private entries(sectionName: string, entrySize: number, each: (offset: number, entryStart: number, section: ElfSection) => void): void {
+  /** Every entry of a special section whose site field points into this function (entry sizes: src/x86/special-sections.ts). */
+  private entries(sectionName: string, each: (offset: number, entryStart: number, section: ElfSection) => void): void {
+    const entrySize = specialSectionLayout(sectionName)!.entrySize;
     for (const section of this.obj.sections.filter((s) => s.name === sectionName)) {
       for (const r of relaFor(this.obj, section)?.entries ?? []) {
         if (r.offset % entrySize !== 0) continue;
@@ -232,17 +234,17 @@ class SiteCollector {
   }
 
   runtimePatched(): void {
-    this.entries('__mcount_loc', 8, (t) => this.sites.push({ offset: t, length: FENTRY_CALL_LENGTH, kind: 'FENTRY', symbol: '__fentry__' }));
-    this.entries('.return_sites', 4, (t) =>
+    this.entries('__mcount_loc', (t) => this.sites.push({ offset: t, length: FENTRY_CALL_LENGTH, kind: 'FENTRY', symbol: '__fentry__' }));
+    this.entries('.return_sites', (t) =>
       this.sites.push({ offset: t, length: returnThunkLength(this.byte(t)), kind: 'RETURN_THUNK', symbol: '__x86_return_thunk' }));
-    this.entries('.retpoline_sites', 4, (t) => {
+    this.entries('.retpoline_sites', (t) => {
       const thunk = this.relocSymbolAt(t) ?? '';
       this.sites.push({ offset: t, kind: 'RETPOLINE', symbol: thunk, ...retpolineSite(this.code, this.start + t, thunk) });
     });
-    this.entries('.static_call_sites', 8, (t) =>
+    this.entries('.static_call_sites', (t) =>
       this.sites.push({ offset: t, length: STATIC_CALL_LENGTH, kind: 'STATIC_CALL', symbol: this.relocSymbolAt(t), isJump: isJumpOpcode(this.byte(t)) }));
-    this.entries('.smp_locks', 4, (t) => this.sites.push({ offset: t, length: 1, kind: 'LOCK_PREFIX' }));
-    this.entries('.parainstructions', 16, (t, entry, section) =>
+    this.entries('.smp_locks', (t) => this.sites.push({ offset: t, length: 1, kind: 'LOCK_PREFIX' }));
+    this.entries('.parainstructions', (t, entry, section) =>
       this.sites.push({ offset: t, length: section.data[entry + PARAVIRT_LENGTH_OFFSET]!, kind: 'PARAVIRT', symbol: this.relocSymbolAt(t) ?? 'pv_ops', replacements: [] }));
     this.alternatives();
     this.jumpLabels();
@@ -250,7 +252,7 @@ class SiteCollector {
 
   /** An alternative at the place of a paravirt site widens it and adds its replacement there. */
   private alternatives(): void {
-    this.entries('.altinstructions', ALT_INSTR.size, (t, entry, alt) => {
+    this.entries('.altinstructions', (t, entry, alt) => {
       const instrLen = alt.data[entry + ALT_INSTR.instrLenOffset]!;
       const replLen = alt.data[entry + ALT_INSTR.replLenOffset]!;
       if (instrLen === 0) return;
@@ -269,7 +271,7 @@ class SiteCollector {
   }
 
   private jumpLabels(): void {
-    this.entries('__jump_table', JUMP_ENTRY.size, (t, entry, table) => {
+    this.entries('__jump_table', (t, entry, table) => {
       const targetRela = relaFor(this.obj, table)?.entries.find((r) => r.offset === entry + JUMP_ENTRY.targetOffset);
       const target = targetRela && this.offsetInFunction(targetRela);
       if (target === undefined) throw new RunPreError(`${this.fn.name}: jump label at +0x${t.toString(16)} jumps outside the function (not supported by the engine yet)`);

@@ -66,7 +66,7 @@ export const FENTRY_CALL_LENGTH = 5;
 export const STATIC_CALL_LENGTH = 5;
 /** Byte of a `struct paravirt_patch_site` (16 bytes: u8 *instr; u8 type; u8 len) holding the length. */
 export const PARAVIRT_LENGTH_OFFSET = 9;
-/** `struct alt_instr` (12 bytes): s32 instr, s32 repl, u16 cpuid, u8 instrlen, u8 replacementlen. */
-export const ALT_INSTR = { size: 12, replOffset: 4, instrLenOffset: 10, replLenOffset: 11 } as const;
-/** `struct jump_entry` (16 bytes): s32 code, s32 target, long key. */
-export const JUMP_ENTRY = { size: 16, targetOffset: 4 } as const;
+/** `struct alt_instr` (12 bytes, special-sections.ts): s32 instr, s32 repl, u16 cpuid, u8 instrlen, u8 replacementlen. */
+export const ALT_INSTR = { replOffset: 4, instrLenOffset: 10, replLenOffset: 11 } as const;
+/** `struct jump_entry` (16 bytes, special-sections.ts): s32 code, s32 target, long key. */
+export const JUMP_ENTRY = { targetOffset: 4 } as const;

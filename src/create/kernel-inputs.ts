@@ -7,6 +7,8 @@
  *   CONFIG_DIR/build -> headers  /lib/modules/<release>/build of the target
  *   CONFIG_DIR/vmlinux           the shipped vmlinux, for the reproduction check (createUpdate
  *                                refuses to go without it unless told to skip that check)
+ *   CONFIG_DIR/modules           /lib/modules/<release> of the target (the shipped .ko files and
+ *                                modules.order), for the reproduction check of module code
  *
  * Every problem is reported by name with its fix; nothing is built until all of them pass.
  *
@@ -26,6 +28,8 @@ export interface KernelInputs {
   release: string;
   /** The shipped vmlinux when the config dir has one (the setup links Debian's there). */
   vmlinux?: string;
+  /** The shipped modules' folder (`/lib/modules/<release>`) when the config dir links it. */
+  modulesDir?: string;
   symbols: MapSymbol[];
 }
 
@@ -76,5 +80,10 @@ export async function resolveKernelInputs(sourceDir: string, configDir = path.jo
     throw new BadInputError(`kernel release mismatch: the source tree builds ${treeRelease}, the headers are for ${release}`);
   }
   const vmlinux = path.join(configDir, 'vmlinux');
-  return { sourceDir, configDir, config, systemMap, headersDir, release, symbols, vmlinux: (await exists(vmlinux)) ? vmlinux : undefined };
+  const modulesDir = path.join(configDir, 'modules');
+  return {
+    sourceDir, configDir, config, systemMap, headersDir, release, symbols,
+    vmlinux: (await exists(vmlinux)) ? vmlinux : undefined,
+    modulesDir: (await exists(path.join(modulesDir, 'modules.order'))) ? modulesDir : undefined,
+  };
 }

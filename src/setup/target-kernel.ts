@@ -19,7 +19,7 @@
  * marker, and the next run wipes the half tree and starts that release again. Downloads are kept
  * in `<cacheDir>/debs/` and survive that.
  */
-import { copyFile, mkdir, readFile, rm, stat, symlink, writeFile, access } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rm, stat, symlink, writeFile, access, readlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { availableVersions, downloadPackage, extractMembers, extractPackage, readControl } from './debian-archive.ts';
@@ -115,7 +115,23 @@ export async function findReadyTarget(release: string, cacheDir = defaultCacheDi
   const root = path.join(cacheDir, release);
   const marker = await readFile(path.join(root, READY_MARKER), 'utf8').then((t) => JSON.parse(t) as ReadyMarker).catch(() => null);
   if (!marker || marker.layout !== CACHE_LAYOUT || marker.release !== release) return null;
-  return targetLayout(root, name, marker.sourceVersion);
+  const target = targetLayout(root, name, marker.sourceVersion);
+  await linkShippedModules(target);
+  return target;
+}
+
+/**
+ * The config dir's `modules` link to the image's /lib/modules/<release> (the shipped .ko files the
+ * reproduction check compares module code with). Made at setup, and added to a tree prepared
+ * before the link existed.
+ */
+async function linkShippedModules(target: TargetKernel): Promise<void> {
+  const link = path.join(target.configDir, 'modules');
+  if (await readlink(link).catch(() => null)) return;
+  // Another process may make it at the same moment: one link is all that is wanted.
+  await symlink(target.modulesDir, link).catch((e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EEXIST') throw e;
+  });
 }
 
 export async function ensureTarget(options: EnsureTargetOptions = {}): Promise<TargetKernel> {
@@ -208,6 +224,7 @@ async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string
   // Not in the article's list, but ksplice-create uses it when present: the shipped code the
   // reproduction check compares the pre build with.
   await symlink(target.vmlinux, path.join(target.configDir, 'vmlinux'));
+  await linkShippedModules(target);
 
   const marker: ReadyMarker = {
     layout: CACHE_LAYOUT,

@@ -8,6 +8,8 @@
  *   no_match: cmdline_proc_show+0x1d: running byte 0x90, pre code 0x48 (...)
  * and the kernel log repeats it with the human message of the code.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/kernel.h>
 #include <linux/printk.h>
 #include "ksplice_internal.h"
@@ -84,7 +86,7 @@ int ksplice_abort(struct ksplice_update_state *us, enum ksplice_abort code,
 	us->abort_code = code;
 	scnprintf(us->abort_cause, sizeof(us->abort_cause), "%s: %s",
 		  ksplice_abort_word(code), details);
-	pr_err("ksplice: Update %s aborted (%s): %s\n", us->update->id,
+	pr_err("Update %s aborted (%s): %s\n", us->update->id,
 	       ksplice_abort_message(code), us->abort_cause);
 	return -ECANCELED;
 }

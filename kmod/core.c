@@ -16,6 +16,8 @@
  * is live) and the core (its ftrace handler is live), so neither can be
  * removed until the update is undone.
  */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
 #include <linux/ctype.h>
 #include <linux/delay.h>
 #include <linux/kallsyms.h>
@@ -32,6 +34,19 @@
 #define KSPLICE_STOP_ATTEMPTS 5
 #define KSPLICE_STOP_RETRY_PAUSE_MS 200
 
+/*
+ * ksplice_mutex serializes every operation on updates: registration and
+ * unregistration, apply, undo and check (sysfs stage writes), and the sysfs
+ * reads that walk an update's arrays. It protects the list of updates, the
+ * mutable state of each (struct ksplice_update_state: stage, abort cause,
+ * conflicts, stop times, attempts, per-function addresses and targets,
+ * learned symbols, match statistics), and redirect.c's list of targets with
+ * their user counts. It does not protect a target's stack of replacements:
+ * that changes only inside stop_machine() and the ftrace handler reads it
+ * under RCU, and neither the stop callback nor the handler takes the mutex
+ * (it is held across stop_machine()). Shadow variables have their own
+ * spinlock (shadow.c).
+ */
 DEFINE_MUTEX(ksplice_mutex);
 static LIST_HEAD(ksplice_updates);	/* protected by ksplice_mutex */
 
@@ -202,13 +217,31 @@ static struct ksplice_code_range *reverse_ranges(struct ksplice_update_state *us
 	return r;
 }
 
+/* The cost of the last switch, logged before the success line of apply and undo. */
+static void log_stop_time(struct ksplice_update_state *us)
+{
+	pr_info("Update %s: machine stopped for %llu ns (stop_machine call %llu ns, attempt %u)\n",
+		us->update->id, us->stop_ns, us->stop_total_ns, us->attempts);
+}
+
+/* An update runs only on the kernel release it was built for: wrong_kernel otherwise. */
+static int check_kernel_release(struct ksplice_update_state *us)
+{
+	const char *running = init_utsname()->release;
+
+	if (strcmp(us->update->kernel_release, running))
+		return ksplice_abort(us, KSPLICE_ABORT_WRONG_KERNEL, "built for %s, running %s",
+				     us->update->kernel_release, running);
+	return 0;
+}
+
 /* Frees the shadow variables the update's code attached (shadow.c), saying how many. */
 static void free_shadows(struct ksplice_update_state *us, const char *why)
 {
 	unsigned int n = ksplice_shadow_free_owner(us->update->owner);
 
 	if (n)
-		pr_info("ksplice: Update %s %s: freed %u shadow variable(s)\n", us->update->id, why, n);
+		pr_info("Update %s %s: freed %u shadow variable(s)\n", us->update->id, why, n);
 }
 
 int ksplice_apply(struct ksplice_update_state *us)
@@ -224,10 +257,9 @@ int ksplice_apply(struct ksplice_update_state *us)
 
 	if (us->stage == KSPLICE_STAGE_APPLIED)
 		return ksplice_abort(us, KSPLICE_ABORT_ALREADY_APPLIED, "update %s", u->id);
-	if (strcmp(u->kernel_release, init_utsname()->release))
-		return ksplice_abort(us, KSPLICE_ABORT_WRONG_KERNEL,
-				     "built for %s, running %s", u->kernel_release,
-				     init_utsname()->release);
+	ret = check_kernel_release(us);
+	if (ret)
+		return ret;
 	if (!try_module_get(u->owner))
 		return ksplice_abort(us, KSPLICE_ABORT_MODULE_BUSY, "module %s is going away",
 				     u->owner->name);
@@ -257,9 +289,8 @@ int ksplice_apply(struct ksplice_update_state *us)
 	if (u->hooks.post_apply)
 		u->hooks.post_apply();
 	/* The article's `dmesg | tail -n2` ends with the success line: print it last. */
-	pr_info("ksplice: Update %s: machine stopped for %llu ns (stop_machine call %llu ns, attempt %u)\n",
-		u->id, us->stop_ns, us->stop_total_ns, us->attempts);
-	pr_info("ksplice: Update %s applied successfully\n", u->id);
+	log_stop_time(us);
+	pr_info("Update %s applied successfully\n", u->id);
 	return 0;
 
 fail_release:
@@ -347,12 +378,11 @@ static int __ksplice_reverse(struct ksplice_update_state *us, bool forced)
 	/* Undo leaves no trace: the update's shadow variables go (not while its code may still run). */
 	if (!still_running)
 		free_shadows(us, "reversed");
-	pr_info("ksplice: Update %s: machine stopped for %llu ns (stop_machine call %llu ns, attempt %u)\n",
-		u->id, us->stop_ns, us->stop_total_ns, us->attempts);
-	pr_info("ksplice: Update %s reversed successfully\n", u->id);
+	log_stop_time(us);
+	pr_info("Update %s reversed successfully\n", u->id);
 	us->new_code_running = still_running;
 	if (still_running)
-		pr_warn("ksplice: Update %s: a task still runs its code (%s); module %s stays pinned\n",
+		pr_warn("Update %s: a task still runs its code (%s); module %s stays pinned\n",
 			u->id, us->conflicts, u->owner->name);
 	else if (!forced)
 		module_put(u->owner);
@@ -376,7 +406,7 @@ static void ksplice_reverse_for_forced_unload(struct ksplice_update_state *us)
 	struct ksplice_code_range *ranges;
 	unsigned int nr_ranges;
 
-	pr_warn("ksplice: Update %s: forced unload while applied, reversing it first\n",
+	pr_warn("Update %s: forced unload while applied, reversing it first\n",
 		us->update->id);
 	while (us->stage == KSPLICE_STAGE_APPLIED && __ksplice_reverse(us, true)) {
 		mutex_unlock(&ksplice_mutex);
@@ -406,13 +436,12 @@ int ksplice_check_match(struct ksplice_update_state *us)
 
 	lockdep_assert_held(&ksplice_mutex);
 	ksplice_clear_abort(us);
-	if (strcmp(u->kernel_release, init_utsname()->release))
-		return ksplice_abort(us, KSPLICE_ABORT_WRONG_KERNEL,
-				     "built for %s, running %s", u->kernel_release,
-				     init_utsname()->release);
+	ret = check_kernel_release(us);
+	if (ret)
+		return ret;
 	ret = ksplice_locate_and_match(us);
 	if (!ret)
-		pr_info("ksplice: Update %s matches the running kernel (%u functions)\n",
+		pr_info("Update %s matches the running kernel (%u functions)\n",
 			u->id, u->nr_funcs);
 	return ret;
 }
@@ -445,11 +474,11 @@ static int check_descriptor(struct ksplice_update *u)
 	unsigned int i;
 
 	if (u->abi_version != KSPLICE_ABI_VERSION) {
-		pr_err("ksplice: update ABI %u, core speaks %u\n", u->abi_version, KSPLICE_ABI_VERSION);
+		pr_err("update ABI %u, core speaks %u\n", u->abi_version, KSPLICE_ABI_VERSION);
 		return -EPROTO;
 	}
 	if (!valid_id(u->id) || !u->kernel_release || !u->owner || !u->nr_funcs || !u->funcs) {
-		pr_err("ksplice: malformed update descriptor (id, release, owner or funcs)\n");
+		pr_err("malformed update descriptor (id, release, owner or funcs)\n");
 		return -EINVAL;
 	}
 	unsigned int redirected = 0;
@@ -461,14 +490,14 @@ static int check_descriptor(struct ksplice_update *u)
 		    (!f->map_addr && (!f->map_candidates || !f->nr_map_candidates)) ||
 		    (f->nr_sites && !f->sites) ||
 		    (f->new_func && !within_module_core((unsigned long)f->new_func, u->owner))) {
-			pr_err("ksplice: update %s: malformed function %u (%s)\n", u->id, i,
+			pr_err("update %s: malformed function %u (%s)\n", u->id, i,
 			       f->name ? f->name : "?");
 			return -EINVAL;
 		}
 		redirected += f->new_func != NULL;
 	}
 	if (!redirected) {
-		pr_err("ksplice: update %s replaces no function\n", u->id);
+		pr_err("update %s replaces no function\n", u->id);
 		return -EINVAL;
 	}
 	return 0;
@@ -481,6 +510,24 @@ void ksplice_free_state(struct ksplice_update_state *us)
 	kfree(us);
 }
 
+/**
+ * ksplice_register_update() - make an update known to the core
+ * @u: the update module's descriptor (ksplice_update.h), with @u->owner set
+ *     to the update module; it must stay valid until
+ *     ksplice_unregister_update()
+ *
+ * Called from the init of an update module (KSPLICE_UPDATE_MODULE()).
+ * Checks that the descriptor is well formed (ABI version, id, owner,
+ * functions; the kernel release is compared with the running one at apply)
+ * and creates /sys/kernel/ksplice/<id>/ with stage "loaded". Nothing in the
+ * running kernel changes: the update is applied by writing "apply" to its
+ * stage file.
+ *
+ * Context: process context; takes ksplice_mutex.
+ * Return: 0 on success; -EPROTO if the descriptor speaks another ABI
+ * version, -EINVAL if it is malformed, -EEXIST if an update of the same id
+ * is loaded, -ENOMEM, or the error of creating the sysfs directory.
+ */
 int ksplice_register_update(struct ksplice_update *u)
 {
 	struct ksplice_update_state *us;
@@ -509,7 +556,7 @@ int ksplice_register_update(struct ksplice_update *u)
 	mutex_lock(&ksplice_mutex);
 	if (find_update(u->id)) {
 		mutex_unlock(&ksplice_mutex);
-		pr_err("ksplice: update %s is already loaded\n", u->id);
+		pr_err("update %s is already loaded\n", u->id);
 		ksplice_free_state(us);
 		return -EEXIST;
 	}
@@ -519,11 +566,22 @@ int ksplice_register_update(struct ksplice_update *u)
 	mutex_unlock(&ksplice_mutex);
 	if (ret)
 		return ret;
-	pr_info("ksplice: Update %s loaded (%u functions)\n", u->id, u->nr_funcs);
+	pr_info("Update %s loaded (%u functions)\n", u->id, u->nr_funcs);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(ksplice_register_update);
 
+/**
+ * ksplice_unregister_update() - forget an update, reversing it if need be
+ * @u: the descriptor given to ksplice_register_update()
+ *
+ * Called from the exit of an update module. An applied update pins its
+ * module, so it is normally reversed already; after `rmmod -f` it is
+ * reversed here first, waiting as long as a task may run its code. Removes
+ * its sysfs directory and frees its shadow variables.
+ *
+ * Context: process context, may sleep; takes ksplice_mutex.
+ */
 void ksplice_unregister_update(struct ksplice_update *u)
 {
 	struct ksplice_update_state *us, *found = NULL;
@@ -562,7 +620,7 @@ static int __init ksplice_init(void)
 
 	if (ret)
 		return ret;
-	pr_info("ksplice: core loaded (ABI %u)\n", KSPLICE_ABI_VERSION);
+	pr_info("core loaded (ABI %u)\n", KSPLICE_ABI_VERSION);
 	return 0;
 }
 

@@ -72,8 +72,8 @@ struct ksplice_update_state {
 	unsigned int sites_rewritten[KSPLICE_SITE_KINDS];
 	unsigned int sites_original[KSPLICE_SITE_KINDS];
 	unsigned int probing;		/* >0: trying a form, do not record aborts */
-	unsigned int attempts;
-	bool new_code_running;		/* reversed, but a task was still in the new code */		/* stop_machine attempts, last operation */
+	unsigned int attempts;		/* stop_machine tries, last apply/undo that got that far */
+	bool new_code_running;		/* reversed, but a task was still in the new code */
 	unsigned long slide;
 	unsigned int nr_loaded_verified;	/* loaded_symbols checked by the last match */
 	struct ksplice_func_state *funcs;	/* nr_funcs entries */

@@ -3,10 +3,16 @@
  * ksplice_update.h - the contract between the ksplice core (ksplice.ko) and
  * one per-update module (ksplice_<id>.ko).
  *
- * Who fills it: ksplice-create generates ksplice_<id>.c, which holds the new
- * (post) code of every changed function plus one `struct ksplice_update`
- * describing them, and ends with KSPLICE_UPDATE_MODULE(update)
- * (src/create/update-descriptor.ts).
+ * Who fills it: ksplice-create (src/create/update-module.ts) links
+ * ksplice_<id>.ko from
+ *   - descriptor.c, generated (src/create/update-descriptor.ts): one
+ *     `struct ksplice_update` describing every target (pre code, sites,
+ *     System.map addresses) and the hook dispatchers, ending with
+ *     KSPLICE_UPDATE_MODULE(ksplice_update_<id>);
+ *   - post-<n>.o, one prebuilt object per patched object file: the new
+ *     (post) code of its changed functions, extracted from the post build
+ *     and renamed ksplice_new_<name>, which new_func points at;
+ *   - hooks.o, the patch author's hooks (ksplice_hooks.h), if any.
  *
  * What the core does with it (see kmod/README.md for the whole story):
  *   1. insmod ksplice_<id>.ko: its init calls ksplice_register_update();

@@ -125,11 +125,8 @@ int ksplice_redirect_prepare(struct ksplice_update_state *us)
 			continue;	/* companion: matched and checked, not redirected */
 		ret = get_target(us, &us->funcs[i]);
 		if (ret) {
-			while (i--) {
-				if (us->funcs[i].target)
-					put_target(us->funcs[i].target);
-				us->funcs[i].target = NULL;
-			}
+			/* Targets are only set here: the later funcs have none yet. */
+			ksplice_redirect_release(us);
 			return ret;
 		}
 	}

@@ -1,8 +1,8 @@
 /**
- * The C source of an update module's descriptor, `ksplice_<id>.c`: one `struct ksplice_update`
- * (kmod/ksplice_update.h) listing every target with its pre code, sites and System.map
- * address(es), and `new_func` pointing at the renamed post code (`ksplice_new_<name>`), which
- * comes from a separate prebuilt object of the same module.
+ * The C source of an update module's descriptor (`descriptor.c` of ksplice_<id>.ko): one
+ * `struct ksplice_update` (kmod/ksplice_update.h) listing every target with its pre code, sites
+ * and System.map address(es), and `new_func` pointing at the renamed post code
+ * (`ksplice_new_<name>`), which comes from a separate prebuilt object of the same module.
  *
  * Usage:
  *   const c = descriptorSource({ id, release, targets, printkMapAddr, stopMachineMapAddr, livepatch: true });

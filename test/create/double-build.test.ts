@@ -1,8 +1,7 @@
 // The targeted double build on the real Debian tree: the article's printk patch, a patch that
 // does not apply, and the tree left pristine after each.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { doubleBuild, MAX_OBJECTS_PER_UPDATE, planObjects, UnsupportedPatchError } from '../../src/create/double-build.ts';
@@ -11,14 +10,14 @@ import { fingerprintFiles } from '../../src/create/pristine-tree.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
 import { kbuildArgs } from '../../src/kbuild/flags.ts';
+import { CORPUS as corpus, scratchDir } from '../helpers/paths.ts';
 
-const corpus = path.resolve(import.meta.dirname ?? path.dirname(new URL(import.meta.url).pathname), '../../corpus');
 let target: TargetKernel;
 let scratch: string;
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-double-'));
+  scratch = await scratchDir('double');
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 

@@ -2,8 +2,7 @@
 // reproduces the shipped code exactly (outside relocations, which must point at the same
 // symbols), and a forged source change is caught with the function and offset named.
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { doubleBuild } from '../../src/create/double-build.ts';
@@ -15,8 +14,8 @@ import { R_X86_64_PLT32, R_X86_64_32S } from '../../src/x86/relocations.ts';
 import { readSystemMap, SystemMapIndex } from '../../src/kbuild/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { withForgedCmdlineSource } from '../helpers/forged-source.ts';
+import { CORPUS as corpus, scratchDir } from '../helpers/paths.ts';
 
-const corpus = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../corpus');
 let target: TargetKernel;
 let scratch: string;
 let kernel: ShippedKernel;
@@ -24,7 +23,7 @@ let map: SystemMapIndex;
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-repro-'));
+  scratch = await scratchDir('repro');
   kernel = await openShippedKernel(target.vmlinux);
   map = new SystemMapIndex(await readSystemMap(target.systemMap));
 });

@@ -9,16 +9,14 @@
 //
 // Run: bash scripts/test.sh test/create/update-module.test.ts   (about 45 s on 2 cores)
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { readSystemMap } from '../../src/kbuild/system-map.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
+import { CORPUS as corpus, REPO as repo, scratchDir } from '../helpers/paths.ts';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
-const corpus = path.join(repo, 'corpus');
 let target: TargetKernel;
 let scratch: string;
 
@@ -48,7 +46,7 @@ async function modinfo(ko: string, field: string): Promise<string> {
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-update-'));
+  scratch = await scratchDir('update');
   made.cmdline = await create('cmdline', path.join(corpus, 'examples/proc_cmdline.patch'));
   made.printk = await create('printk', path.join(corpus, 'examples/printk.patch'));
   made.printkFixed = await create('printk-fixed', path.join(repo, 'examples/printk-6.1.patch'));

@@ -1,19 +1,19 @@
 // The toolchain fingerprint: this machine against the default target, and forged mismatches
 // (a fake gcc-12 earlier on PATH; a config claiming another assembler).
 import assert from 'node:assert/strict';
-import { chmod, copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { chmod, copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { binutilsVersionNumber, checkToolchain, configValue, ToolchainMismatchError } from '../../src/kbuild/toolchain.ts';
+import { scratchDir } from '../helpers/paths.ts';
 
 let target: TargetKernel;
 let scratch: string;
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-toolchain-'));
+  scratch = await scratchDir('toolchain');
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 

@@ -17,17 +17,16 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { readSystemMap, SystemMapIndex, type MapSymbol } from '../../src/kbuild/system-map.ts';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { runScenario, type ScenarioRun } from '../helpers/guest-scenario.ts';
 import { klpSymbolName } from '../../src/create/klp-relocations.ts';
 import { createTestUpdate, flipPreByte, le64, replaceAll, tamperUpdate, type TestUpdate } from '../helpers/test-updates.ts';
+import { corpusPatch, fixture, REPO } from '../helpers/paths.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FIX = path.join(REPO, 'test/fixtures/kmod');
+const FIX = fixture('kmod');
 const OUT = path.join(REPO, '.tmp/kmod-test');
-const PROC_CMDLINE = path.join(REPO, 'corpus/examples/proc_cmdline.patch');
+const PROC_CMDLINE = corpusPatch('examples/proc_cmdline.patch');
 
 /** `rmmod -f` (the forced-unload check) taints the kernel R, bit 3. */
 const TAINT_FORCED_RMMOD = 1 << 3;

@@ -13,19 +13,17 @@
  * Run: bash scripts/test.sh test/kmod/matcher.test.ts   (about 2 min on 2 cores)
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { buildCore, type CoreModule } from '../../src/kbuild/core-module.ts';
 import { readSystemMap, SystemMapIndex } from '../../src/kbuild/system-map.ts';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
 import { buildStubUpdate, type StubContext, type StubUpdate } from '../helpers/stub-update.ts';
+import { fixture, REPO, scratchDir } from '../helpers/paths.ts';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const FIX = path.join(REPO, 'test/fixtures/kmod');
+const FIX = fixture('kmod');
 const OUT = path.join(REPO, '.tmp/kmod-matcher');
 /** The core module, built in its own copy of kmod/ for the target (before). */
 let core: CoreModule;
@@ -62,7 +60,7 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
   before(async () => {
     const target = await ensureTarget();
     vmlinuz = target.vmlinuz;
-    scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-matcher-'));
+    scratch = await scratchDir('matcher');
     core = await buildCore(target.headersDir, target.release);
     const ctx: StubContext = { target, map: new SystemMapIndex(await readSystemMap(target.systemMap)), kmodDir: core.dir, scratch };
     built.printkchk = await buildStubUpdate(ctx, { id: 'printkchk', object: 'kernel/printk/printk.o' });

@@ -8,16 +8,15 @@
 //
 // Run: bash scripts/test.sh test/qemu/guest.test.ts   (about 3 min under TCG)
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile, copyFile, mkdir } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, writeFile, copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { describeTaint, kvmUsable, runGuest, TAINT_EXPECTED_FROM_MODULES } from '../../src/qemu/guest.ts';
 import { buildExternalModule } from '../../src/kbuild/external-module.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { run } from '../../src/util/exec.ts';
+import { REPO as repo, scratchDir } from '../helpers/paths.ts';
 
-const repo = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const quiet = () => {};
 let target: TargetKernel;
 let scratch: string;
@@ -31,7 +30,7 @@ async function testModule(name: string): Promise<string> {
 
 before(async () => {
   target = await ensureTarget();
-  scratch = await mkdtemp(path.join(os.tmpdir(), 'ksa-guest-'));
+  scratch = await scratchDir('guest');
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 

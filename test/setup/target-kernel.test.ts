@@ -1,13 +1,13 @@
 // The prepared default target: what ensureTarget() leaves in the cache, checked against the real
 // Debian packages (the first run downloads and prepares them; later runs reuse the cache).
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat, writeFile, readlink } from 'node:fs/promises';
-import os from 'node:os';
+import { readFile, rm, stat, writeFile, readlink } from 'node:fs/promises';
 import path from 'node:path';
 import { before, test } from 'node:test';
 import { ensureTarget, findReadyTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
 import { isStubSystemMap, readSystemMap, addressesOf } from '../../src/kbuild/system-map.ts';
 import { run } from '../../src/util/exec.ts';
+import { scratchDir } from '../helpers/paths.ts';
 
 let target: TargetKernel;
 
@@ -49,7 +49,7 @@ test('the config dir is laid out as the article has it', async () => {
 });
 
 test("a module built against the cached headers carries Debian's vermagic and CRCs", async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'ksa-hello-'));
+  const dir = await scratchDir('hello');
   try {
     await writeFile(path.join(dir, 'hello.c'), [
       '#include <linux/module.h>',

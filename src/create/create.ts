@@ -290,7 +290,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
     const tarball = await writeUpdatePackage({
       id, release: inputs.release, sourceDir: inputs.sourceDir, config: inputs.config, patchPath: options.patchPath,
       coreKo: core.ko, updateKo: built.ko, toolsDir: path.join(KMOD_DIR, 'tools'),
-      changed: built.replaced, new: report.new,
+      changed: built.replaced, new: report.new.map(({ object, function: fn }) => ({ object, function: fn })),
       objects: build.objects.map((object) => ({ object, pre: path.join(build.preDir, object), post: path.join(build.postDir, object) })),
       outputDir: options.outputDir ?? process.cwd(),
       banner: shippedBanner(shipped, map),

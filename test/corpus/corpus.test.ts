@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { createUpdate, NoChangesError, UnsafePatchError } from '../../src/create/create.ts';
+import { createUpdate } from '../../src/create/create.ts';
+import { exitCodeOf, outcomeMessage } from '../../src/create/outcome.ts';
+import type { RuleCode } from '../../src/diff/findings.ts';
 import { touchedFiles } from '../../src/create/patch-file.ts';
 import { changedFiles, fingerprintFiles } from '../../src/create/pristine-tree.ts';
 import { runGuest, type GuestFile, type GuestStep, type GuestVerdict } from '../../src/qemu/guest.ts';
@@ -24,8 +26,11 @@ interface CorpusCase {
   /** Short name: step prefix and table row. */
   name: string;
   patch: string;
-  /** The functions the update must replace, or the refusal expected. */
-  expect: { functions: string[] } | { exitCode: 66 | 2 | 1; reason: RegExp };
+  /**
+   * The functions the update must replace (all of vmlinux), or the refusal expected: its exit
+   * code, its message, the rules among its findings and the module its changed code is part of.
+   */
+  expect: { functions: string[] } | { exitCode: 66 | 2 | 1; reason: RegExp; rules?: RuleCode[]; module?: string };
   /** Guest check script and the programs it runs; absent: apply/undo only. */
   check?: string;
   programs?: string[];
@@ -57,11 +62,14 @@ const CASES: CorpusCase[] = [
     check: path.join(fixtures, 'check-kernel_sys.sh'), programs: ['auxv'],
   },
   { name: 'kernel_audit_tree', patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_audit_tree.patch'), expect: { exitCode: 66, reason: /No changes detected/ } },
-  { name: 'kernel_user', patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_user.patch'), expect: { exitCode: 2, reason: /free_uid: newly exported/ } },
+  { name: 'kernel_user', patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_user.patch'), expect: { exitCode: 2, reason: /free_uid: newly exported/, rules: ['export-change'] } },
   // Loadable-module fixes: today's honest outcome is the module refusal, naming the object; tightened as module support lands.
-  ...(['fs_ext4_namei:fs/ext4/namei.o', 'fs_ext4_ialloc:fs/ext4/ialloc.o', 'net_sched_sch_multiq:net/sched/sch_multiq.o', 'net_sctp_auth:net/sctp/auth.o'].map((spec) => {
-    const [name, object] = spec.split(':');
-    return { name, patch: path.join(corpus, `modules-6.1.176-to-6.1.190/${name}.patch`), expect: { exitCode: 2 as const, reason: new RegExp(`${object.replace(/\./g, '\\.')}: the object is part of a loadable module`) } };
+  ...(['fs_ext4_namei:fs/ext4/namei.o:ext4', 'fs_ext4_ialloc:fs/ext4/ialloc.o:ext4', 'net_sched_sch_multiq:net/sched/sch_multiq.o:sch_multiq', 'net_sctp_auth:net/sctp/auth.o:sctp'].map((spec) => {
+    const [name, object, module] = spec.split(':');
+    return {
+      name, patch: path.join(corpus, `modules-6.1.176-to-6.1.190/${name}.patch`),
+      expect: { exitCode: 2 as const, reason: new RegExp(`${object.replace(/\./g, '\\.')}: the object is part of a loadable module \\(${module}\\)`), rules: ['module-code' as const], module },
+    };
   })),
   {
     name: 'net_netfilter_nft_byteorder', patch: path.join(corpus, 'modules-6.1.176-to-6.1.190/net_netfilter_nft_byteorder.patch'),
@@ -77,6 +85,10 @@ interface Built {
   /** 0, 66, 2 or 1, as ksplice-create would exit. */
   exitCode: number;
   message: string;
+  /** The rules of the refusing findings. */
+  rules: RuleCode[];
+  /** The modules of the changed and new functions (`vmlinux` for built-in code). */
+  modules: string[];
   createMs: number;
   /** The files the patch touches are byte-identical in the tree before and after the create. */
   pristine: boolean;
@@ -96,10 +108,12 @@ async function create(c: CorpusCase): Promise<Built> {
   const pristine = async () => changedFiles(before, await fingerprintFiles(target.sourceDir, touched)).length === 0;
   try {
     const r = await createUpdate({ sourceDir: target.sourceDir, patchPath: c.patch, outputDir: path.join(scratch, c.name), log: () => {} });
-    return { case: c, functions: r.changed.map((f) => f.function).sort(), tarball: r.tarball, exitCode: 0, message: '', createMs: Date.now() - started, pristine: await pristine() };
+    return {
+      case: c, functions: r.changed.map((f) => f.function).sort(), tarball: r.tarball, exitCode: exitCodeOf(r), message: r.outcome === 'built' ? '' : outcomeMessage(r),
+      rules: [...new Set(r.unsafe.map((f) => f.rule))], modules: [...new Set([...r.changed, ...r.new].map((f) => f.module))], createMs: Date.now() - started, pristine: await pristine(),
+    };
   } catch (e) {
-    const exitCode = e instanceof NoChangesError ? 66 : e instanceof UnsafePatchError ? 2 : 1;
-    return { case: c, functions: [], tarball: null, exitCode, message: (e as Error).message, createMs: Date.now() - started, pristine: await pristine() };
+    return { case: c, functions: [], tarball: null, exitCode: 1, message: (e as Error).message, rules: [], modules: [], createMs: Date.now() - started, pristine: await pristine() };
   }
 }
 
@@ -165,16 +179,19 @@ test('the cases cover exactly the patches of the corpus: a new one cannot go unt
   assert.deepEqual(cased, inCorpus, 'CASES and the *.patch files of corpus differ');
 });
 
-test('every corpus patch gives the expected functions, or its refusal with the reason', () => {
+test('every corpus patch gives the expected functions, or its refusal with the reason and rule', () => {
   for (const c of CASES) {
     const b = built.get(c.name)!;
     if ('functions' in c.expect) {
       assert.equal(b.exitCode, 0, `${c.name}: ${b.message}`);
       assert.deepEqual(b.functions, [...c.expect.functions].sort(), c.name);
+      assert.deepEqual(b.modules, ['vmlinux'], `${c.name}: built-in code`);
       assert.ok(b.tarball, c.name);
     } else {
       assert.equal(b.exitCode, c.expect.exitCode, `${c.name}: ${b.message}`);
       assert.match(b.message, c.expect.reason, c.name);
+      for (const rule of c.expect.rules ?? []) assert.ok(b.rules.includes(rule), `${c.name}: rule ${rule} in ${b.rules.join(', ')}`);
+      if (c.expect.module) assert.deepEqual(b.modules, [c.expect.module], `${c.name}: the module of its changed code`);
       assert.equal(b.tarball, null);
     }
   }

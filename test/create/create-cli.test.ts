@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { appendFile, chmod, copyFile, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { exitCodeOf, outcomeFromJson } from '../../src/create/outcome.ts';
 import { touchedFiles } from '../../src/create/patch-file.ts';
 import { readUpdateTarball } from '../../src/package/update-tarball.ts';
 import { fingerprintFiles, PATCH_JOURNAL } from '../../src/create/pristine-tree.ts';
@@ -59,7 +60,9 @@ for (const [patch, functions] of expectations) {
   test(`${patch} changes exactly ${functions.join(', ')}`, async () => {
     const { exitCode, json, stderr } = await createFromCorpus(patch);
     assert.equal(exitCode, 0, stderr);
+    assert.equal(json.outcome, 'analyzed');
     assert.deepEqual(json.changed.map((c: { function: string }) => c.function).sort(), functions);
+    assert.ok(json.changed.every((c: { module: string }) => c.module === 'vmlinux'), JSON.stringify(json.changed));
     assert.deepEqual(json.new, []);
     assert.deepEqual(json.unsafe, []);
     assert.equal(json.kernelRelease, '6.1.0-50-amd64');
@@ -71,20 +74,26 @@ test('kernel_audit_tree.patch changes no code: "No changes detected", exit 66', 
   const { exitCode, stderr, json } = await createFromCorpus('6.1.176-to-6.1.190/kernel_audit_tree.patch');
   assert.equal(exitCode, 66);
   assert.match(stderr, /No changes detected/);
+  assert.equal(json.outcome, 'no-changes');
   assert.deepEqual(json.changed, []);
 });
 
-test('kernel_user.patch adds an export: refused with that reason, exit 2', async () => {
-  const { exitCode, json, stderr } = await createFromCorpus('6.1.176-to-6.1.190/kernel_user.patch');
+test('kernel_user.patch adds an export: refused with that rule and reason, exit 2; the JSON reads back as the same outcome', async () => {
+  const { exitCode, json, stderr, stdout } = await createFromCorpus('6.1.176-to-6.1.190/kernel_user.patch');
   assert.equal(exitCode, 2);
-  assert.deepEqual(json.unsafe.map((u: { symbol: string }) => u.symbol), ['free_uid']);
-  assert.match(stderr, /free_uid: newly exported \(EXPORT_SYMBOL_GPL\)/);
+  assert.equal(json.outcome, 'unsafe');
+  assert.deepEqual(json.unsafe.map((u: { symbol: string; rule: string }) => [u.symbol, u.rule]), [['free_uid', 'export-change']]);
+  assert.match(stderr, /free_uid: newly exported \(EXPORT_SYMBOL_GPL\).* \[export-change\]/);
+  const outcome = outcomeFromJson(stdout.trim().split('\n').pop()!);
+  assert.equal(exitCodeOf(outcome), exitCode);
+  assert.ok(Array.isArray(outcome.notes) && outcome.reproduction.shippedVmlinux, 'notes and reproduction are in the JSON');
 });
 
 test('without --analyze-only the run writes ksplice-<id>.tar.gz (exit 0) into --output-dir', async () => {
   const out = path.join(scratch, 'out');
   const { exitCode, json, stderr } = await createFromCorpus('examples/proc_cmdline.patch', [`--output-dir=${out}`]);
   assert.equal(exitCode, 0, stderr);
+  assert.equal(json.outcome, 'built');
   assert.equal(json.tarball, path.join(out, `ksplice-${json.id}.tar.gz`));
   const { manifest } = readUpdateTarball(await readFile(json.tarball), { kernelRelease: '6.1.0-50-amd64' });
   assert.equal(manifest.updateModule, `ksplice_${json.id}.ko`);
@@ -119,7 +128,7 @@ test('a forged toolchain mismatch stops before building, naming both compilers',
 test('a patch to kernel/sched/rt.c (#included by build_policy.c) builds kernel/sched/build_policy.o and names the changed function', async () => {
   const { exitCode, json, stderr } = await createFromFixture('sched-rt-interval.patch');
   assert.equal(exitCode, 0, stderr);
-  assert.deepEqual(json.changed, [{ object: 'kernel/sched/build_policy.o', function: 'get_rr_interval_rt' }]);
+  assert.deepEqual(json.changed, [{ object: 'kernel/sched/build_policy.o', function: 'get_rr_interval_rt', module: 'vmlinux' }]);
   assert.deepEqual(json.unsafe, []);
 });
 
@@ -172,7 +181,7 @@ test('a patch adding a static helper: the tarball names toolchain, Debian source
   const out = path.join(scratch, 'new-helper');
   const { exitCode, json, stderr } = await createFromFixture('cmdline-new-helper.patch', [`--output-dir=${out}`]);
   assert.equal(exitCode, 0, stderr);
-  assert.deepEqual(json.new, [{ object: 'fs/proc/cmdline.o', function: 'cmdline_proc_mark' }]);
+  assert.deepEqual(json.new, [{ object: 'fs/proc/cmdline.o', function: 'cmdline_proc_mark', module: 'vmlinux' }]);
   assert.deepEqual(json.changed.map((c: { function: string }) => c.function), ['cmdline_proc_show']);
   // timingsMs: one entry per stage, in milliseconds.
   const stages = Object.entries(json.timingsMs as Record<string, number>);

@@ -17,7 +17,7 @@
  *                      [check applied], ksplice-view, ksplice-undo, [check reverted]; --check is a
  *                      script run as `sh check.sh original|applied|reverted` (exit 0 = as expected)
  *   --tcg-thread       under TCG, one host thread for all vCPUs (single, the default) or one each
- *                      (multi: faster, but runs stale code after kernel text patching; see guest.ts)
+ *                      (multi: faster, but runs stale code after kernel text patching; see qemu-args.ts)
  *   --serial-log       the whole console (kernel console and steps, line by line), kept (default
  *                      ksplice-qemu-serial.log in the current folder)
  *   --json             the verdict as one JSON object on stdout (booted, steps, splats, taint, timings)

@@ -1,7 +1,7 @@
 /**
  * Kernel log lines that fail a guest run: the one list every guest check uses.
  *
- * Usage: `findSplats(kernelLogLines(kernelConsole, dmesg).join('\n'))` (guest.ts) → matching lines.
+ * Usage: `findSplats(kernelLogLines(kernelConsole, dmesg).join('\n'))` (judge.ts) → matching lines.
  * Give it kernel lines only: step output is no kernel log, and a check that prints "Oops" is fine.
  *
  * Each pattern names the 6.1 message it is for (test/qemu/splat-patterns.test.ts has real lines of

@@ -2,14 +2,14 @@
 // pattern catches the 6.1 message it is for (lines as Debian's 6.1.0-50 prints them: captured from
 // the guest where a guest can make them, else the format strings of the 6.1.176 source filled in),
 // boot advice and a whole clean boot's dmesg pass, and an empty or missing list is refused.
-// kernelLogLines (src/qemu/guest.ts) judges kernel lines once each, never a step's output.
+// kernelLogLines (src/qemu/judge.ts) judges kernel lines once each, never a step's output.
 //
 // Run: bash scripts/test.sh test/qemu/splat-patterns.test.ts   (under a second, no QEMU)
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { kernelLogLines } from '../../src/qemu/guest.ts';
+import { kernelLogLines } from '../../src/qemu/judge.ts';
 import { findSplats, SPLAT_PATTERNS } from '../../src/qemu/splat-patterns.ts';
 import { fixture } from '../helpers/paths.ts';
 

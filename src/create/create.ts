@@ -35,6 +35,7 @@ import type { CreateOutcome, CreateReport, FunctionEntry } from './outcome.ts';
 import { checkReproduction, type ReproductionMismatch } from './reproduction-check.ts';
 import { SystemMapIndex } from '../kbuild/system-map.ts';
 import { openShippedKernel, type ShippedKernel } from './shipped-kernel.ts';
+import { linkShippedModule, shippedModulePath, type LinkedModule } from './shipped-module.ts';
 import { updateIdFor } from '../package/update-tarball.ts';
 import { buildUpdateModule } from './update-module.ts';
 import { buildCore } from '../kbuild/core-module.ts';
@@ -168,26 +169,56 @@ async function buildTwice(options: CreateOptions, patchText: Buffer, inputs: Ker
 
 type ObjectPair = { pre: ReturnType<typeof readElf>; post: ReturnType<typeof readElf> };
 
+/** No shipped modules to check a module's pre build against, and no opt-out asked (exit 1). */
+export class MissingShippedModulesError extends Error {
+  constructor(configDir: string, objects: string[]) {
+    super(
+      `no modules in ${configDir}: the reproduction check compares the pre build of ${objects.join(', ')} with the shipped module; ` +
+        `link the target's /lib/modules/<release> there as modules, or pass --skip-reproduction-check`,
+    );
+    this.name = 'MissingShippedModulesError';
+  }
+}
+
+interface ShippedCode {
+  /** The shipped vmlinux and its System.map; null: the check was skipped, as asked. */
+  vmlinux: { kernel: ShippedKernel; map: SystemMapIndex } | null;
+  /** The target's /lib/modules/<release>, for module objects. */
+  modulesDir: string | undefined;
+  configDir: string;
+}
+
 /**
- * Step 4: reads each pre and post object, and checks that every function of each pre object of
- * vmlinux equals the shipped code (ReproductionError otherwise). A module's code is not in
- * vmlinux: a static name it shares with built-in code would be compared with the wrong function.
+ * Step 4: reads each pre and post object, and checks that every function of each pre object
+ * equals the shipped code (ReproductionError otherwise): built-in code against the shipped
+ * vmlinux, a module's code against that module's shipped .ko (src/create/shipped-module.ts),
+ * never against vmlinux, where a static name it shares with built-in code would be another
+ * function.
  */
-async function readAndCheckObjects(build: DoubleBuild, map: SystemMapIndex, shipped: ShippedKernel | null): Promise<{ objects: Map<string, ObjectPair>; checked: number }> {
+async function readAndCheckObjects(build: DoubleBuild, tree: string, shipped: ShippedCode): Promise<{ objects: Map<string, ObjectPair>; checked: number; modules: string[] }> {
   let checked = 0;
   const mismatches: ReproductionMismatch[] = [];
   const objects = new Map<string, ObjectPair>();
+  const linked = new Map<string, LinkedModule>();
+  const moduleObjects = build.objects.filter((o) => build.homes[o] === 'module');
+  if (shipped.vmlinux && moduleObjects.length > 0 && !shipped.modulesDir) throw new MissingShippedModulesError(shipped.configDir, moduleObjects);
   for (const object of build.objects) {
     const pre = readElf(await readFile(path.join(build.preDir, object)));
     const post = readElf(await readFile(path.join(build.postDir, object)));
     objects.set(object, { pre, post });
-    if (!shipped || build.homes[object] === 'module') continue;
-    const report = checkReproduction(pre, object, map, shipped);
+    if (!shipped.vmlinux) continue;
+    let against: { kernel: ShippedKernel; map: SystemMapIndex } = shipped.vmlinux;
+    if (build.homes[object] === 'module') {
+      const module = await moduleOfObject(tree, object, 'module');
+      if (!linked.has(module)) linked.set(module, linkShippedModule(readElf(await readFile(await shippedModulePath(shipped.modulesDir!, module)))));
+      against = linked.get(module)!;
+    }
+    const report = checkReproduction(pre, object, against.map, against.kernel);
     checked += report.checked.length;
     mismatches.push(...report.mismatches);
   }
   if (mismatches.length > 0) throw new ReproductionError(mismatches);
-  return { objects, checked };
+  return { objects, checked, modules: [...linked.keys()] };
 }
 
 /**
@@ -242,7 +273,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
   const id = options.id ?? (hooksText ? updateIdFor(patchText, inputs.release, hooksText) : updateIdFor(patchText, inputs.release));
   const report: CreateReport = {
     id, kernelRelease: inputs.release, changed: [], new: [], unsafe: [], accepted: [], notes: [],
-    reproduction: { checked: 0, shippedVmlinux: false }, timingsMs: progress.timings,
+    reproduction: { checked: 0, shippedVmlinux: false, shippedModules: [] }, timingsMs: progress.timings,
   };
   const scratch = await mkdtemp(path.join(os.tmpdir(), `ksplice-create-${id}-`));
   try {
@@ -250,14 +281,16 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
     const build = await buildTwice(options, patchText, inputs, scratch, report, log);
     if ('outcome' in build) return build;
 
-    progress.step('reproduction check against the shipped vmlinux');
+    progress.step('reproduction check against the shipped vmlinux and modules');
     // One index of System.map serves the reproduction check and the run-pre targets.
     const map = new SystemMapIndex(inputs.symbols);
     const shipped = inputs.vmlinux ? await openShippedKernel(inputs.vmlinux) : null;
     if (!shipped) progress.info('WARNING: reproduction check skipped (no vmlinux, as asked): the pre build is checked at apply time only (run-pre matching)');
-    const { objects, checked } = await readAndCheckObjects(build, map, shipped);
-    report.reproduction = { checked, shippedVmlinux: shipped !== null };
-    if (shipped) progress.info(`${checked} functions of the pre build equal the shipped code`);
+    const { objects, checked, modules } = await readAndCheckObjects(build, inputs.sourceDir, {
+      vmlinux: shipped ? { kernel: shipped, map } : null, modulesDir: inputs.modulesDir, configDir: inputs.configDir,
+    });
+    report.reproduction = { checked, shippedVmlinux: shipped !== null, shippedModules: modules };
+    if (shipped) progress.info(`${checked} functions of the pre build equal the shipped code${modules.length > 0 ? ` (vmlinux, ${modules.map((m) => `${m}.ko`).join(', ')})` : ''}`);
 
     progress.step('diff');
     const { diffs, changed, new: added, notes, findings } = await diffEachObject(objects, build, inputs.sourceDir);

@@ -38,7 +38,8 @@ export interface CreateReport {
   accepted: Finding[];
   /** Differences deliberately not shipped, functions removed, why the patch was not built. */
   notes: string[];
-  reproduction: { checked: number; shippedVmlinux: boolean };
+  /** Functions of the pre build found equal to the shipped code; the vmlinux and the modules (.ko) compared with. */
+  reproduction: { checked: number; shippedVmlinux: boolean; shippedModules: string[] };
   timingsMs: Record<string, number>;
 }
 
@@ -136,6 +137,11 @@ export function outcomeFromJson(text: string): CreateOutcome {
   if (!isObject(reproduction) || typeof reproduction.checked !== 'number' || typeof reproduction.shippedVmlinux !== 'boolean') {
     throw new OutcomeJsonError('reproduction', 'expected {checked: number, shippedVmlinux: boolean}');
   }
+  // Absent in JSON written before module code was checked: no module was.
+  const shippedModules = reproduction.shippedModules ?? [];
+  if (!Array.isArray(shippedModules) || shippedModules.some((m) => typeof m !== 'string')) {
+    throw new OutcomeJsonError('reproduction.shippedModules', 'expected an array of module names');
+  }
   const timings = v.timingsMs;
   if (!isObject(timings) || Object.values(timings).some((t) => typeof t !== 'number')) throw new OutcomeJsonError('timingsMs', 'expected {stage: milliseconds}');
   const report: CreateReport = {
@@ -149,7 +155,7 @@ export function outcomeFromJson(text: string): CreateOutcome {
       if (typeof n !== 'string') throw new OutcomeJsonError(where.slice(0, -1), 'expected a string');
       return n;
     }),
-    reproduction: { checked: reproduction.checked, shippedVmlinux: reproduction.shippedVmlinux },
+    reproduction: { checked: reproduction.checked, shippedVmlinux: reproduction.shippedVmlinux, shippedModules: shippedModules as string[] },
     timingsMs: timings as Record<string, number>,
   };
   if ((kind === 'unsafe') !== report.unsafe.length > 0) throw new OutcomeJsonError('unsafe', `outcome ${kind} with ${report.unsafe.length} refusing finding(s)`);

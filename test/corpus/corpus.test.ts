@@ -89,6 +89,8 @@ interface Built {
   rules: RuleCode[];
   /** The modules of the changed and new functions (`vmlinux` for built-in code). */
   modules: string[];
+  /** The modules whose shipped .ko the pre build was found equal to (the reproduction check). */
+  shippedModules: string[];
   createMs: number;
   /** The files the patch touches are byte-identical in the tree before and after the create. */
   pristine: boolean;
@@ -110,10 +112,10 @@ async function create(c: CorpusCase): Promise<Built> {
     const r = await createUpdate({ sourceDir: target.sourceDir, patchPath: c.patch, outputDir: path.join(scratch, c.name), log: () => {} });
     return {
       case: c, functions: r.changed.map((f) => f.function).sort(), tarball: r.tarball, exitCode: exitCodeOf(r), message: r.outcome === 'built' ? '' : outcomeMessage(r),
-      rules: [...new Set(r.unsafe.map((f) => f.rule))], modules: [...new Set([...r.changed, ...r.new].map((f) => f.module))], createMs: Date.now() - started, pristine: await pristine(),
+      rules: [...new Set(r.unsafe.map((f) => f.rule))], modules: [...new Set([...r.changed, ...r.new].map((f) => f.module))], shippedModules: r.reproduction.shippedModules, createMs: Date.now() - started, pristine: await pristine(),
     };
   } catch (e) {
-    return { case: c, functions: [], tarball: null, exitCode: 1, message: (e as Error).message, rules: [], modules: [], createMs: Date.now() - started, pristine: await pristine() };
+    return { case: c, functions: [], tarball: null, exitCode: 1, message: (e as Error).message, rules: [], modules: [], shippedModules: [], createMs: Date.now() - started, pristine: await pristine() };
   }
 }
 
@@ -191,7 +193,10 @@ test('every corpus patch gives the expected functions, or its refusal with the r
       assert.equal(b.exitCode, c.expect.exitCode, `${c.name}: ${b.message}`);
       assert.match(b.message, c.expect.reason, c.name);
       for (const rule of c.expect.rules ?? []) assert.ok(b.rules.includes(rule), `${c.name}: rule ${rule} in ${b.rules.join(', ')}`);
-      if (c.expect.module) assert.deepEqual(b.modules, [c.expect.module], `${c.name}: the module of its changed code`);
+      if (c.expect.module) {
+        assert.deepEqual(b.modules, [c.expect.module], `${c.name}: the module of its changed code`);
+        assert.deepEqual(b.shippedModules, [c.expect.module], `${c.name}: its pre build reproduces Debian's ${c.expect.module}.ko`);
+      }
       assert.equal(b.tarball, null);
     }
   }

@@ -19,7 +19,7 @@ const report: CreateReport = {
   unsafe: [],
   accepted: [finding('new-data', 'cmdline_reads', 'new zero-initialized static variable ...')],
   notes: ['fs/proc/cmdline.o: __bug_table entry: line number differs (not shipped)'],
-  reproduction: { checked: 12, shippedVmlinux: true },
+  reproduction: { checked: 12, shippedVmlinux: true, shippedModules: ['ext4'] },
   timingsMs: { 'double build': 5123, diff: 40 },
 };
 
@@ -61,6 +61,7 @@ test('outcomeFromJson refuses malformed input, naming the field', () => {
     [JSON.stringify({ ...good, changed: [{ object: 'kernel/sys.o', function: 'f' }] }), /changed\[0\]\.module: expected a string/],
     [JSON.stringify({ ...good, notes: 'one' }), /notes: expected an array/],
     [JSON.stringify({ ...good, reproduction: { checked: '12' } }), /reproduction: expected \{checked: number, shippedVmlinux: boolean\}/],
+    [JSON.stringify({ ...good, reproduction: { checked: 12, shippedVmlinux: true, shippedModules: 'ext4' } }), /reproduction\.shippedModules: expected an array of module names/],
     [JSON.stringify({ ...good, timingsMs: { diff: 'fast' } }), /timingsMs: expected \{stage: milliseconds\}/],
     [JSON.stringify({ ...good, unsafe: [] }), /unsafe: outcome unsafe with 0 refusing finding\(s\)/],
     [JSON.stringify({ ...built, tarball: null }), /tarball: outcome built without a tarball/],

@@ -3,9 +3,10 @@
 // relocations, which must lead to the same symbols. Every module object of the corpus reproduces;
 // one flipped byte in a pre function is caught, naming the function and offset.
 import assert from 'node:assert/strict';
-import { readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readlink, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { createUpdate, MissingShippedModulesError } from '../../src/create/create.ts';
 import { doubleBuild } from '../../src/create/double-build.ts';
 import { checkReproduction } from '../../src/create/reproduction-check.ts';
 import { linkShippedModule, shippedModulePath } from '../../src/create/shipped-module.ts';
@@ -81,4 +82,15 @@ test('one byte changed in a pre function is caught, naming the function and offs
   assert.equal(report.mismatches.length, 1);
   assert.equal(report.mismatches[0].function, 'multiq_dequeue');
   assert.equal(report.mismatches[0].offset, at - fn.value);
+});
+
+test('a config dir without the shipped modules is an error for a module patch, before any update is made', async () => {
+  const configDir = path.join(scratch, 'config-without-modules');
+  await mkdir(configDir);
+  for (const file of ['.config', 'System.map']) await copyFile(path.join(target.configDir, file), path.join(configDir, file));
+  for (const link of ['build', 'vmlinux']) await symlink(await readlink(path.join(target.configDir, link)), path.join(configDir, link));
+  await assert.rejects(
+    createUpdate({ sourceDir: target.sourceDir, configDir, patchPath: corpusPatch('modules-6.1.176-to-6.1.190/net_sched_sch_multiq.patch'), analyzeOnly: true, log: () => {} }),
+    (e: Error) => e instanceof MissingShippedModulesError && /net\/sched\/sch_multiq\.o/.test(e.message) && /--skip-reproduction-check/.test(e.message),
+  );
 });

@@ -4,6 +4,8 @@
  *
  * Usage:
  *   const initramfs = await buildInitramfs(dir, files, steps, keepGoing);   // dir/initramfs.cpio.gz
+ *   const initramfs = await buildInitramfs(dir, files, steps, keepGoing, await guestModules(...));
+ *   // ... and the target's modules at /lib/modules/<release>/ (guest-modules.ts), /sbin/modprobe
  *
  * Protocol on ttyS1 (the init below): KSPLICE-GUEST-START once userspace runs,
  * KSPLICE-TAINT=<n>, then per step KSPLICE-STEP-BEGIN <i> / its output / KSPLICE-STEP-END <i> rc=<n>
@@ -18,6 +20,7 @@
 import { chmod, copyFile, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runShell } from '../util/exec.ts';
+import type { GuestModules } from './guest-modules.ts';
 
 export interface GuestFile {
   /** A plain name: the file lands in /files/<guestName>. */
@@ -49,6 +52,8 @@ export PATH=/bin:/sbin:/files
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
+# the kernel's request_module() runs /sbin/modprobe: only when the run ships modules
+[ -d /lib/modules ] && ln -s /bin/busybox /sbin/modprobe
 # the protocol and the steps' output go to ttyS1; ttyS0 stays the kernel's console alone
 exec </dev/null >/dev/ttyS1 2>&1
 # booted quiet for speed; from here on every kernel message reaches the console as it is printed
@@ -83,8 +88,11 @@ poweroff -f
 `;
 }
 
-/** A gzip'd newc cpio with busybox, the init, the steps and the files, written into `dir`. */
-export async function buildInitramfs(dir: string, files: GuestFile[], steps: GuestStep[], keepGoing: boolean): Promise<string> {
+/**
+ * A gzip'd newc cpio with busybox, the init, the steps and the files, written into `dir`; with
+ * `modules`, their .ko files and index at /lib/modules/<release>/.
+ */
+export async function buildInitramfs(dir: string, files: GuestFile[], steps: GuestStep[], keepGoing: boolean, modules?: GuestModules): Promise<string> {
   const root = path.join(dir, 'root');
   for (const sub of ['bin', 'sbin', 'proc', 'sys', 'dev', 'tmp', 'files', 'steps']) await mkdir(path.join(root, sub), { recursive: true });
   await copyFile('/bin/busybox', path.join(root, 'bin/busybox'));
@@ -97,6 +105,17 @@ export async function buildInitramfs(dir: string, files: GuestFile[], steps: Gue
     if (file.hostPath !== undefined) await copyFile(file.hostPath, dest);
     else await writeFile(dest, file.content!);
     await chmod(dest, file.mode ?? (file.executable ? 0o755 : 0o644));
+  }
+  if (modules) {
+    const modulesRoot = path.join(root, 'lib', 'modules', modules.release);
+    for (const m of modules.files) {
+      const dest = path.join(modulesRoot, m.guestPath);
+      if (!dest.startsWith(modulesRoot + path.sep)) throw new Error(`module path outside /lib/modules: ${m.guestPath}`);
+      await mkdir(path.dirname(dest), { recursive: true });
+      await copyFile(m.hostPath, dest);
+    }
+    await mkdir(modulesRoot, { recursive: true });
+    for (const [name, content] of Object.entries(modules.metadata)) await writeFile(path.join(modulesRoot, name), content);
   }
   const image = path.join(dir, 'initramfs.cpio.gz');
   await runShell('cd "$1" && find . | cpio -o -H newc --quiet | gzip -1 > "$2"', [root, image]);

@@ -14,6 +14,11 @@
  *   });
  *   verdict.ok        // booted, every step passed, no splat, no unexpected taint, no timeout
  *   verdict.steps     // [{ name, status: passed|failed|timed-out|not-run, exitCode, output, durationMs }]
+ * `modules: ['sch_multiq', 'ext4', 'sctp']` puts those modules of the target kernel (from its
+ * /lib/modules/<release>, by default the one next to `vmlinuz` in the prepared image, else
+ * `modulesDir`) and their dependencies in the guest's /lib/modules/<release>/ with a matching
+ * modules.dep, so the steps can `modprobe`, `rmmod`, `lsmod`, `modinfo`, and the kernel autoloads
+ * them (guest-modules.ts); a name the kernel does not ship is refused before booting.
  * `script: '...'` is the one-step shorthand (step "script"; its status and output also land in
  * `scriptExitCode` / `scriptOutput`).
  *
@@ -42,6 +47,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { seconds, stderrSink, type LogSink } from '../util/progress.ts';
 import { buildInitramfs, DEFAULT_STEP_TIMEOUT, type GuestFile, type GuestStep } from './guest-init.ts';
+import { guestModules, modulesDirFor } from './guest-modules.ts';
 import { judge, type GuestVerdict, type JudgePolicy } from './judge.ts';
 import { kvmUsable, launchQemu, type GuestTranscript } from './launch.ts';
 import { DEFAULT_SMP, qemuArgs, TCG_THREAD_DEFAULT } from './qemu-args.ts';
@@ -58,6 +64,13 @@ export interface GuestOptions {
   steps?: GuestStep[];
   /** One-step shorthand for `steps: [{ name: 'script', run: script }]`. */
   script?: string;
+  /**
+   * Modules of the target kernel to put in the guest (names as the kernel knows them, e.g.
+   * `sch_multiq`), with their dependencies, at /lib/modules/<release>/ with a modules.dep.
+   */
+  modules?: string[];
+  /** The target's /lib/modules/<release> (default: `<image>/lib/modules/R` for `<image>/boot/vmlinuz-R`). */
+  modulesDir?: string;
   /** Go on with later steps after one failed (default: stop at the first failure). */
   keepGoing?: boolean;
   /** The whole run, boot included. Default: 60 s plus every step's timeout. */
@@ -114,15 +127,16 @@ export async function guestTranscript(options: GuestOptions): Promise<{ transcri
   const policy = { keepGoing: options.keepGoing ?? false, allowedTaint: options.allowedTaint, splatPatterns: options.splatPatterns ?? SPLAT_PATTERNS };
   // refused before booting: a run judged against no patterns would pass whatever the kernel said
   findSplats('', policy.splatPatterns);
+  const modules = options.modules?.length ? await guestModules(options.modulesDir ?? modulesDirFor(options.vmlinuz), options.modules, log) : undefined;
   const startedAt = Date.now();
   const accelerator = (await kvmUsable()) ? 'kvm' : 'tcg';
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ksplice-guest-'));
   try {
-    const initramfs = await buildInitramfs(dir, options.files ?? [], steps, policy.keepGoing);
+    const initramfs = await buildInitramfs(dir, options.files ?? [], steps, policy.keepGoing, modules);
     const protocolSocket = path.join(dir, 'protocol.sock');
     const args = qemuArgs({ ...options, accelerator, initramfs, protocolSocket });
     const timeoutSeconds = options.timeoutSeconds ?? BOOT_ALLOWANCE_SECONDS + steps.reduce((s, st) => s + (st.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT), 0);
-    log(`[qemu] booting ${path.basename(options.vmlinuz)} (${accelerator === 'tcg' ? `TCG ${options.tcgThread ?? TCG_THREAD_DEFAULT}-threaded` : 'KVM'}, ${options.smp ?? DEFAULT_SMP} vCPUs, ${steps.length} step(s), ${timeoutSeconds} s at most)`);
+    log(`[qemu] booting ${path.basename(options.vmlinuz)} (${accelerator === 'tcg' ? `TCG ${options.tcgThread ?? TCG_THREAD_DEFAULT}-threaded` : 'KVM'}, ${options.smp ?? DEFAULT_SMP} vCPUs, ${steps.length} step(s)${modules ? `, ${modules.modules.length} module(s)` : ''}, ${timeoutSeconds} s at most)`);
     const transcript = await launchQemu({
       args, protocolSocket, accelerator, kernel: options.vmlinuz, timeoutSeconds, startedAt, log,
       stepNames: steps.map((s) => s.name), serialLogPath: options.serialLogPath,

@@ -4,11 +4,14 @@
  *   node dist/index.js setup ARGS    ksplice-setup   (the pinned toolchain container runs it: container.ts)
  *   node dist/index.js create ARGS   ksplice-create  (likewise)
  *   node dist/index.js qemu ARGS     ksplice-qemu    (workflows/nightly-qemu.yml proves released tarballs with it)
+ *   node dist/index.js diff ARGS     ksplice-diff
+ * The installed tools (package.json `bin`) are their own bundles, dist/bin/ksplice-*.js (npm run build:cli).
  */
 const TOOLS: Record<string, () => Promise<unknown>> = {
   setup: () => import('../setup/cli.ts'),
   create: () => import('../create/cli.ts'),
   qemu: () => import('../qemu/cli.ts'),
+  diff: () => import('../diff/cli.ts'),
 };
 
 const tool = Object.hasOwn(TOOLS, process.argv[2] ?? '') ? TOOLS[process.argv[2]] : undefined;

@@ -6,7 +6,7 @@
  *                  [--analyze-only] [--allow-toolchain-mismatch] [--skip-reproduction-check]
  *                  [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL...]] KERNEL_SOURCE
  *   ksplice-create --patch=FILE --kernel-release=6.1.0-50-amd64 [...]   (Debian target, prepared by the setup)
- * (run from the repository as `tsx src/create/cli.ts ...`)
+ * (installed: the `ksplice-create` bin, dist/bin/ksplice-create.js; in the repository: `tsx src/create/cli.ts ...`)
  *
  * --config defaults to KERNEL_SOURCE/ksplice (.config, System.map, build -> headers, vmlinux).
  * The config dir's vmlinux (the shipped kernel, Debian's from the -dbg package) is required: the
@@ -20,23 +20,23 @@
  * --analyze-only stops after the safety verdict (no tarball). Without it, the core and the update
  * module are built and ksplice-<id>.tar.gz is written to --output-dir (default: the current folder).
  *
- * Exit (src/create/outcome.ts, exitCodeOf): 0 tarball written (outcome `built`) or analysed
- * (`analyzed`); 66 "No changes detected" (`no-changes`); 2 the patch cannot be applied safely
- * without custom code (`unsafe`, findings printed with their rule); 1 any other error; 130/143
- * interrupted by SIGINT/SIGTERM (the tree is restored first). A tree left patched by a run killed
+ * Exit (the one table, src/util/exit-codes.ts; outcomes through src/create/outcome.ts, exitCodeOf):
+ * 0 tarball written (outcome `built`) or analysed (`analyzed`); 66 "No changes detected"
+ * (`no-changes`); 2 the patch cannot be applied safely without custom code (`unsafe`, findings
+ * printed with their rule); 64 usage error; 1 any other error; 130/143 interrupted by
+ * SIGINT/SIGTERM (the tree is restored first). --help prints the options (the table below). A tree left patched by a run killed
  * outright is restored by the next run (or refused, if that cannot be shown pristine). --json
  * prints one object on stdout (outcomeToJson), whatever the outcome:
  * { outcome, id, tarball, kernelRelease, changed: [{object, function, module}], new,
  *   unsafe: [{rule, symbol, reason, acceptable}], accepted, notes, reproduction, timingsMs }.
  */
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ensureTarget } from '../setup/target-kernel.ts';
-import { EXIT_ERROR } from '../util/exit-codes.ts';
+import { runCli, UsageError } from '../util/cli.ts';
 import { findingAnnotations } from './annotations.ts';
+import { CREATE_CLI } from './cli-spec.ts';
 import { createUpdate } from './create.ts';
 import { exitCodeOf, outcomeMessage, outcomeToJson, type CreateOutcome } from './outcome.ts';
-import { InterruptedError } from './pristine-tree.ts';
 
 /** In GitHub Actions, the findings also become annotations of the patch file (stderr). */
 function annotate(patchPath: string, outcome: CreateOutcome): void {
@@ -44,67 +44,35 @@ function annotate(patchPath: string, outcome: CreateOutcome): void {
   for (const line of findingAnnotations(patchPath, outcome.unsafe, outcome.accepted)) process.stderr.write(`${line}\n`);
 }
 
-async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      patch: { type: 'string' },
-      config: { type: 'string' },
-      id: { type: 'string' },
-      'output-dir': { type: 'string' },
-      json: { type: 'boolean', default: false },
-      'analyze-only': { type: 'boolean', default: false },
-      'allow-toolchain-mismatch': { type: 'boolean', default: false },
-      'skip-reproduction-check': { type: 'boolean', default: false },
-      'kernel-release': { type: 'string' },
-      hooks: { type: 'string' },
-      accept: { type: 'string', multiple: true },
-    },
-  });
+runCli(CREATE_CLI, async ({ values, positionals }) => {
   if (values['kernel-release'] && positionals.length > 0) {
     // Two trees named: building one while the user meant the other would be silently wrong.
-    process.stderr.write(`ksplice-create: --kernel-release=${values['kernel-release']} prepares its own source tree; give it or KERNEL_SOURCE (${positionals.join(' ')}), not both\n`);
-    return EXIT_ERROR;
+    throw new UsageError(`--kernel-release=${values['kernel-release']} prepares its own source tree; give it or KERNEL_SOURCE (${positionals.join(' ')}), not both`);
   }
-  if (!values.patch || (positionals.length !== 1 && !values['kernel-release'])) {
-    process.stderr.write('usage: ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json] [--analyze-only] [--allow-toolchain-mismatch] [--skip-reproduction-check] [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL]] KERNEL_SOURCE\n       ksplice-create --patch=FILE --kernel-release=RELEASE [options]   (a Debian release, prepared by the setup)\n');
-    return EXIT_ERROR;
+  if (!values.patch) throw new UsageError('--patch=FILE is required');
+  if (positionals.length !== 1 && !values['kernel-release']) {
+    throw new UsageError(positionals.length === 0 ? 'give KERNEL_SOURCE or --kernel-release=RELEASE' : `one KERNEL_SOURCE, not ${positionals.length} (${positionals.join(' ')})`);
   }
   const sourceDir = positionals[0] ?? (await ensureTarget({ release: values['kernel-release'] })).sourceDir;
-  try {
-    const outcome = await createUpdate({
-      sourceDir,
-      patchPath: path.resolve(values.patch),
-      configDir: values.config,
-      id: values.id,
-      outputDir: values['output-dir'],
-      analyzeOnly: values['analyze-only'],
-      allowToolchainMismatch: values['allow-toolchain-mismatch'],
-      skipReproductionCheck: values['skip-reproduction-check'],
-      hooksPath: values.hooks ? path.resolve(values.hooks) : undefined,
-      accept: (values.accept ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean),
-    });
-    annotate(path.resolve(values.patch), outcome);
-    if (values.json) process.stdout.write(`${outcomeToJson(outcome)}\n`);
-    // What was made goes to stdout (unless --json holds it); a refusal to stderr, as always.
-    const message = outcomeMessage(outcome);
-    if (outcome.outcome === 'no-changes') process.stderr.write(`${message}\n`);
-    else if (outcome.outcome === 'unsafe') process.stderr.write(`ksplice-create: ${message}\n`);
-    else if (!values.json) process.stdout.write(`${message}\n`);
-    return exitCodeOf(outcome);
-  } catch (e) {
-    if (e instanceof InterruptedError) {
-      process.stderr.write(`ksplice-create: ${e.message}\n`);
-      return e.exitCode;
-    }
-    throw e;
-  }
-}
-
-main().then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    process.stderr.write(`ksplice-create: ${e.message}\n`);
-    process.exit(EXIT_ERROR);
-  },
-);
+  // An interrupt (InterruptedError, the tree restored) exits 130/143 through its exitCode (runCli).
+  const outcome = await createUpdate({
+    sourceDir,
+    patchPath: path.resolve(values.patch),
+    configDir: values.config,
+    id: values.id,
+    outputDir: values['output-dir'],
+    analyzeOnly: values['analyze-only'],
+    allowToolchainMismatch: values['allow-toolchain-mismatch'],
+    skipReproductionCheck: values['skip-reproduction-check'],
+    hooksPath: values.hooks ? path.resolve(values.hooks) : undefined,
+    accept: (values.accept ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean),
+  });
+  annotate(path.resolve(values.patch), outcome);
+  if (values.json) process.stdout.write(`${outcomeToJson(outcome)}\n`);
+  // What was made goes to stdout (unless --json holds it); a refusal to stderr, as always.
+  const message = outcomeMessage(outcome);
+  if (outcome.outcome === 'no-changes') process.stderr.write(`${message}\n`);
+  else if (outcome.outcome === 'unsafe') process.stderr.write(`ksplice-create: ${message}\n`);
+  else if (!values.json) process.stdout.write(`${message}\n`);
+  return exitCodeOf(outcome);
+});

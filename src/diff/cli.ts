@@ -1,19 +1,19 @@
 /**
- * `ksplice-diff PRE.o POST.o [--json]`: the object differ alone.
+ * `ksplice-diff PRE.o POST.o [--json]`: the object differ alone (options: cli-spec.ts, --help).
  *
  * Prints which functions differ between an object built before and after a patch. Exit codes
- * from the one table of outcomes (src/util/exit-codes.ts): 2 when a finding says the change is
- * unsafe without custom code (as ksplice-create), 0 otherwise, changed or not; 1 on an error
- * (unreadable or malformed object, bad usage).
+ * from the one table (src/util/exit-codes.ts): 2 when a finding says the change is unsafe without
+ * custom code (as ksplice-create), 0 otherwise, changed or not; 1 on an error (unreadable or
+ * malformed object); 64 bad usage.
  * `--json` prints one object: { changed, new, removed, unsafe: [{ rule, symbol, reason, acceptable }] }
  * (rule: a code of src/diff/findings.ts).
  */
 import { readFile } from 'node:fs/promises';
 import { readElf } from '../elf/reader.ts';
-import { EXIT_ERROR, OUTCOME_EXIT_CODES } from '../util/exit-codes.ts';
+import { runCli, UsageError } from '../util/cli.ts';
+import { OUTCOME_EXIT_CODES } from '../util/exit-codes.ts';
+import { DIFF_CLI } from './cli-spec.ts';
 import { diffObjects, summarize, type DiffResult } from './diff.ts';
-
-const usage = 'usage: ksplice-diff PRE.o POST.o [--json]';
 
 function humanReport(result: DiffResult): string {
   const lines: string[] = [];
@@ -29,24 +29,11 @@ function humanReport(result: DiffResult): string {
   return lines.join('\n') + '\n';
 }
 
-async function main(argv: string[]): Promise<number> {
-  const json = argv.includes('--json');
-  const files = argv.filter((a) => a !== '--json');
-  if (files.length !== 2 || files.some((f) => f.startsWith('-'))) {
-    process.stderr.write(`${usage}\n`);
-    return EXIT_ERROR;
-  }
+runCli(DIFF_CLI, async ({ values, positionals: files }) => {
+  if (files.length !== 2) throw new UsageError(`expected two objects, PRE.o and POST.o, got ${files.length}`);
   const [pre, post] = await Promise.all(files.map(async (f) => readElf(await readFile(f))));
   const result = diffObjects(pre!, post!);
   const summary = summarize(result);
-  process.stdout.write(json ? JSON.stringify(summary) + '\n' : humanReport(result));
+  process.stdout.write(values.json ? JSON.stringify(summary) + '\n' : humanReport(result));
   return OUTCOME_EXIT_CODES[summary.unsafe.length > 0 ? 'unsafe' : 'analyzed'];
-}
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    process.stderr.write(`ksplice-diff: ${e.message}\n`);
-    process.exit(EXIT_ERROR);
-  },
-);
+});

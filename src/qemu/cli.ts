@@ -5,8 +5,9 @@
  *   ksplice-qemu [--kernel=VMLINUZ | --kernel-release=R] [--file=HOST[:NAME]]... [--step=NAME=COMMAND]...
  *                [--script=FILE] [--update=TARBALL [--check=FILE]] [--keep-going]
  *                [--step-timeout=S] [--timeout=S] [--smp=N] [--memory=MiB] [--cpu=MODEL] [--append=ARGS]
- *                [--tcg-thread=single|multi] [--serial-log=FILE] [--json]
- * (run from the repository as `tsx src/qemu/cli.ts ...`)
+ *                [--tcg-thread=single|multi] [--modules=NAME,...] [--serial-log=FILE] [--json]
+ * (installed: the `ksplice-qemu` bin, dist/bin/ksplice-qemu.js; in the repository: `tsx src/qemu/cli.ts ...`;
+ * the options' table, which also makes --help: cli-spec.ts)
  *
  *   --kernel-release   a Debian release prepared by the setup (default 6.1.0-50-amd64), or
  *   --kernel           any bzImage/vmlinuz
@@ -18,22 +19,23 @@
  *                      script run as `sh check.sh original|applied|reverted` (exit 0 = as expected)
  *   --tcg-thread       under TCG, one host thread for all vCPUs (single, the default) or one each
  *                      (multi: faster, but runs stale code after kernel text patching; see qemu-args.ts)
+ *   --modules          modules of the target kernel (and their dependencies) put in the guest's
+ *                      /lib/modules/<release> with a modules.dep: steps can modprobe/rmmod them
  *   --serial-log       the whole console (kernel console and steps, line by line), kept (default
  *                      ksplice-qemu-serial.log in the current folder)
  *   --json             the verdict as one JSON object on stdout (booted, steps, splats, taint, timings)
  * Progress (boot time, each step, the last console line every 5 s) goes to stderr.
- * Exit: 0 every step passed with no splat and no unexpected taint; 1 the run failed; 2 usage.
+ * Exit (the one table, src/util/exit-codes.ts): 0 every step passed with no splat and no unexpected
+ * taint; 3 the guest run failed (the verdict says why); 64 usage; 1 any other error (QEMU missing...).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import { ensureTarget } from '../setup/target-kernel.ts';
+import { runCli, UsageError } from '../util/cli.ts';
+import { EXIT } from '../util/exit-codes.ts';
+import { QEMU_CLI } from './cli-spec.ts';
 import { runGuest, verdictJson, type GuestFile, type GuestStep, type GuestVerdict } from './guest.ts';
 import { updateSteps } from './update-steps.ts';
-
-const USAGE = 'usage: ksplice-qemu [--kernel=VMLINUZ | --kernel-release=R] [--file=HOST[:NAME]]... [--step=NAME=COMMAND]... [--script=FILE] [--update=TARBALL [--check=FILE]] [--json]\n';
-
-class UsageError extends Error {}
 
 function fileArg(spec: string): GuestFile {
   const colon = spec.lastIndexOf(':');
@@ -62,28 +64,7 @@ function summary(verdict: GuestVerdict): string {
   return lines.join('\n') + '\n';
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
-      kernel: { type: 'string' },
-      'kernel-release': { type: 'string' },
-      file: { type: 'string', multiple: true, default: [] },
-      step: { type: 'string', multiple: true, default: [] },
-      script: { type: 'string' },
-      update: { type: 'string' },
-      check: { type: 'string' },
-      'keep-going': { type: 'boolean', default: false },
-      'step-timeout': { type: 'string' },
-      timeout: { type: 'string' },
-      smp: { type: 'string' },
-      memory: { type: 'string' },
-      cpu: { type: 'string' },
-      append: { type: 'string' },
-      'tcg-thread': { type: 'string' },
-      'serial-log': { type: 'string', default: 'ksplice-qemu-serial.log' },
-      json: { type: 'boolean', default: false },
-    },
-  });
+runCli(QEMU_CLI, async ({ values }) => {
   const stepTimeout = positiveNumber(values['step-timeout'], 'step-timeout') ?? 120;
   const files = values.file.map(fileArg);
   const steps = values.step.map((s) => stepArg(s, stepTimeout));
@@ -114,22 +95,10 @@ async function main(): Promise<number> {
     cpu: values.cpu,
     appendCmdline: values.append,
     tcgThread,
+    modules: values.modules.flatMap((m) => m.split(',')).filter(Boolean),
     serialLogPath: path.resolve(values['serial-log']),
   });
   process.stderr.write(summary(verdict));
   if (values.json) process.stdout.write(JSON.stringify(verdictJson(verdict)) + '\n');
-  return verdict.ok ? 0 : 1;
-}
-
-/** Our own usage errors and node's parseArgs ones (unknown option, missing value). */
-function isUsageError(e: Error): boolean {
-  return e instanceof UsageError || ((e as NodeJS.ErrnoException).code ?? '').startsWith('ERR_PARSE_ARGS');
-}
-
-main().then(
-  (code) => process.exit(code),
-  (e: Error) => {
-    process.stderr.write(`ksplice-qemu: ${e.message}\n${isUsageError(e) ? USAGE : ''}`);
-    process.exit(isUsageError(e) ? 2 : 1);
-  },
-);
+  return verdict.ok ? EXIT.ok : EXIT.guestFailed;
+});

@@ -208,7 +208,7 @@ test('--kernel-release=R prepares (here: finds) the Debian target itself; with a
   assert.match(made.stderr, new RegExp(`config dir ${target.configDir}`));
 
   const both = await create([patch, '--kernel-release=6.1.0-50-amd64', '--analyze-only', target.sourceDir]);
-  assert.equal(both.exitCode, 1);
+  assert.equal(both.exitCode, 64, 'a usage error');
   assert.match(both.stderr, new RegExp(`--kernel-release=6\\.1\\.0-50-amd64 prepares its own source tree; give it or KERNEL_SOURCE \\(${target.sourceDir}\\), not both`));
   assert.equal(both.stdout, '');
 });

@@ -129,7 +129,7 @@ test('special sections: a change only in an alternative replacement is a change;
   assert.match(part(result, 'alternative_only')?.reason ?? '', /\.altinstructions .*replacement code/);
 });
 
-test('ksplice-diff CLI: human and --json output, exit 0 on changes, 2 when unsafe (with rule codes), 1 on errors', async () => {
+test('ksplice-diff CLI: human and --json output, exit 0 on changes, 2 when unsafe (with rule codes), 1 on errors, 64 on bad usage', async () => {
   await diffFixture('basic');
   const { prePath, postPath } = pairs.get('basic')!;
   const cli = path.resolve(import.meta.dirname ?? '.', '../../src/diff/cli.ts');
@@ -154,6 +154,6 @@ test('ksplice-diff CLI: human and --json output, exit 0 on changes, 2 when unsaf
   assert.equal(bad.exitCode, 1);
   assert.match(bad.stderr, /ksplice-diff: .*missing\.o/);
   const usage = await runUnchecked(tsx, [cli, prePath]);
-  assert.equal(usage.exitCode, 1);
+  assert.equal(usage.exitCode, 64);
   assert.match(usage.stderr, /usage: ksplice-diff/);
 });

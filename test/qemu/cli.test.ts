@@ -1,7 +1,8 @@
 // ksplice-qemu, the harness's command line: proving a real update made by ksplice-create (the
 // /proc/cmdline example) with a guest check in each phase, a JSON verdict and the serial log kept;
-// a failing step exits 1 with the failure in the JSON; a slow step shows the progress ticker (seconds
-// elapsed and the last console line every 5 s); usage errors exit 2 before any boot.
+// a failing step exits 3 (guestFailed, src/util/exit-codes.ts) with the failure in the JSON; a slow
+// step shows the progress ticker (seconds elapsed and the last console line every 5 s); usage errors
+// exit 64 before any boot.
 //
 // Run: bash scripts/test.sh test/qemu/cli.test.ts   (about 70 s under TCG)
 import assert from 'node:assert/strict';
@@ -62,9 +63,9 @@ test('--update proves a ksplice-create update: check original, apply, check appl
   assert.match(run.stderr, /PASSED: TCG guest|PASSED: KVM guest/);
 });
 
-test('a failing step exits 1 and says which in the JSON verdict', async () => {
+test('a failing step exits 3 (guestFailed) and says which in the JSON verdict', async () => {
   const run = await ksplice('qemu', '--step=ok=true', '--step=check=grep -q no-such-word /proc/cmdline', '--json', '--serial-log=fail.log');
-  assert.equal(run.exitCode, 1);
+  assert.equal(run.exitCode, 3);
   const verdict = JSON.parse(run.stdout) as Verdict;
   assert.equal(verdict.ok, false);
   assert.equal(verdict.booted, true);
@@ -90,7 +91,7 @@ test('progress on stderr while the guest runs: every 5 s the seconds elapsed and
   assert.ok(run.stderr.indexOf(`still waiting ${counts[0]}`) < run.stderr.indexOf('[qemu] step slow: exit 0'));
 });
 
-test('usage errors exit 2 with a message, before any boot', async () => {
+test('usage errors exit 64 with a message, before any boot', async () => {
   for (const [args, message] of [
     [[], /nothing to run/],
     [['--step=noequals'], /expected NAME=COMMAND/],
@@ -101,7 +102,7 @@ test('usage errors exit 2 with a message, before any boot', async () => {
     [['--step=a=true', '--tcg-thread=many'], /expected single or multi/],
   ] as [string[], RegExp][]) {
     const run = await ksplice('qemu', ...args);
-    assert.equal(run.exitCode, 2, `${args.join(' ')}: ${run.stderr}`);
+    assert.equal(run.exitCode, 64, `${args.join(' ')}: ${run.stderr}`);
     assert.match(run.stderr, message);
     assert.match(run.stderr, /usage: ksplice-qemu/);
     assert.doesNotMatch(run.stderr, /\[qemu\] booting/);

@@ -13,7 +13,7 @@ const RELEASE = '6.1.0-50-amd64';
 /** Starts the setup CLI and kills it (SIGKILL: no cleanup handlers) once it reaches `killAt`. */
 function runSetupAndKillAt(cacheDir: string, killAt: RegExp): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['tsx', 'src/setup/cli.ts', `--cache-dir=${cacheDir}`], {
+    const child = spawn('npx', ['tsx', 'src/setup/cli.ts', `--release=${RELEASE}`, `--cache-dir=${cacheDir}`], {
       env: { ...process.env, KSPLICE_DEB_DIR: path.join(defaultCacheDir(), 'debs') },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,

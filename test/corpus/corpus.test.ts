@@ -152,7 +152,9 @@ async function writeReport(): Promise<void> {
     const c = b.case;
     const mine = stepsOfCase.get(c.name) ?? [];
     const guestMs = verdict.steps.filter((s) => mine.includes(s.name)).reduce((sum, s) => sum + (s.durationMs ?? 0), 0);
-    const refusal = b.exitCode === 0 ? '' : `refused (exit ${b.exitCode}): ${b.message.split('\n').map((l) => l.trim()).filter(Boolean).slice(-1)[0]}`;
+    // A failed build says why in the compiler's first error, not in make's last line.
+    const lines = b.message.split('\n').map((l) => l.trim()).filter(Boolean);
+    const refusal = b.exitCode === 0 ? '' : `refused (exit ${b.exitCode}): ${lines.find((l) => /\berror:/.test(l)) ?? lines.slice(-1)[0]}`;
     const applied = !b.tarball ? '—' : c.apply === false ? 'no (see note)' : passed(c.name, 'apply') ? 'yes' : 'FAILED';
     const behaviour = !b.tarball || c.apply === false ? '—' : !c.check ? 'no check'
       : ['original', 'applied', 'reverted'].every((p) => passed(c.name, `check-${p}`)) ? (c.note ? 'works (not distinguishable)' : 'yes') : 'FAILED';

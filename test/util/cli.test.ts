@@ -88,3 +88,12 @@ test("README's exit-code table is the code's table, row for row, and no other pa
   const elsewhere = readme.slice(0, start) + readme.slice(start + section.length);
   assert.deepEqual(elsewhere.match(/\bexits? (?:code )?\d+|\bExit \d+|\b\d+: "No changes/g) ?? [], []);
 });
+
+test("every tool is a bin of package.json and a tool of the Action bundle's dispatcher (node dist/index.js TOOL)", async () => {
+  const pkg = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  const index = await readFile(path.join(REPO, 'src/action/index.ts'), 'utf8');
+  const dispatched = [...index.matchAll(/^ {2}(\w+): \(\) => import\('\.\.\/(\w+)\/cli\.ts'\),$/gm)].map((m) => [m[1], `src/${m[2]}/cli.ts`]);
+  const tools = TOOLS.map(([source, spec]) => [spec.name.replace(/^ksplice-/, ''), source]);
+  assert.deepEqual(dispatched.sort(), tools.sort());
+  assert.deepEqual(Object.keys(pkg.bin).sort(), TOOLS.map(([, spec]) => spec.name).sort());
+});

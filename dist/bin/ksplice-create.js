@@ -1859,11 +1859,10 @@ function referencedString(rela) {
   return at >= 0 && end >= 0 ? section.data.toString("latin1", at, end) : void 0;
 }
 var SiteCollector = class {
-  constructor(obj, fn, map, inModule = false) {
+  constructor(obj, fn, map) {
     this.obj = obj;
     this.fn = fn;
     this.map = map;
-    this.inModule = inModule;
     this.code = fn.section.data;
     this.start = fn.value;
     this.end = fn.value + fn.size;
@@ -1872,7 +1871,6 @@ var SiteCollector = class {
   obj;
   fn;
   map;
-  inModule;
   sites = [];
   code;
   start;
@@ -1900,38 +1898,7 @@ var SiteCollector = class {
     }
     return first?.symbol.name;
   }
-  /**
-   * A module target's relocation: the module's own symbols (defined in the object, or a section's
-   * holder) have no System.map address, the engine resolves them in the loaded module by name; an
-   * undefined symbol System.map has is a vmlinux export (computed with the slide); any other one
-   * (`__this_module`, another module's export) is looked for in the module, else learned.
-   * Example: `call bm_entry_read` (static) → symbol bm_entry_read, symbolInModule; `call kfree` → System.map.
-   */
-  moduleRelocation(r) {
-    const sym = r.symbol;
-    let name = sym.name;
-    let mapAddr;
-    if (sym.type === STT_SECTION) name = (sym.section ? sectionHolder(this.obj, sym.section) : void 0) ?? sym.section?.name ?? name;
-    else if (sym.section === null) mapAddr = this.map.unique(sym.name);
-    const targetString = sym.type === STT_SECTION ? referencedString(r) : void 0;
-    return {
-      offset: r.offset - this.start,
-      length: relocationSiteLength(r.type),
-      kind: "RELOC",
-      relocType: r.type,
-      symbol: name,
-      symbolMapAddr: mapAddr ?? 0n,
-      symbolIsPercpu: mapAddr !== void 0 && this.map.isPerCpu(mapAddr),
-      symbolInModule: mapAddr === void 0 && targetString === void 0,
-      targetString,
-      addend: r.addend
-    };
-  }
   relocations() {
-    if (this.inModule) {
-      for (const r of this.funcRelocs) this.sites.push(this.moduleRelocation(r));
-      return;
-    }
     for (const r of this.funcRelocs) {
       const sym = r.symbol;
       let name = sym.name;
@@ -2016,8 +1983,8 @@ var SiteCollector = class {
     return this.sites.sort((a, b) => a.offset - b.offset || (a.kind === "RELOC" ? 1 : 0) - (b.kind === "RELOC" ? 1 : 0));
   }
 };
-function runPreSites(obj, fn, map, inModule = false) {
-  const collector = new SiteCollector(obj, fn, map, inModule);
+function runPreSites(obj, fn, map) {
+  const collector = new SiteCollector(obj, fn, map);
   collector.relocations();
   collector.runtimePatched();
   return collector.sorted();
@@ -2042,24 +2009,6 @@ function runPreTarget(obj, name, map, companion = false) {
     mapAddr: candidates.length === 1 ? candidates[0] : 0n,
     candidates,
     sympos,
-    pre: Buffer.from(fn.section.data.subarray(fn.value, fn.value + fn.size)),
-    sites,
-    companion
-  };
-}
-function runPreModuleTarget(obj, name, map, module, companion = false) {
-  const fn = functionSymbol(obj, name);
-  if (obj.symbols.filter((s) => s.name === name && s.type === STT_FUNC && s.section !== null).length > 1) {
-    throw new RunPreError(`${name}: defined several times in the object of module ${module}`);
-  }
-  const sites = runPreSites(obj, fn, map, true);
-  if (!companion && !isTraceable(sites)) throw new RunPreError(`${name}: no fentry call (notrace): ftrace cannot redirect it`);
-  return {
-    name,
-    mapAddr: 0n,
-    candidates: [],
-    sympos: 0,
-    module,
     pre: Buffer.from(fn.section.data.subarray(fn.value, fn.value + fn.size)),
     sites,
     companion
@@ -2151,7 +2100,6 @@ function siteFields(s, f, i) {
   if (s.symbol !== void 0) fields.push(`.symbol = ${cBytesString(s.symbol)}`);
   if (s.symbolMapAddr) fields.push(`.symbol_map_addr = ${hexAddr(s.symbolMapAddr)}`);
   if (s.symbolIsPercpu) fields.push(".symbol_is_percpu = 1");
-  if (s.symbolInModule) fields.push(".symbol_in_module = 1");
   if (s.targetString !== void 0) fields.push(`.target_string = ${cBytesString(s.targetString)}`);
   if (s.addend) fields.push(`.addend = ${s.addend}L`);
   if (s.targetOffset !== void 0) fields.push(`.target_offset = 0x${s.targetOffset.toString(16)}`);
@@ -2173,7 +2121,7 @@ function targetTables(t) {
     out.push("};");
   });
   out.push(`static const struct ksplice_site ksplice_sites_${f}[] = {`, ...t.sites.map((s, i) => siteFields(s, f, i)), "};");
-  if (!t.mapAddr && !t.module) out.push(`static const unsigned long ksplice_candidates_${f}[] = { ${t.candidates.map(hexAddr).join(", ")} };`);
+  if (!t.mapAddr) out.push(`static const unsigned long ksplice_candidates_${f}[] = { ${t.candidates.map(hexAddr).join(", ")} };`);
   return [...out, ""];
 }
 function loadedSymbolTables(symbols) {
@@ -2196,9 +2144,8 @@ function loadedSymbolTables(symbols) {
 function funcEntry(t) {
   const f = cIdent(t.name);
   const lines = [`	{`, `		.name = ${cBytesString(t.name)},`, `		.map_addr = ${hexAddr(t.mapAddr)},`];
-  if (t.module) lines.push(`		.module = ${cBytesString(t.module)}, /* located in that module when it is loaded */`);
   if (t.sympos) lines.push(`		.sympos = ${t.sympos},`);
-  if (!t.mapAddr && !t.module) lines.push(`		.map_candidates = ksplice_candidates_${f},`, `		.nr_map_candidates = ARRAY_SIZE(ksplice_candidates_${f}),`);
+  if (!t.mapAddr) lines.push(`		.map_candidates = ksplice_candidates_${f},`, `		.nr_map_candidates = ARRAY_SIZE(ksplice_candidates_${f}),`);
   lines.push(t.companion || !t.newFunction ? "		.new_func = NULL, /* companion: matched and stack-checked, not redirected */" : `		.new_func = ${t.newFunction},`);
   lines.push(`		.pre_code = ksplice_pre_${f},`, `		.pre_size = sizeof(ksplice_pre_${f}),`, `		.sites = ksplice_sites_${f},`, `		.nr_sites = ARRAY_SIZE(ksplice_sites_${f}),`, "	},");
   return lines.join("\n");
@@ -2226,7 +2173,6 @@ function descriptorSource(input) {
     `	.kernel_release = "${input.release}",`,
     `	.printk_map_addr = ${hexAddr(input.printkMapAddr)},`,
     `	.stop_machine_map_addr = ${hexAddr(input.stopMachineMapAddr)},`,
-    ...input.modulesMapAddr ? [`	.modules_map_addr = ${hexAddr(input.modulesMapAddr)},`] : [],
     "	.funcs = ksplice_funcs,",
     "	.nr_funcs = ARRAY_SIZE(ksplice_funcs),",
     ...input.loadedSymbols?.length ? ["	.loaded_symbols = ksplice_loaded_symbols,", "	.nr_loaded_symbols = ARRAY_SIZE(ksplice_loaded_symbols),"] : [],
@@ -2254,9 +2200,8 @@ function renameNewCode(code) {
     sym.bind = STB_GLOBAL;
   }
 }
-function targetsOf(diff, map, module) {
+function targetsOf(diff, map) {
   const targets = [];
-  const runPre = (name, companion = false) => module ? runPreModuleTarget(diff.pre, name, map, module, companion) : runPreTarget(diff.pre, name, map, companion);
   const companions = /* @__PURE__ */ new Set();
   for (const change of diff.changed) {
     for (const part of change.parts) {
@@ -2265,12 +2210,12 @@ function targetsOf(diff, map, module) {
         companions.add(part.pre.name);
         continue;
       }
-      targets.push({ ...runPre(part.pre.name), newFunction: newFunctionName(part.name) });
+      targets.push({ ...runPreTarget(diff.pre, part.pre.name, map), newFunction: newFunctionName(part.name) });
       const cold = coldPartOf(diff.pre, part.pre.name);
       if (cold) companions.add(cold);
     }
   }
-  for (const name of companions) targets.push(runPre(name, true));
+  for (const name of companions) targets.push(runPreTarget(diff.pre, name, map, true));
   return targets;
 }
 function klpPosition(name, map, anchor) {
@@ -2300,23 +2245,18 @@ async function buildUpdateModule(input) {
   const parts = ["descriptor.o"];
   const unresolved = /* @__PURE__ */ new Map();
   const exported = await readExports([path9.join(input.headersDir, "Module.symvers"), path9.join(input.kmodDir, "Module.symvers")]);
-  for (const [i, { object, diff, module: home }] of input.objects.entries()) {
+  for (const [i, { object, diff }] of input.objects.entries()) {
     const shipped = shippedFunctions(diff);
     if (shipped.length === 0) continue;
-    const module = home && home !== "vmlinux" ? home : void 0;
     let objectTargets;
     try {
-      objectTargets = targetsOf(diff, input.map, module);
+      objectTargets = targetsOf(diff, input.map);
     } catch (e) {
       if (e instanceof RunPreError) throw new UpdateModuleError(`${object}: ${e.message}`);
       throw e;
     }
     targets.push(...objectTargets);
     for (const t of objectTargets.filter((t2) => !t2.companion)) {
-      if (module) {
-        replaced.push({ object, function: t.name });
-        continue;
-      }
       const address = t.mapAddr || t.candidates[t.sympos - 1] || t.candidates[0];
       replaced.push({ object, function: t.name, address: address.toString(16).padStart(16, "0") });
     }
@@ -2326,11 +2266,7 @@ async function buildUpdateModule(input) {
       throw new UpdateModuleError(`${object}: the new code refers to anonymous data (${sectionRefs.map((e) => e.name).join(", ")}), which the running kernel cannot name`);
     }
     renameNewCode(code);
-    const unexported = unresolvedNames(code, exported);
-    if (module && unexported.length > 0) {
-      throw new UpdateModuleError(`${object}: the new code refers to ${unexported.join(", ")} of module ${module}, not exported: not supported yet`);
-    }
-    for (const name of unexported) if (!unresolved.has(name)) unresolved.set(name, anchorFor(diff.pre, name, input.map));
+    for (const name of unresolvedNames(code, exported)) if (!unresolved.has(name)) unresolved.set(name, anchorFor(diff.pre, name, input.map));
     const part = `post-${i}.o`;
     await writeFile3(path9.join(input.workDir, `${part}_shipped`), writeElf(code));
     await writeFile3(path9.join(input.workDir, `.${part}.cmd`), `savedcmd_${part} := cat ${part}_shipped > ${part}
@@ -2357,8 +2293,7 @@ async function buildUpdateModule(input) {
       loadedSymbols: loadedSymbolsOf(unresolved, input.map),
       printkMapAddr: mustUnique(input.map, "_printk"),
       stopMachineMapAddr: mustUnique(input.map, "stop_machine"),
-      hooks,
-      modulesMapAddr: targets.some((t) => t.module) ? mustUnique(input.map, "modules") : void 0
+      hooks
     }));
     return kbuildModule({ dir: input.workDir, moduleName, parts, headersDir: input.headersDir, kmodDir: input.kmodDir, unresolvedAllowed: livepatch });
   };

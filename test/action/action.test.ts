@@ -124,7 +124,7 @@ describe('the action, end to end (node dist/index.js)', () => {
       assert.match(id, /^[a-z0-9]{8}$/);
       const tarball = run.outputs.get('tarball')!;
       assert.equal(path.basename(tarball), `ksplice-${id}.tar.gz`);
-      assert.deepEqual(JSON.parse(run.outputs.get('changed-functions')!), [{ update: id, object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show' }]);
+      assert.deepEqual(JSON.parse(run.outputs.get('changed-functions')!), [{ update: id, object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', module: 'vmlinux' }]);
       const verdict = JSON.parse(run.outputs.get('verdict')!) as { update: string; ok: boolean; steps: { name: string; status: string }[] }[];
       assert.equal(verdict[0].ok, true);
       assert.deepEqual(verdict[0].steps.map((s) => s.status), verdict[0].steps.map(() => 'passed'));
@@ -178,7 +178,7 @@ describe('the action, end to end (node dist/index.js)', () => {
       assert.equal(tarball, path.join(outputDir, `ksplice-${id}.tar.gz`));
       const bytes = await readFile(tarball);
       assert.ok(bytes.length > 10_000, `the tarball is there after the container is gone (${bytes.length} bytes)`);
-      assert.deepEqual(JSON.parse(run.outputs.get('changed-functions')!), [{ update: id, object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show' }]);
+      assert.deepEqual(JSON.parse(run.outputs.get('changed-functions')!), [{ update: id, object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', module: 'vmlinux' }]);
       assert.equal(run.outputs.get('verdict'), 'skipped');
       assert.deepEqual(artifacts.uploads.get(`ksplice-${id}.tar.gz`), bytes);
 

@@ -10,14 +10,10 @@
 import { build } from 'esbuild';
 import { chmod, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { TOOLS } from '../src/action/tools.ts';
 
-/** bin name → its command-line source; package.json's `bin` names the same files. */
-export const CLI_ENTRIES: Record<string, string> = {
-  'ksplice-create': 'src/create/cli.ts',
-  'ksplice-diff': 'src/diff/cli.ts',
-  'ksplice-qemu': 'src/qemu/cli.ts',
-  'ksplice-setup': 'src/setup/cli.ts',
-};
+/** bin name → its command-line source, from the one table of tools (src/action/tools.ts). */
+export const CLI_ENTRIES: Record<string, string> = Object.fromEntries(Object.values(TOOLS).map((t) => [t.spec.name, t.source]));
 
 const repo = path.resolve(import.meta.dirname, '..');
 const outdir = path.resolve(process.argv[2] ?? path.join(repo, 'dist/bin'));

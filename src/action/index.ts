@@ -6,18 +6,14 @@
  *   node dist/index.js qemu ARGS     ksplice-qemu    (workflows/nightly-qemu.yml proves released tarballs with it)
  *   node dist/index.js diff ARGS     ksplice-diff
  * The installed tools (package.json `bin`) are their own bundles, dist/bin/ksplice-*.js (npm run build:cli).
+ * The tools are one table, tools.ts.
  */
-const TOOLS: Record<string, () => Promise<unknown>> = {
-  setup: () => import('../setup/cli.ts'),
-  create: () => import('../create/cli.ts'),
-  qemu: () => import('../qemu/cli.ts'),
-  diff: () => import('../diff/cli.ts'),
-};
+import { isToolName, TOOLS } from './tools.ts';
 
-const tool = Object.hasOwn(TOOLS, process.argv[2] ?? '') ? TOOLS[process.argv[2]] : undefined;
-if (tool) {
+const name = process.argv[2] ?? '';
+if (isToolName(name)) {
   process.argv.splice(2, 1);
-  await tool();
+  await TOOLS[name].load();
 } else {
   const { run } = await import('./main.ts');
   await run();

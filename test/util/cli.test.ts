@@ -8,21 +8,14 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { CREATE_CLI } from '../../src/create/cli-spec.ts';
-import { DIFF_CLI } from '../../src/diff/cli-spec.ts';
-import { QEMU_CLI } from '../../src/qemu/cli-spec.ts';
-import { SETUP_CLI } from '../../src/setup/cli-spec.ts';
+import { TOOLS as ALL_TOOLS } from '../../src/action/tools.ts';
 import { failure, helpText, optionSyntax, parseCli, UsageError, type CliSpec } from '../../src/util/cli.ts';
 import { EXIT, exitCodeTable } from '../../src/util/exit-codes.ts';
 import { runUnchecked } from '../../src/util/exec.ts';
 import { REPO } from '../helpers/paths.ts';
 
-const TOOLS: [string, CliSpec][] = [
-  ['src/create/cli.ts', CREATE_CLI],
-  ['src/diff/cli.ts', DIFF_CLI],
-  ['src/qemu/cli.ts', QEMU_CLI],
-  ['src/setup/cli.ts', SETUP_CLI],
-];
+const TOOLS: [string, CliSpec][] = Object.values(ALL_TOOLS).map((t) => [t.source, t.spec]);
+const [CREATE_CLI, DIFF_CLI, QEMU_CLI, SETUP_CLI] = [ALL_TOOLS.create.spec, ALL_TOOLS.diff.spec, ALL_TOOLS.qemu.spec, ALL_TOOLS.setup.spec];
 
 test('--help of each tool lists every option of its table (and nothing else), the usage and its exit codes', () => {
   for (const [, spec] of TOOLS) {
@@ -89,11 +82,13 @@ test("README's exit-code table is the code's table, row for row, and no other pa
   assert.deepEqual(elsewhere.match(/\bexits? (?:code )?\d+|\bExit \d+|\b\d+: "No changes/g) ?? [], []);
 });
 
-test("every tool is a bin of package.json and a tool of the Action bundle's dispatcher (node dist/index.js TOOL)", async () => {
+test("every tool of the one table (src/action/tools.ts) is a bin of package.json, loaded by the bundle's dispatcher under its short name", async () => {
   const pkg = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { bin: Record<string, string> };
-  const index = await readFile(path.join(REPO, 'src/action/index.ts'), 'utf8');
-  const dispatched = [...index.matchAll(/^ {2}(\w+): \(\) => import\('\.\.\/(\w+)\/cli\.ts'\),$/gm)].map((m) => [m[1], `src/${m[2]}/cli.ts`]);
-  const tools = TOOLS.map(([source, spec]) => [spec.name.replace(/^ksplice-/, ''), source]);
-  assert.deepEqual(dispatched.sort(), tools.sort());
   assert.deepEqual(Object.keys(pkg.bin).sort(), TOOLS.map(([, spec]) => spec.name).sort());
+  for (const [short, tool] of Object.entries(ALL_TOOLS)) {
+    assert.equal(tool.spec.name, `ksplice-${short}`);
+    assert.equal(pkg.bin[tool.spec.name], `dist/bin/${tool.spec.name}.js`);
+    assert.match(tool.load.toString(), new RegExp(`import\\(['"]\\.\\./${short}/cli\\.ts['"]\\)`), `${short} loads its own cli.ts`);
+    assert.equal(tool.source, `src/${short}/cli.ts`);
+  }
 });

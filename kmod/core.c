@@ -49,6 +49,7 @@
  */
 DEFINE_MUTEX(ksplice_mutex);
 static LIST_HEAD(ksplice_updates);	/* protected by ksplice_mutex */
+static LIST_HEAD(ksplice_applied);	/* applied updates, apply order; ksplice_mutex */
 
 struct ksplice_stop_work {
 	struct ksplice_update_state *us;
@@ -171,6 +172,8 @@ static struct ksplice_code_range *apply_ranges(struct ksplice_update_state *us, 
 		struct ksplice_func_state *fs = &us->funcs[i];
 		struct ksplice_func_state *live = fs->target ? ksplice_redirect_top(fs->target) : NULL;
 
+		if (!fs->addr)
+			continue;	/* module not loaded: nothing of it can be busy */
 		r[k].start = fs->addr;
 		r[k].end = fs->addr + fs->func->pre_size;
 		r[k++].name = fs->func->name;
@@ -285,6 +288,7 @@ int ksplice_apply(struct ksplice_update_state *us)
 		goto fail_release;
 
 	us->stage = KSPLICE_STAGE_APPLIED;
+	list_add_tail(&us->applied_node, &ksplice_applied);
 	__module_get(THIS_MODULE);
 	if (u->hooks.post_apply)
 		u->hooks.post_apply();
@@ -370,6 +374,7 @@ static int __ksplice_reverse(struct ksplice_update_state *us, bool forced)
 	}
 
 	us->stage = KSPLICE_STAGE_REVERSED;
+	list_del_init(&us->applied_node);
 	ksplice_redirect_release(us);
 	still_running = new_code_still_running(us, ranges, nr_ranges);
 	kfree(ranges);
@@ -446,6 +451,73 @@ int ksplice_check_match(struct ksplice_update_state *us)
 	return ret;
 }
 
+/*
+ * Module notifier, COMING (module_targets.c, under ksplice_mutex): every
+ * applied update with targets in `mod`, in apply order, locates and matches
+ * them there and switches their redirect in. A mismatch refuses the load:
+ * the updates done so far for this module are taken out again (newest
+ * first), and the error makes load_module() give up before any code of the
+ * module runs. No stop_machine: no task can be in the module's code yet.
+ */
+int ksplice_module_coming(struct module *mod)
+{
+	struct ksplice_update_state *us, *failed = NULL;
+	int ret = 0;
+
+	lockdep_assert_held(&ksplice_mutex);
+	list_for_each_entry(us, &ksplice_applied, applied_node) {
+		if (!ksplice_update_targets_module(us->update, mod->name))
+			continue;
+		ksplice_clear_abort(us);
+		ret = ksplice_match_coming(us, mod);
+		if (!ret)
+			ret = ksplice_redirect_prepare_module(us, mod);
+		if (ret) {
+			failed = us;
+			break;
+		}
+		ksplice_redirect_switch_in_module(us, mod);
+		pr_info("Update %s: module %s patched at load\n", us->update->id, mod->name);
+	}
+	if (!failed)
+		return 0;
+	pr_err("%s: refusing to load %s: %s\n", failed->update->id, mod->name,
+	       failed->abort_cause);
+	/* The failed one holds nothing of mod; the earlier ones are taken out. */
+	ksplice_module_going(mod);
+	return ret;
+}
+
+/*
+ * Module notifier, GOING (or a refused COMING): the redirects into `mod`'s
+ * functions go, the updates stay applied with those targets pending.
+ */
+void ksplice_module_going(struct module *mod)
+{
+	struct ksplice_update_state *us;
+	unsigned int i;
+
+	lockdep_assert_held(&ksplice_mutex);
+	list_for_each_entry(us, &ksplice_applied, applied_node)
+		ksplice_redirect_switch_out_module(us, mod);
+	list_for_each_entry(us, &ksplice_applied, applied_node) {
+		bool had = false;
+
+		ksplice_redirect_release_module(us, mod);
+		for (i = 0; i < us->update->nr_funcs; i++) {
+			if (us->funcs[i].mod != mod)
+				continue;
+			had = true;
+			us->funcs[i].mod = NULL;
+			us->funcs[i].addr = 0;
+			us->funcs[i].fentry_ip = 0;
+		}
+		if (had && mod->state == MODULE_STATE_GOING)
+			pr_info("Update %s: module %s unloaded, its targets pending\n",
+				us->update->id, mod->name);
+	}
+}
+
 static bool valid_id(const char *id)
 {
 	size_t n = id ? strlen(id) : 0;
@@ -487,7 +559,8 @@ static int check_descriptor(struct ksplice_update *u)
 		struct ksplice_func *f = &u->funcs[i];
 
 		if (!f->name || !f->pre_code || !f->pre_size ||
-		    (!f->map_addr && (!f->map_candidates || !f->nr_map_candidates)) ||
+		    (f->module && (f->map_addr || !u->modules_map_addr)) ||
+		    (!f->module && !f->map_addr && (!f->map_candidates || !f->nr_map_candidates)) ||
 		    (f->nr_sites && !f->sites) ||
 		    (f->new_func && !within_module_core((unsigned long)f->new_func, u->owner))) {
 			pr_err("update %s: malformed function %u (%s)\n", u->id, i,
@@ -547,6 +620,7 @@ int ksplice_register_update(struct ksplice_update *u)
 	}
 	us->update = u;
 	us->stage = KSPLICE_STAGE_LOADED;
+	INIT_LIST_HEAD(&us->applied_node);
 	for (i = 0; i < u->nr_funcs; i++) {
 		us->funcs[i].func = &u->funcs[i];
 		us->funcs[i].update = us;
@@ -620,6 +694,11 @@ static int __init ksplice_init(void)
 
 	if (ret)
 		return ret;
+	ret = ksplice_module_targets_init();
+	if (ret) {
+		ksplice_sysfs_exit();
+		return ret;
+	}
 	pr_info("core loaded (ABI %u)\n", KSPLICE_ABI_VERSION);
 	return 0;
 }
@@ -628,6 +707,7 @@ static void __exit ksplice_exit(void)
 {
 	/* Update modules depend on us, and applied ones pin us: nothing is left. */
 	WARN_ON(!list_empty(&ksplice_updates));
+	ksplice_module_targets_exit();
 	ksplice_sysfs_exit();
 }
 

@@ -46,7 +46,9 @@ struct ksplice_target;
 struct ksplice_func_state {
 	struct ksplice_func *func;
 	struct ksplice_update_state *update;
-	unsigned long addr;		/* running address of the target */
+	/* Module target: the loaded instance it was located in; NULL = not loaded (pending). */
+	struct module *mod;
+	unsigned long addr;		/* running address of the target; 0 = pending */
 	unsigned long fentry_ip;	/* the ftrace location inside it */
 	struct ksplice_target *target;	/* shared per-address redirect */
 	struct list_head stack_node;	/* in target->stack, newest first */
@@ -61,6 +63,7 @@ struct ksplice_learned {
 struct ksplice_update_state {
 	struct ksplice_update *update;
 	struct list_head node;		/* in ksplice_updates, load order */
+	struct list_head applied_node;	/* in ksplice_applied, apply order, while applied */
 	struct kobject kobj;
 	enum ksplice_stage stage;
 	enum ksplice_abort abort_code;
@@ -101,6 +104,8 @@ const char *ksplice_abort_message(enum ksplice_abort code);
 
 /* match.c */
 int ksplice_locate_and_match(struct ksplice_update_state *us);
+int ksplice_match_coming(struct ksplice_update_state *us, struct module *mod);
+bool ksplice_update_targets_module(const struct ksplice_update *u, const char *name);
 int ksplice_match_plain(struct ksplice_update_state *us, struct ksplice_func_state *fs,
 			const u8 *run, unsigned int off, unsigned int len);
 
@@ -124,6 +129,19 @@ void ksplice_redirect_switch_in(struct ksplice_update_state *us);
 void ksplice_redirect_switch_out(struct ksplice_update_state *us);
 struct ksplice_func_state *ksplice_redirect_top(struct ksplice_target *t);
 struct ksplice_target *ksplice_redirect_find(unsigned long ip);
+int ksplice_redirect_prepare_module(struct ksplice_update_state *us, struct module *mod);
+void ksplice_redirect_release_module(struct ksplice_update_state *us, struct module *mod);
+void ksplice_redirect_switch_in_module(struct ksplice_update_state *us, struct module *mod);
+void ksplice_redirect_switch_out_module(struct ksplice_update_state *us, struct module *mod);
+
+/* module_targets.c */
+struct module *ksplice_find_module(struct ksplice_update_state *us, const char *name);
+int ksplice_module_symbol(struct module *mod, const char *name, bool func_only,
+			  unsigned long pos, unsigned long *addr, unsigned long *size,
+			  unsigned int *count);
+int ksplice_module_targets_init(void);
+void ksplice_module_targets_exit(void);
+const char *ksplice_module_state(struct ksplice_update_state *us, const char *module);
 
 /* sysfs.c */
 int ksplice_sysfs_init(void);
@@ -136,6 +154,8 @@ void ksplice_sysfs_put(struct ksplice_update_state *us);
 int ksplice_apply(struct ksplice_update_state *us);
 int ksplice_reverse(struct ksplice_update_state *us);
 int ksplice_check_match(struct ksplice_update_state *us);
+int ksplice_module_coming(struct module *mod);
+void ksplice_module_going(struct module *mod);
 void ksplice_free_state(struct ksplice_update_state *us);
 
 /* shadow.c */

@@ -63,7 +63,7 @@
 #include <linux/module.h>
 #include <linux/types.h>
 
-#define KSPLICE_ABI_VERSION 2
+#define KSPLICE_ABI_VERSION 3
 
 /* How the bytes covered by a site may legitimately differ from pre_code. */
 enum ksplice_site_kind {
@@ -135,6 +135,15 @@ struct ksplice_site {
 	 * per-CPU base, which KASLR does not move, so no slide is added.
 	 */
 	unsigned int symbol_is_percpu;
+	/*
+	 * RELOC in a module target: 1 when `symbol` may be defined by the
+	 * target's own module (a static function or variable of it, or
+	 * __this_module): the core resolves it by name in that module's
+	 * symbol table; found once, the value is computed and compared, else
+	 * (a section name, a duplicate, another module's export) it is learned
+	 * like any symbol_map_addr 0 reference.
+	 */
+	unsigned int symbol_in_module;
 	long addend;			/* RELOC: ELF addend */
 	int target_offset;		/* JUMP_LABEL: branch target, from function start */
 	unsigned int reg;		/* RETPOLINE: register number 0..15 of the thunk */
@@ -146,6 +155,15 @@ struct ksplice_site {
 
 struct ksplice_func {
 	const char *name;		/* target function, as kallsyms names it */
+	/*
+	 * NULL: the target is in vmlinux (map_addr / map_candidates). Else the
+	 * name of the loadable module holding it (e.g. "binfmt_misc"): no
+	 * System.map address (map_addr 0, no candidates); the core finds the
+	 * module by name and the function in that module's own symbol table
+	 * (sympos among its same-named functions), when the module is loaded
+	 * at apply, or later when it loads (module notifier, COMING state).
+	 */
+	const char *module;
 	/*
 	 * Position among same-named local symbols in kallsyms (= System.map)
 	 * order, 1-based; 0 if unique or unknown. With map_candidates, selects
@@ -234,6 +252,12 @@ struct ksplice_update {
 	/* KASLR anchors: System.map addresses of _printk and stop_machine. */
 	unsigned long printk_map_addr;
 	unsigned long stop_machine_map_addr;
+	/*
+	 * System.map address of the kernel's `modules` list head (kernel/module/
+	 * main.c): needed when a function has `module`, to find a loaded module
+	 * by name (find_module is not exported in 6.1). Verified by kallsyms.
+	 */
+	unsigned long modules_map_addr;
 	struct ksplice_func *funcs;
 	unsigned int nr_funcs;
 	struct ksplice_symbol *symbols;

@@ -132,6 +132,15 @@ static int match_reloc(struct ksplice_update_state *us, struct ksplice_func_stat
 
 	if (!site->symbol_map_addr && site->target_string)
 		return match_string_reference(us, fs, site, running, place);
+	if (!site->symbol_map_addr && site->symbol_in_module && fs->mod) {
+		unsigned long size;
+		unsigned int count;
+
+		/* The target module's own symbol, by name in its symbol table. */
+		if (!ksplice_module_symbol(fs->mod, site->symbol, false, 0, &sym, &size, &count) &&
+		    count == 1)
+			goto computed;
+	}
 	if (!site->symbol_map_addr) {
 		struct ksplice_learned *l;
 
@@ -155,6 +164,7 @@ static int match_reloc(struct ksplice_update_state *us, struct ksplice_func_stat
 	}
 
 	sym = site->symbol_map_addr + (site->symbol_is_percpu ? 0 : us->slide);
+computed:
 	expected = sym + site->addend - (reloc_is_pc_relative(site->reloc_type) ? place : 0);
 	if (site->reloc_type == KSPLICE_R_X86_64_32S || site->reloc_type == KSPLICE_R_X86_64_PC32 ||
 	    site->reloc_type == KSPLICE_R_X86_64_PLT32) {
@@ -379,6 +389,43 @@ static int locate_at(struct ksplice_update_state *us, struct ksplice_func_state 
 }
 
 /*
+ * A module target: the function `name` (the sympos-th of that name, or the
+ * only one) in the symbol table of the loaded module fs->mod, then run-pre
+ * matched there like vmlinux code.
+ */
+static int locate_in_module(struct ksplice_update_state *us, struct ksplice_func_state *fs,
+			    u8 *run)
+{
+	const struct ksplice_func *f = fs->func;
+	unsigned long addr = 0, size = 0;
+	unsigned int count;
+
+	fs->fentry_ip = 0;
+	fs->addr = 0;
+	if (ksplice_module_symbol(fs->mod, f->name, true, f->sympos, &addr, &size, &count))
+		return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+				     "%s: module %s has %u function(s) of that name (sympos %lu)",
+				     f->name, f->module, count, f->sympos);
+	if (!f->sympos && count > 1)
+		return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+				     "%s: module %s has %u functions of that name and no sympos: ambiguous",
+				     f->name, f->module, count);
+	if (!within_module_core(addr, fs->mod))
+		return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+				     "%s: 0x%lx is not in the core text of module %s",
+				     f->name, addr, f->module);
+	if (f->pre_size > size)
+		return ksplice_abort(us, KSPLICE_ABORT_NO_MATCH,
+				     "%s: pre code is %u bytes, the running function in %s only %lu",
+				     f->name, f->pre_size, f->module, size);
+	fs->addr = addr;
+	if (copy_from_kernel_nofault(run, (void *)addr, f->pre_size))
+		return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS, "%s: cannot read 0x%lx",
+				     f->name, addr);
+	return match_function(us, fs, run);
+}
+
+/*
  * A local name several objects define (System.map has it more than once):
  * with sympos, that candidate is the one and must match; without, run-pre
  * matching picks the copy, as Ksplice did: exactly one candidate may match,
@@ -429,11 +476,11 @@ static int locate_among_candidates(struct ksplice_update_state *us, struct kspli
 	return locate_at(us, fs, winner, run);
 }
 
-int ksplice_locate_and_match(struct ksplice_update_state *us)
+/* What every match starts with: the slide, the loader's symbols, an empty learned table. */
+static int match_prologue(struct ksplice_update_state *us)
 {
 	struct ksplice_update *u = us->update;
 	unsigned int i, total_relocs = 0;
-	u8 *run = NULL;
 	int ret;
 
 	us->nr_loaded_verified = 0;	/* sysfs shows what this match verified, nothing older */
@@ -453,34 +500,106 @@ int ksplice_locate_and_match(struct ksplice_update_state *us)
 	us->nr_learned = 0;
 	memset(us->sites_rewritten, 0, sizeof(us->sites_rewritten));
 	memset(us->sites_original, 0, sizeof(us->sites_original));
+	return 0;
+}
 
+/* Locate and match one function (fs->mod set for a module target). */
+static int locate_one(struct ksplice_update_state *us, struct ksplice_func_state *fs)
+{
+	struct ksplice_func *f = fs->func;
+	u8 *run;
+	int ret;
+
+	ret = check_sites(us, f);
+	if (ret)
+		return ret;
+	run = kmalloc(f->pre_size, GFP_KERNEL);
+	if (!run)
+		return ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "copy of %s", f->name);
+	if (f->module)
+		ret = locate_in_module(us, fs, run);
+	else if (f->map_addr)
+		ret = locate_at(us, fs, f->map_addr, run);
+	else
+		ret = locate_among_candidates(us, fs, run);
+	kfree(run);
+	if (!ret && !fs->fentry_ip && f->new_func)
+		ret = ksplice_abort(us, KSPLICE_ABORT_CANNOT_REDIRECT,
+				    "%s: no fentry site, ftrace cannot redirect it", f->name);
+	return ret;
+}
+
+/*
+ * Every target: vmlinux ones always; a module target when its module is
+ * loaded (fs->mod set), else it stays pending (fs->mod NULL, fs->addr 0)
+ * and the module notifier matches it when the module loads.
+ */
+int ksplice_locate_and_match(struct ksplice_update_state *us)
+{
+	struct ksplice_update *u = us->update;
+	unsigned int i;
+	int ret;
+
+	ret = match_prologue(us);
+	if (ret)
+		return ret;
 	for (i = 0; i < u->nr_funcs; i++) {
 		struct ksplice_func_state *fs = &us->funcs[i];
-		struct ksplice_func *f = &u->funcs[i];
 
-		ret = check_sites(us, f);
-		if (ret)
-			goto out;
-		kfree(run);
-		run = kmalloc(f->pre_size, GFP_KERNEL);
-		if (!run) {
-			ret = ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "copy of %s", f->name);
-			goto out;
+		fs->mod = NULL;
+		if (u->funcs[i].module) {
+			struct module *mod = ksplice_find_module(us, u->funcs[i].module);
+
+			if (IS_ERR(mod))
+				return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
+						     "modules: System.map address 0x%lx + slide is not the kernel's module list",
+						     u->modules_map_addr);
+			if (!mod) {
+				fs->addr = 0;
+				fs->fentry_ip = 0;
+				continue;	/* pending: patched when it loads */
+			}
+			fs->mod = mod;
 		}
-		if (f->map_addr)
-			ret = locate_at(us, fs, f->map_addr, run);
-		else
-			ret = locate_among_candidates(us, fs, run);
+		ret = locate_one(us, fs);
 		if (ret)
-			goto out;
-		if (!fs->fentry_ip && f->new_func) {
-			ret = ksplice_abort(us, KSPLICE_ABORT_CANNOT_REDIRECT,
-					    "%s: no fentry site, ftrace cannot redirect it", f->name);
-			goto out;
-		}
+			return ret;
 	}
-	ret = resolve_symbols(us);
-out:
-	kfree(run);
+	return resolve_symbols(us);
+}
+
+bool ksplice_update_targets_module(const struct ksplice_update *u, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < u->nr_funcs; i++)
+		if (u->funcs[i].module && !strcmp(u->funcs[i].module, name))
+			return true;
+	return false;
+}
+
+/*
+ * A module coming while the update is applied: locate and match its
+ * targets in that module (fs->mod set on success; left NULL on failure).
+ */
+int ksplice_match_coming(struct ksplice_update_state *us, struct module *mod)
+{
+	struct ksplice_update *u = us->update;
+	unsigned int i;
+	int ret;
+
+	ret = match_prologue(us);
+	for (i = 0; !ret && i < u->nr_funcs; i++) {
+		if (!u->funcs[i].module || strcmp(u->funcs[i].module, mod->name))
+			continue;
+		us->funcs[i].mod = mod;
+		ret = locate_one(us, &us->funcs[i]);
+	}
+	if (ret)
+		for (i = 0; i < u->nr_funcs; i++)
+			if (us->funcs[i].mod == mod) {
+				us->funcs[i].mod = NULL;
+				us->funcs[i].addr = 0;
+			}
 	return ret;
 }

@@ -123,6 +123,8 @@ int ksplice_redirect_prepare(struct ksplice_update_state *us)
 	for (i = 0; i < us->update->nr_funcs; i++) {
 		if (!us->funcs[i].func->new_func)
 			continue;	/* companion: matched and checked, not redirected */
+		if (!us->funcs[i].addr)
+			continue;	/* module target whose module is not loaded: pending */
 		ret = get_target(us, &us->funcs[i]);
 		if (ret) {
 			/* Targets are only set here: the later funcs have none yet. */
@@ -162,5 +164,58 @@ void ksplice_redirect_switch_out(struct ksplice_update_state *us)
 
 	for (i = 0; i < us->update->nr_funcs; i++)
 		if (us->funcs[i].target)
+			list_del_rcu(&us->funcs[i].stack_node);
+}
+
+/*
+ * The same for the targets of one module only: at its COMING (prepare, then
+ * switch in: its code has not run yet, no stop_machine needed) and GOING
+ * (switch out, then release: its exit has run, nothing calls into it).
+ */
+int ksplice_redirect_prepare_module(struct ksplice_update_state *us, struct module *mod)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < us->update->nr_funcs; i++) {
+		if (!us->funcs[i].func->new_func || us->funcs[i].mod != mod || !us->funcs[i].addr)
+			continue;
+		ret = get_target(us, &us->funcs[i]);
+		if (ret) {
+			ksplice_redirect_release_module(us, mod);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+void ksplice_redirect_release_module(struct ksplice_update_state *us, struct module *mod)
+{
+	unsigned int i;
+
+	for (i = 0; i < us->update->nr_funcs; i++) {
+		if (us->funcs[i].mod != mod)
+			continue;
+		if (us->funcs[i].target)
+			put_target(us->funcs[i].target);
+		us->funcs[i].target = NULL;
+	}
+}
+
+void ksplice_redirect_switch_in_module(struct ksplice_update_state *us, struct module *mod)
+{
+	unsigned int i;
+
+	for (i = 0; i < us->update->nr_funcs; i++)
+		if (us->funcs[i].mod == mod && us->funcs[i].target)
+			list_add_rcu(&us->funcs[i].stack_node, &us->funcs[i].target->stack);
+}
+
+void ksplice_redirect_switch_out_module(struct ksplice_update_state *us, struct module *mod)
+{
+	unsigned int i;
+
+	for (i = 0; i < us->update->nr_funcs; i++)
+		if (us->funcs[i].mod == mod && us->funcs[i].target)
 			list_del_rcu(&us->funcs[i].stack_node);
 }

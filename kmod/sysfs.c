@@ -13,6 +13,8 @@
  *   attempts       stop_machine attempts of the last operation
  *   functions      "<name> <running address> <new address>" per target
  *   module         name of the update module (for rmmod after undo)
+ *   modules        "<module> patched|pending|unpatched" per loadable module
+ *                  holding targets (module_targets.c)
  *   match_stats    "<kind> rewritten=N original=M" per runtime-patched site kind
  *                  seen by the last match: how the kernel had rewritten them
  *   loaded_symbols "<name> <address> <System.map address> verified|unchecked"
@@ -159,6 +161,36 @@ static ssize_t module_show(struct kobject *k, struct kobj_attribute *a, char *bu
 	return sysfs_emit(buf, "%s\n", to_state(k)->update->owner->name);
 }
 
+/*
+ * "<module> patched|pending|unpatched" per loadable module the update has
+ * targets in: patched = applied and the module loaded (redirected);
+ * pending = applied, the module not loaded (patched when it loads);
+ * unpatched = the update is not applied. Nothing for vmlinux targets.
+ */
+static ssize_t modules_show(struct kobject *k, struct kobj_attribute *a, char *buf)
+{
+	struct ksplice_update_state *us = to_state(k);
+	const struct ksplice_update *u = us->update;
+	unsigned int i, j;
+	int len = 0;
+
+	mutex_lock(&ksplice_mutex);
+	for (i = 0; i < u->nr_funcs; i++) {
+		const char *m = u->funcs[i].module;
+
+		if (!m)
+			continue;
+		for (j = 0; j < i; j++)
+			if (u->funcs[j].module && !strcmp(u->funcs[j].module, m))
+				break;
+		if (j < i)
+			continue;	/* listed already */
+		len += sysfs_emit_at(buf, len, "%s %s\n", m, ksplice_module_state(us, m));
+	}
+	mutex_unlock(&ksplice_mutex);
+	return len;
+}
+
 /* Shadow variables the update's code has attached and not yet freed (shadow.c). */
 static ssize_t shadows_show(struct kobject *k, struct kobj_attribute *a, char *buf)
 {
@@ -173,6 +205,7 @@ static struct kobj_attribute stop_total_ns_attr = __ATTR_RO(stop_total_ns);
 static struct kobj_attribute attempts_attr = __ATTR_RO(attempts);
 static struct kobj_attribute functions_attr = __ATTR_RO(functions);
 static struct kobj_attribute module_attr = __ATTR_RO(module);
+static struct kobj_attribute modules_attr = __ATTR_RO(modules);
 static struct kobj_attribute match_stats_attr = __ATTR_RO(match_stats);
 static struct kobj_attribute shadows_attr = __ATTR_RO(shadows);
 static struct kobj_attribute loaded_symbols_attr = __ATTR_RO(loaded_symbols);
@@ -186,6 +219,7 @@ static struct attribute *ksplice_update_attrs[] = {
 	&attempts_attr.attr,
 	&functions_attr.attr,
 	&module_attr.attr,
+	&modules_attr.attr,
 	&match_stats_attr.attr,
 	&shadows_attr.attr,
 	&loaded_symbols_attr.attr,

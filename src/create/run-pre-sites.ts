@@ -43,6 +43,8 @@ export interface Site {
   /** System.map address of `symbol`; 0n when unknown (the engine learns it from the running code). */
   symbolMapAddr?: bigint;
   symbolIsPercpu?: boolean;
+  /** Module target: the symbol may be the module's own; the engine resolves it by name in that module, else learns it. */
+  symbolInModule?: boolean;
   targetString?: string;
   addend?: bigint;
   targetOffset?: number;
@@ -62,6 +64,8 @@ export interface RunPreTarget {
   sites: Site[];
   /** A `.cold` part: matched and stack-checked, not redirected. */
   companion: boolean;
+  /** The loadable module holding the target (no System.map address then); absent for vmlinux. */
+  module?: string;
 }
 
 export class RunPreError extends Error {
@@ -166,6 +170,7 @@ class SiteCollector {
     private readonly obj: ElfObject,
     private readonly fn: ElfSymbol,
     private readonly map: SystemMapIndex,
+    private readonly inModule = false,
   ) {
     this.code = fn.section!.data;
     this.start = fn.value;
@@ -198,7 +203,32 @@ class SiteCollector {
     return first?.symbol.name;
   }
 
+  /**
+   * A module target's relocation: the module's own symbols (defined in the object, or a section's
+   * holder) have no System.map address, the engine resolves them in the loaded module by name; an
+   * undefined symbol System.map has is a vmlinux export (computed with the slide); any other one
+   * (`__this_module`, another module's export) is looked for in the module, else learned.
+   * Example: `call bm_entry_read` (static) → symbol bm_entry_read, symbolInModule; `call kfree` → System.map.
+   */
+  private moduleRelocation(r: Rela): Site {
+    const sym = r.symbol;
+    let name = sym.name;
+    let mapAddr: bigint | undefined;
+    if (sym.type === STT_SECTION) name = (sym.section ? sectionHolder(this.obj, sym.section) : undefined) ?? sym.section?.name ?? name;
+    else if (sym.section === null) mapAddr = this.map.unique(sym.name);
+    const targetString = sym.type === STT_SECTION ? referencedString(r) : undefined;
+    return {
+      offset: r.offset - this.start, length: relocationSiteLength(r.type), kind: 'RELOC', relocType: r.type, symbol: name,
+      symbolMapAddr: mapAddr ?? 0n, symbolIsPercpu: mapAddr !== undefined && this.map.isPerCpu(mapAddr),
+      symbolInModule: mapAddr === undefined && targetString === undefined, targetString, addend: r.addend,
+    };
+  }
+
   relocations(): void {
+    if (this.inModule) {
+      for (const r of this.funcRelocs) this.sites.push(this.moduleRelocation(r));
+      return;
+    }
     for (const r of this.funcRelocs) {
       const sym = r.symbol;
       let name = sym.name;
@@ -286,8 +316,8 @@ class SiteCollector {
 }
 
 /** The sites of one function of the pre object. */
-export function runPreSites(obj: ElfObject, fn: ElfSymbol, map: SystemMapIndex): Site[] {
-  const collector = new SiteCollector(obj, fn, map);
+export function runPreSites(obj: ElfObject, fn: ElfSymbol, map: SystemMapIndex, inModule = false): Site[] {
+  const collector = new SiteCollector(obj, fn, map, inModule);
   collector.relocations();
   collector.runtimePatched();
   return collector.sorted();
@@ -315,6 +345,26 @@ export function runPreTarget(obj: ElfObject, name: string, map: SystemMapIndex, 
   const sympos = candidates.length > 1 ? nearestPosition(candidates, anchorFor(obj, name, map)) : 0;
   return {
     name, mapAddr: candidates.length === 1 ? candidates[0]! : 0n, candidates, sympos,
+    pre: Buffer.from(fn.section!.data.subarray(fn.value, fn.value + fn.size)), sites, companion,
+  };
+}
+
+/**
+ * One target (or companion) in a loadable module: no System.map address; the engine finds it by
+ * name in the loaded module's symbol table. A name the object defines several times is refused
+ * (the position in a composite module's symbol table is not known here).
+ *
+ * Example: runPreModuleTarget(binfmt_misc.o, 'bm_status_read', map, 'binfmt_misc') → { module: 'binfmt_misc', mapAddr: 0n, ... }.
+ */
+export function runPreModuleTarget(obj: ElfObject, name: string, map: SystemMapIndex, module: string, companion = false): RunPreTarget {
+  const fn = functionSymbol(obj, name);
+  if (obj.symbols.filter((s) => s.name === name && s.type === STT_FUNC && s.section !== null).length > 1) {
+    throw new RunPreError(`${name}: defined several times in the object of module ${module}`);
+  }
+  const sites = runPreSites(obj, fn, map, true);
+  if (!companion && !isTraceable(sites)) throw new RunPreError(`${name}: no fentry call (notrace): ftrace cannot redirect it`);
+  return {
+    name, mapAddr: 0n, candidates: [], sympos: 0, module,
     pre: Buffer.from(fn.section!.data.subarray(fn.value, fn.value + fn.size)), sites, companion,
   };
 }

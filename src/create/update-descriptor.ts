@@ -17,6 +17,8 @@ export interface DescriptorInput {
   targets: (RunPreTarget & { newFunction?: string })[];
   printkMapAddr: bigint;
   stopMachineMapAddr: bigint;
+  /** System.map address of the kernel's `modules` list head; needed when a target has a module. */
+  modulesMapAddr?: bigint;
   /** The module carries .klp.rela sections: modinfo livepatch=Y makes the loader apply them. */
   livepatch: boolean;
   /** The author's hooks (hooks.ts), run by dispatchers this descriptor defines. */
@@ -69,6 +71,7 @@ function siteFields(s: Site, f: string, i: number): string {
   if (s.symbol !== undefined) fields.push(`.symbol = ${cBytesString(s.symbol)}`);
   if (s.symbolMapAddr) fields.push(`.symbol_map_addr = ${hexAddr(s.symbolMapAddr)}`);
   if (s.symbolIsPercpu) fields.push('.symbol_is_percpu = 1');
+  if (s.symbolInModule) fields.push('.symbol_in_module = 1');
   if (s.targetString !== undefined) fields.push(`.target_string = ${cBytesString(s.targetString)}`);
   if (s.addend) fields.push(`.addend = ${s.addend}L`);
   if (s.targetOffset !== undefined) fields.push(`.target_offset = 0x${s.targetOffset.toString(16)}`);
@@ -89,7 +92,7 @@ function targetTables(t: DescriptorInput['targets'][number]): string[] {
     out.push('};');
   });
   out.push(`static const struct ksplice_site ksplice_sites_${f}[] = {`, ...t.sites.map((s, i) => siteFields(s, f, i)), '};');
-  if (!t.mapAddr) out.push(`static const unsigned long ksplice_candidates_${f}[] = { ${t.candidates.map(hexAddr).join(', ')} };`);
+  if (!t.mapAddr && !t.module) out.push(`static const unsigned long ksplice_candidates_${f}[] = { ${t.candidates.map(hexAddr).join(', ')} };`);
   return [...out, ''];
 }
 
@@ -122,8 +125,9 @@ function loadedSymbolTables(symbols: readonly LoadedSymbol[]): string[] {
 function funcEntry(t: DescriptorInput['targets'][number]): string {
   const f = cIdent(t.name);
   const lines = [`\t{`, `\t\t.name = ${cBytesString(t.name)},`, `\t\t.map_addr = ${hexAddr(t.mapAddr)},`];
+  if (t.module) lines.push(`\t\t.module = ${cBytesString(t.module)}, /* located in that module when it is loaded */`);
   if (t.sympos) lines.push(`\t\t.sympos = ${t.sympos},`);
-  if (!t.mapAddr) lines.push(`\t\t.map_candidates = ksplice_candidates_${f},`, `\t\t.nr_map_candidates = ARRAY_SIZE(ksplice_candidates_${f}),`);
+  if (!t.mapAddr && !t.module) lines.push(`\t\t.map_candidates = ksplice_candidates_${f},`, `\t\t.nr_map_candidates = ARRAY_SIZE(ksplice_candidates_${f}),`);
   lines.push(t.companion || !t.newFunction ? '\t\t.new_func = NULL, /* companion: matched and stack-checked, not redirected */' : `\t\t.new_func = ${t.newFunction},`);
   lines.push(`\t\t.pre_code = ksplice_pre_${f},`, `\t\t.pre_size = sizeof(ksplice_pre_${f}),`, `\t\t.sites = ksplice_sites_${f},`, `\t\t.nr_sites = ARRAY_SIZE(ksplice_sites_${f}),`, '\t},');
   return lines.join('\n');
@@ -152,6 +156,7 @@ export function descriptorSource(input: DescriptorInput): string {
     `\t.kernel_release = "${input.release}",`,
     `\t.printk_map_addr = ${hexAddr(input.printkMapAddr)},`,
     `\t.stop_machine_map_addr = ${hexAddr(input.stopMachineMapAddr)},`,
+    ...(input.modulesMapAddr ? [`\t.modules_map_addr = ${hexAddr(input.modulesMapAddr)},`] : []),
     '\t.funcs = ksplice_funcs,',
     '\t.nr_funcs = ARRAY_SIZE(ksplice_funcs),',
     ...(input.loadedSymbols?.length ? ['\t.loaded_symbols = ksplice_loaded_symbols,', '\t.nr_loaded_symbols = ARRAY_SIZE(ksplice_loaded_symbols),'] : []),

@@ -12,8 +12,12 @@
  *   4. references to kernel symbols neither in the module nor exported become livepatch
  *      relocations the module loader resolves (klp-relocations.ts), `livepatch=Y` in modinfo.
  *
- * Limits (refused with a message, or left to the engine): targets in loadable modules (create.ts
- * refuses them earlier); new code referring to anonymous data of the patched file (a section with
+ * Targets in a loadable module (objects[].module) carry the module's name and no System.map address
+ * (run-pre-sites.ts runPreModuleTarget); the engine finds them in the loaded module.
+ *
+ * Limits (refused with a message, or left to the engine): new code of a module referring to that
+ * module's non-exported symbols (its statics: the engine would have to relocate against the loaded
+ * instance); new code referring to anonymous data of the patched file (a section with
  * no symbol: no kallsyms name to resolve; literal-constant pools are copied instead, extract.ts);
  * a jump label whose target lies outside its function; notrace functions (ftrace cannot redirect
  * them). Among several kernel symbols of one name, the copy nearest to where the patched object
@@ -33,7 +37,7 @@ import { STB_GLOBAL, STT_FUNC, type ElfObject } from '../elf/types.ts';
 import { writeElf } from '../elf/writer.ts';
 import { buildExternalModule } from '../kbuild/external-module.ts';
 import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocations.ts';
-import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreTarget, type RunPreTarget } from './run-pre-sites.ts';
+import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreModuleTarget, runPreTarget, type RunPreTarget } from './run-pre-sites.ts';
 import type { SystemMapIndex } from '../kbuild/system-map.ts';
 import { descriptorSource, newFunctionName, type LoadedSymbol } from './update-descriptor.ts';
 import { HOOK_SYMBOL_PREFIX, hookRegistrations, unregisteredHooks, type HookRegistration } from './hooks.ts';
@@ -47,7 +51,8 @@ export interface UpdateModuleInput {
   /** An empty scratch folder for the kbuild run. */
   workDir: string;
   map: SystemMapIndex;
-  objects: { object: string; diff: DiffResult }[];
+  /** `module`: the loadable module the object is part of (object-module.ts); absent or 'vmlinux' for built-in code. */
+  objects: { object: string; diff: DiffResult; module?: string }[];
   /** The patch author's hook source (kmod/ksplice_hooks.h), compiled in as hooks.o. */
   hooksPath?: string;
   log?: (line: string) => void;
@@ -56,8 +61,8 @@ export interface UpdateModuleInput {
 export interface ReplacedFunction {
   object: string;
   function: string;
-  /** System.map address (hex) of the replaced copy. */
-  address: string;
+  /** System.map address (hex) of the replaced copy; absent in a loadable module (located by name at apply). */
+  address?: string;
 }
 
 export interface BuiltUpdateModule {
@@ -72,6 +77,18 @@ export class UpdateModuleError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UpdateModuleError';
+  }
+}
+
+/**
+ * New code of a module's object that refers to that module's own non-exported symbols (its
+ * statics, `__this_module`): they would have to be resolved against the loaded instance of the
+ * module, which the engine does not do yet. create.ts turns it into a `module-code` refusal.
+ */
+export class ModuleSymbolsError extends UpdateModuleError {
+  constructor(readonly object: string, readonly module: string, readonly names: string[]) {
+    super(`${object}: the new code refers to ${names.join(', ')} of module ${module}, not exported: not supported yet`);
+    this.name = 'ModuleSymbolsError';
   }
 }
 
@@ -90,8 +107,10 @@ function renameNewCode(code: ExtractedObject): void {
  *
  * Example: `_printk` changed, pre has no `_printk.cold` → one target `_printk` → `ksplice_new__printk`.
  */
-function targetsOf(diff: DiffResult, map: SystemMapIndex): (RunPreTarget & { newFunction?: string })[] {
+function targetsOf(diff: DiffResult, map: SystemMapIndex, module?: string): (RunPreTarget & { newFunction?: string })[] {
   const targets: (RunPreTarget & { newFunction?: string })[] = [];
+  const runPre = (name: string, companion = false): RunPreTarget =>
+    module ? runPreModuleTarget(diff.pre, name, map, module, companion) : runPreTarget(diff.pre, name, map, companion);
   const companions = new Set<string>();
   for (const change of diff.changed) {
     for (const part of change.parts) {
@@ -100,12 +119,12 @@ function targetsOf(diff: DiffResult, map: SystemMapIndex): (RunPreTarget & { new
         companions.add(part.pre.name);
         continue;
       }
-      targets.push({ ...runPreTarget(diff.pre, part.pre.name, map), newFunction: newFunctionName(part.name) });
+      targets.push({ ...runPre(part.pre.name), newFunction: newFunctionName(part.name) });
       const cold = coldPartOf(diff.pre, part.pre.name);
       if (cold) companions.add(cold);
     }
   }
-  for (const name of companions) targets.push(runPreTarget(diff.pre, name, map, true));
+  for (const name of companions) targets.push(runPre(name, true));
   return targets;
 }
 
@@ -148,18 +167,23 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
   /** Each unresolved name → where its object's symbols of the same kind landed (to pick its copy). */
   const unresolved = new Map<string, bigint>();
   const exported = await readExports([path.join(input.headersDir, 'Module.symvers'), path.join(input.kmodDir, 'Module.symvers')]);
-  for (const [i, { object, diff }] of input.objects.entries()) {
+  for (const [i, { object, diff, module: home }] of input.objects.entries()) {
     const shipped = shippedFunctions(diff);
     if (shipped.length === 0) continue;
+    const module = home && home !== 'vmlinux' ? home : undefined;
     let objectTargets;
     try {
-      objectTargets = targetsOf(diff, input.map);
+      objectTargets = targetsOf(diff, input.map, module);
     } catch (e) {
       if (e instanceof RunPreError) throw new UpdateModuleError(`${object}: ${e.message}`);
       throw e;
     }
     targets.push(...objectTargets);
     for (const t of objectTargets.filter((t) => !t.companion)) {
+      if (module) {
+        replaced.push({ object, function: t.name });
+        continue;
+      }
       const address = t.mapAddr || t.candidates[t.sympos - 1] || t.candidates[0]!;
       replaced.push({ object, function: t.name, address: address.toString(16).padStart(16, '0') });
     }
@@ -169,7 +193,13 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
       throw new UpdateModuleError(`${object}: the new code refers to anonymous data (${sectionRefs.map((e) => e.name).join(', ')}), which the running kernel cannot name`);
     }
     renameNewCode(code);
-    for (const name of unresolvedNames(code, exported)) if (!unresolved.has(name)) unresolved.set(name, anchorFor(diff.pre, name, input.map));
+    const unexported = unresolvedNames(code, exported);
+    if (module && unexported.length > 0) {
+      // Module code reaches only exports; anything else is the module's own (its statics): those
+      // must be resolved against the loaded instance, which the engine does not do yet.
+      throw new ModuleSymbolsError(object, module, unexported);
+    }
+    for (const name of unexported) if (!unresolved.has(name)) unresolved.set(name, anchorFor(diff.pre, name, input.map));
     const part = `post-${i}.o`;
     await writeFile(path.join(input.workDir, `${part}_shipped`), writeElf(code));
     // modpost reads every object's .cmd file (srcversion); kbuild's `_shipped` copy writes none.
@@ -193,6 +223,7 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
     await writeFile(path.join(input.workDir, 'descriptor.c'), descriptorSource({
       id: input.id, release: input.release, targets, livepatch, loadedSymbols: loadedSymbolsOf(unresolved, input.map),
       printkMapAddr: mustUnique(input.map, '_printk'), stopMachineMapAddr: mustUnique(input.map, 'stop_machine'), hooks,
+      modulesMapAddr: targets.some((t) => t.module) ? mustUnique(input.map, 'modules') : undefined,
     }));
     return kbuildModule({ dir: input.workDir, moduleName, parts, headersDir: input.headersDir, kmodDir: input.kmodDir, unresolvedAllowed: livepatch });
   };

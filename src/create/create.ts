@@ -37,7 +37,7 @@ import { SystemMapIndex } from '../kbuild/system-map.ts';
 import { openShippedKernel, type ShippedKernel } from './shipped-kernel.ts';
 import { linkShippedModule, shippedModulePath, type LinkedModule } from './shipped-module.ts';
 import { updateIdFor } from '../package/update-tarball.ts';
-import { buildUpdateModule } from './update-module.ts';
+import { buildUpdateModule, ModuleSymbolsError } from './update-module.ts';
 import { buildCore } from '../kbuild/core-module.ts';
 import { writeUpdatePackage } from '../package/update-package.ts';
 import { projectPath } from '../util/repo-root.ts';
@@ -223,25 +223,23 @@ async function readAndCheckObjects(build: DoubleBuild, tree: string, shipped: Sh
 
 /**
  * Step 5: each object's diff, its changed and new functions named with their module, its notes,
- * and the findings of the object rules; a module's object that changed is refused as module code.
+ * and the findings of the object rules. Module code is updated like built-in code (the engine
+ * locates it in the loaded module); what it cannot do yet is refused at the update module step.
  */
 async function diffEachObject(objects: Map<string, ObjectPair>, build: DoubleBuild, tree: string): Promise<{
-  diffs: { object: string; diff: DiffResult }[]; changed: FunctionEntry[]; new: FunctionEntry[]; notes: string[]; findings: Finding[];
+  diffs: { object: string; diff: DiffResult; module: string }[]; changed: FunctionEntry[]; new: FunctionEntry[]; notes: string[]; findings: Finding[];
 }> {
-  const out = { diffs: [] as { object: string; diff: DiffResult }[], changed: [] as FunctionEntry[], new: [] as FunctionEntry[], notes: [] as string[], findings: [] as Finding[] };
+  const out = { diffs: [] as { object: string; diff: DiffResult; module: string }[], changed: [] as FunctionEntry[], new: [] as FunctionEntry[], notes: [] as string[], findings: [] as Finding[] };
   for (const [object, { pre, post }] of objects) {
     const diff = diffObjects(pre, post);
-    out.diffs.push({ object, diff });
     const summary = summarize(diff);
     const module = await moduleOfObject(tree, object, build.homes[object] ?? 'vmlinux');
+    out.diffs.push({ object, diff, module });
     out.changed.push(...summary.changed.map((f) => ({ object, function: f, module })));
     out.new.push(...summary.new.map((f) => ({ object, function: f, module })));
     out.findings.push(...summary.unsafe);
     out.notes.push(...diff.notes.map((n) => `${object}: ${n}`));
     for (const f of summary.removed) out.notes.push(`${object}: ${f} removed (its callers changed and are replaced)`);
-    if (module !== 'vmlinux' && (summary.changed.length > 0 || summary.new.length > 0)) {
-      out.findings.push(finding('module-code', object, `the object is part of a loadable module (${module}); updates of module code are not supported yet`));
-    }
   }
   return out;
 }
@@ -314,10 +312,18 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
 
     progress.step('update module');
     const core = await buildCore(inputs.headersDir, inputs.release);
-    const built = await buildUpdateModule({
-      id, release: inputs.release, headersDir: inputs.headersDir, kmodDir: core.dir, workDir: path.join(scratch, 'module'),
-      map, objects: diffs, hooksPath: options.hooksPath, log: (line) => progress.info(line),
-    });
+    let built;
+    try {
+      built = await buildUpdateModule({
+        id, release: inputs.release, headersDir: inputs.headersDir, kmodDir: core.dir, workDir: path.join(scratch, 'module'),
+        map, objects: diffs, hooksPath: options.hooksPath, log: (line) => progress.info(line),
+      });
+    } catch (e) {
+      // Module code whose new code needs the module's own non-exported symbols: not yet.
+      if (!(e instanceof ModuleSymbolsError)) throw e;
+      const refusal = finding('module-code', e.object, `the object is part of a loadable module (${e.module}); its new code refers to the module's own non-exported ${e.names.slice(0, 5).join(', ')}${e.names.length > 5 ? ` and ${e.names.length - 5} more` : ''}: not supported yet`);
+      return { ...report, outcome: 'unsafe', tarball: null, unsafe: [refusal] };
+    }
 
     progress.step('tarball');
     const tarball = await writeUpdatePackage({

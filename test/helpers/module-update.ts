@@ -1,8 +1,8 @@
 /**
  * Test helper: an update module for a patch to a loadable module's source, made by the create
  * stage's own parts (doubleBuild, diffObjects, moduleOfObject, buildUpdateModule with each object's
- * module) while ksplice-create itself still refuses module code (rule `module-code`, create.ts).
- * No tarball: the guest test insmods the core and the update module directly.
+ * module) without the rest of ksplice-create (no reproduction check, no safety rules, no tarball):
+ * the guest test insmods the core and the update module directly, and a tampered copy of it.
  *
  * Usage:
  *   const u = await buildModuleUpdate(target, { id: 'bmstat', patch, outputDir });

@@ -41,7 +41,7 @@ export const FINDING_RULES = {
   'entry-code': { message: 'low-level entry code changed (`.entry.text`): it has no fentry call for ftrace to redirect', acceptable: false },
   'no-fentry': { message: 'a function of an object built without ftrace changed: it has no fentry call to redirect', acceptable: false },
   assembly: { message: 'assembly changed: no fentry call to redirect, and entry/low-level code cannot be switched under a running CPU', acceptable: false },
-  'module-code': { message: 'code of a loadable module changed: updates of module code are not supported yet', acceptable: false },
+  'module-code': { message: "new code of a loadable module needs that module's own non-exported symbols: not supported yet", acceptable: false },
 } as const satisfies Record<string, FindingRule>;
 
 /** One of the codes of FINDING_RULES (the table is closed: nothing else is a rule). */

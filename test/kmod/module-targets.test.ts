@@ -3,9 +3,10 @@
  * binfmt_misc.ko's bm_status_read (test/fixtures/kmod/binfmt-status.patch), made by the create
  * stage's parts with the object's module (test/helpers/module-update.ts; ksplice-create itself
  * still refuses module code), and binfmt_misc.ko of the target's /lib/modules insmodded directly.
- * One boot, four scenarios (test/fixtures/kmod/scenario-module-targets.sh): loaded before apply;
+ * One boot, five scenarios (test/fixtures/kmod/scenario-module-targets.sh): loaded before apply;
  * loaded after apply, rmmod while patched and loaded again; undo while the module is gone; a
- * run-pre mismatch refused at apply and, for a module loaded later, refused at its load.
+ * run-pre mismatch refused at apply and, for a module loaded later, refused at its load; two
+ * updates of the same module function (binfmt-status-second.patch on top), reloaded in between.
  *
  * Run: bash scripts/test.sh test/kmod/module-targets.test.ts
  */
@@ -24,6 +25,7 @@ let vmlinuz = '';
 let binfmtKo = '';
 let update: ModuleUpdate;
 let tampered = '';
+let second: ModuleUpdate;
 
 before(async () => {
   const target = await ensureTarget();
@@ -31,6 +33,7 @@ before(async () => {
   binfmtKo = path.join(target.modulesDir, 'kernel/fs/binfmt_misc.ko');
   update = await buildModuleUpdate(target, { id: 'bmstat', patch: path.join(FIX, 'binfmt-status.patch'), outputDir: OUT });
   tampered = await writeTamperedCopy(update, 11); // +11: `push %r13` after the load of `enabled`, no site there
+  second = await buildModuleUpdate(target, { id: 'bmstat2', patch: path.join(FIX, 'binfmt-status-second.patch'), outputDir: OUT });
 });
 
 test('the update names its module target', () => {
@@ -38,9 +41,9 @@ test('the update names its module target', () => {
   assert.deepEqual(update.replaced, [{ object: 'fs/binfmt_misc.o', function: 'bm_status_read' }]);
 });
 
-test('module targets in the guest: loaded before and after apply, rmmod while patched, undo while gone, mismatches refused', async () => {
+test('module targets in the guest: loaded before and after apply, rmmod while patched, undo while gone, mismatches refused, two updates stacked', async () => {
   const { checks: c, output } = await runScenario({
-    vmlinuz, scenario: path.join(FIX, 'scenario-module-targets.sh'), files: [update.core, update.ko, tampered, binfmtKo, path.join(REPO, 'kmod/tools/ksplice-view')],
+    vmlinuz, scenario: path.join(FIX, 'scenario-module-targets.sh'), files: [update.core, update.ko, tampered, second.ko, binfmtKo, path.join(REPO, 'kmod/tools/ksplice-view')],
     keepLogAs: path.join(OUT, 'module-targets.log'),
   });
   const log = [...output.matchAll(/^CHECK log: (.*)$/gm)].map((m) => m[1]!);
@@ -86,6 +89,14 @@ test('module targets in the guest: loaded before and after apply, rmmod while pa
   assert.ok(log.some((l) => /^ksplice: bmstat: refusing to load binfmt_misc: no_match: bm_status_read\+0xb: running byte 0x41, pre code 0xbe$/.test(l)), log.join('\n'));
   assert.equal(c.get('s4-undo-rc'), '0', all);
   assert.equal(c.get('s4-final'), 'enabled', all);
+  // 5. two updates of one module function
+  assert.equal(c.get('s5-both'), 'patched again by ksplice', all);
+  assert.equal(c.get('s5-reload'), 'patched again by ksplice', 'the newer update is on top after a reload too');
+  assert.equal(c.get('s5-modules'), 'binfmt_misc patched / binfmt_misc patched', all);
+  assert.notEqual(c.get('s5-undo-older-rc'), '0', all);
+  assert.equal(c.get('s5-undo-older'), 'out_of_order: bm_status_read is patched again by later update bmstat2', all);
+  assert.equal(c.get('s5-undo-newer'), 'patched by ksplice', all);
+  assert.equal(c.get('s5-undo-older-after'), 'enabled', all);
   assert.equal(c.get('cleanup'), 'ok', all);
 });
 

@@ -23,8 +23,15 @@ const corpus = path.resolve(here, '../corpus');
 
 /** Every corpus patch, with the printk example the guest can apply (the verbatim one oopses on 6.1). */
 async function patches(): Promise<string[]> {
-  const fixes = (await readdir(path.join(corpus, '6.1.176-to-6.1.190'))).filter((f) => f.endsWith('.patch')).map((f) => path.join(corpus, '6.1.176-to-6.1.190', f));
-  return [path.join(corpus, 'examples/printk.patch'), path.resolve(here, '../examples/printk-6.1.patch'), path.join(corpus, 'examples/proc_cmdline.patch'), ...fixes.sort()];
+  const fixes = (await readdir(path.join(corpus, '6.1.176-to-6.1.190')))
+    .filter((f) => f.endsWith('.patch'))
+    .map((f) => path.join(corpus, '6.1.176-to-6.1.190', f));
+  return [
+    path.join(corpus, 'examples/printk.patch'),
+    path.resolve(here, '../examples/printk-6.1.patch'),
+    path.join(corpus, 'examples/proc_cmdline.patch'),
+    ...fixes.sort(),
+  ];
 }
 
 /** Built, never applied: the verbatim article patch oopses on 6.1 (examples/README.md). */
@@ -43,7 +50,8 @@ async function treeRssKb(root: number): Promise<number> {
     rssOf.set(Number(entry), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0));
   }
   const inTree = (pid: number): boolean => {
-    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parentOf.get(p), hops++) if (p === root) return true;
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parentOf.get(p), hops++)
+      if (p === root) return true;
     return false;
   };
   let total = 0;
@@ -81,7 +89,12 @@ export default async function corpusBench(): Promise<BenchRow[]> {
       const stopSampling = peakMemorySampler();
       let outcome = 'tarball';
       try {
-        const update = await createUpdate({ sourceDir: target.sourceDir, patchPath: patch, outputDir: path.join(scratch, name), log: () => {} });
+        const update = await createUpdate({
+          sourceDir: target.sourceDir,
+          patchPath: patch,
+          outputDir: path.join(scratch, name),
+          log: () => {},
+        });
         if (update.outcome !== 'built') {
           outcome = `refused: ${update.outcome}${update.unsafe.length ? ` (${[...new Set(update.unsafe.map((f) => f.rule))].join(', ')})` : ''}`;
         } else if (BUILD_ONLY.has(name)) {
@@ -98,15 +111,31 @@ export default async function corpusBench(): Promise<BenchRow[]> {
       const elapsed = Date.now() - started;
       const peakMiB = await stopSampling();
       rows.push({ name: `ksplice-create ${name}.patch, warm cache`, value: elapsed, unit: 'ms', note: outcome });
-      rows.push({ name: `peak memory of ksplice-create ${name}.patch (this process + its children)`, value: peakMiB, unit: 'MiB', note: 'sampled every 100 ms' });
+      rows.push({
+        name: `peak memory of ksplice-create ${name}.patch (this process + its children)`,
+        value: peakMiB,
+        unit: 'MiB',
+        note: 'sampled every 100 ms',
+      });
     }
     const verdict = await runGuest({ vmlinuz: target.vmlinuz, files, steps, keepGoing: true, log: () => {} });
     if (!verdict.ok) throw new Error(`the guest proof failed: ${verdict.failures.join('; ')}`);
-    rows.push({ name: `QEMU boot to verdict, ${stepPrefix.size} updates applied and undone in one boot`, value: verdict.timingsMs.total, unit: 'ms', note: `${verdict.accelerator}, userspace after ${verdict.timingsMs.boot} ms` });
+    rows.push({
+      name: `QEMU boot to verdict, ${stepPrefix.size} updates applied and undone in one boot`,
+      value: verdict.timingsMs.total,
+      unit: 'ms',
+      note: `${verdict.accelerator}, userspace after ${verdict.timingsMs.boot} ms`,
+    });
     for (const name of stepPrefix.keys()) {
       const view = verdict.steps.find((s) => s.name === `${name}-view`)?.output ?? '';
       const stop = /Last stop: (\d+) ns/.exec(view);
-      if (stop) rows.push({ name: `machine stopped while applying ${name}`, value: Math.round(Number(stop[1]) / 1000), unit: 'µs', note: verdict.accelerator });
+      if (stop)
+        rows.push({
+          name: `machine stopped while applying ${name}`,
+          value: Math.round(Number(stop[1]) / 1000),
+          unit: 'µs',
+          note: verdict.accelerator,
+        });
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });

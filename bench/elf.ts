@@ -36,19 +36,38 @@ export default async function bench(): Promise<BenchRow[]> {
   try {
     const many = await readFile(await assembleManySections(scratch, 33000));
     const sections = readElf(many).sections.length + 4;
-    rows.push({ name: `readElf, ${sections} sections (${(many.length / 2 ** 20).toFixed(1)} MiB)`, value: median(() => readElf(many)), unit: 'ms', target: 1000 });
+    rows.push({
+      name: `readElf, ${sections} sections (${(many.length / 2 ** 20).toFixed(1)} MiB)`,
+      value: median(() => readElf(many)),
+      unit: 'ms',
+      target: 1000,
+    });
     const parsed = readElf(many);
     rows.push({ name: `writeElf, ${sections} sections`, value: median(() => writeElf(parsed)), unit: 'ms' });
 
     const target = await ensureTarget();
-    const build = await doubleBuild({ tree: target.sourceDir, patchPath: path.join(corpus, 'examples/printk.patch'), outDir: path.join(scratch, 'printk'), log: () => {} });
+    const build = await doubleBuild({
+      tree: target.sourceDir,
+      patchPath: path.join(corpus, 'examples/printk.patch'),
+      outDir: path.join(scratch, 'printk'),
+      log: () => {},
+    });
     const pairs = await Promise.all(
       build.objects.map(async (o) => [await readFile(path.join(build.preDir, o)), await readFile(path.join(build.postDir, o))] as const),
     );
     const diffAll = () => pairs.map(([pre, post]) => diffObjects(readElf(pre), readElf(post)));
-    rows.push({ name: `read + diff all objects of printk.patch (${build.objects.join(', ')})`, value: median(diffAll), unit: 'ms', target: 1000 });
+    rows.push({
+      name: `read + diff all objects of printk.patch (${build.objects.join(', ')})`,
+      value: median(diffAll),
+      unit: 'ms',
+      target: 1000,
+    });
     const [result] = diffAll();
-    rows.push({ name: 'extractFunctions + writeElf of the changed functions (printk.o)', value: median(() => writeElf(extractFunctions(result!.post, shippedFunctions(result!)))), unit: 'ms' });
+    rows.push({
+      name: 'extractFunctions + writeElf of the changed functions (printk.o)',
+      value: median(() => writeElf(extractFunctions(result!.post, shippedFunctions(result!)))),
+      unit: 'ms',
+    });
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

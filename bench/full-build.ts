@@ -31,8 +31,29 @@ async function signingKeyFor(tree: string): Promise<void> {
   const key = /^CONFIG_MODULE_SIG_KEY="([^"]+)"/m.exec(await readFile(path.join(tree, '.config'), 'utf8'))?.[1];
   if (!key || key.startsWith('pkcs11:')) return;
   await mkdir(path.dirname(path.join(tree, key)), { recursive: true });
-  await run('openssl', ['req', '-new', '-nodes', '-utf8', '-sha256', '-days', '36500', '-batch', '-x509', '-config', 'certs/default_x509.genkey',
-    '-outform', 'PEM', '-out', key, '-keyout', key], { cwd: tree });
+  await run(
+    'openssl',
+    [
+      'req',
+      '-new',
+      '-nodes',
+      '-utf8',
+      '-sha256',
+      '-days',
+      '36500',
+      '-batch',
+      '-x509',
+      '-config',
+      'certs/default_x509.genkey',
+      '-outform',
+      'PEM',
+      '-out',
+      key,
+      '-keyout',
+      key,
+    ],
+    { cwd: tree },
+  );
 }
 
 /** Every minute: time so far and how many vmlinux objects the build has written since it began. */
@@ -45,7 +66,10 @@ async function reportProgress(tree: string, started: number, total: number): Pro
 
 export default async function fullBuild(): Promise<BenchRow[]> {
   const target = await ensureTarget();
-  const objects = [...(await kbuildObjects(target.sourceDir))].filter(([, home]) => home === 'vmlinux').map(([o]) => o).sort();
+  const objects = [...(await kbuildObjects(target.sourceDir))]
+    .filter(([, home]) => home === 'vmlinux')
+    .map(([o]) => o)
+    .sort();
   if (process.env.KSPLICE_BENCH_FULL_BUILD === '1') {
     const copy = path.join(os.tmpdir(), 'ksa-full-build');
     await rm(copy, { recursive: true, force: true });
@@ -60,7 +84,15 @@ export default async function fullBuild(): Promise<BenchRow[]> {
     }
     const ms = Date.now() - started;
     await rm(copy, { recursive: true, force: true });
-    return [{ name: 'full make -j2 vmlinux, measured', value: Math.round(ms / 1000), unit: 's', note: `${objects.length} vmlinux objects`, rare: true }];
+    return [
+      {
+        name: 'full make -j2 vmlinux, measured',
+        value: Math.round(ms / 1000),
+        unit: 's',
+        note: `${objects.length} vmlinux objects`,
+        rare: true,
+      },
+    ];
   }
   const sample = objects.filter((_, i) => i % SAMPLE_EVERY === 0);
   const ms = await withLock(`${target.sourceDir}.build.lock`, async () => {
@@ -72,7 +104,9 @@ export default async function fullBuild(): Promise<BenchRow[]> {
   return [
     { name: `make -j2 of ${sample.length} sampled vmlinux objects`, value: Math.round(ms / 1000), unit: 's' },
     {
-      name: 'full make -j2 vmlinux, estimated', value: Math.round((ms * objects.length) / sample.length / 60_000), unit: 'min',
+      name: 'full make -j2 vmlinux, estimated',
+      value: Math.round((ms * objects.length) / sample.length / 60_000),
+      unit: 'min',
       note: `${objects.length} vmlinux objects × the sample's time per object; link, BTF and objtool of vmlinux.o not counted (a floor)`,
     },
   ];

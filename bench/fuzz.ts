@@ -30,7 +30,12 @@ async function readerRows(iterations: number): Promise<BenchRow[]> {
     const started = Date.now();
     const parsed = await fuzzInWorker(arm, object, iterations, seed);
     const seconds = (Date.now() - started) / 1000;
-    rows.push({ name: `fuzz ${name}: ${iterations} mutants, 0 crashes, 0 hangs`, value: Math.round(iterations / seconds), unit: 'mutants/s', note: `${parsed} parsed, the rest refused with the reader's own error` });
+    rows.push({
+      name: `fuzz ${name}: ${iterations} mutants, 0 crashes, 0 hangs`,
+      value: Math.round(iterations / seconds),
+      unit: 'mutants/s',
+      note: `${parsed} parsed, the rest refused with the reader's own error`,
+    });
   }
   return rows;
 }
@@ -40,13 +45,18 @@ async function applyRows(iterations: number): Promise<BenchRow[]> {
   try {
     const f = await prepareApplyFuzz(dir);
     const rows: BenchRow[] = [];
-    for (const [arm, seed, shell] of [['gz', 201, 'dash'], ['tar', 202, 'dash'], ['tar', 203, 'busybox']] as const) {
+    for (const [arm, seed, shell] of [
+      ['gz', 201, 'dash'],
+      ['tar', 202, 'dash'],
+      ['tar', 203, 'busybox'],
+    ] as const) {
       const started = Date.now();
       const s = await fuzzKspliceApply(f, arm, iterations, seed, shell);
       const seconds = (Date.now() - started) / 1000;
       rows.push({
         name: `fuzz ksplice-apply (${shell === 'dash' ? 'dash, busybox applets' : 'busybox sh'}, ${arm === 'gz' ? 'compressed file' : 'tar stream'}): ${iterations} mutants, 0 crashes, 0 hangs`,
-        value: Math.round((iterations / seconds) * 10) / 10, unit: 'mutants/s',
+        value: Math.round((iterations / seconds) * 10) / 10,
+        unit: 'mutants/s',
         note: `${s.refused} refused before any insmod, ${s.intact} intact (${shell === 'dash' ? 'original module reached the stand-in insmod' : 'refused for the release'}); slowest run ${s.maxMs} ms`,
       });
     }

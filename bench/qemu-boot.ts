@@ -36,7 +36,7 @@ export default async function qemuBoot(): Promise<BenchRow[]> {
   const target = await ensureTarget();
   const variants: [string, Partial<GuestOptions>][] = [
     ['default: vmlinuz, 2 vCPUs, 1024 MiB, single-threaded TCG', {}],
-    ['multi-threaded TCG (QEMU\'s default; see TCG_THREAD_DEFAULT)', { tcgThread: 'multi' }],
+    ["multi-threaded TCG (QEMU's default; see TCG_THREAD_DEFAULT)", { tcgThread: 'multi' }],
     ['1 vCPU', { smp: 1 }],
     ['256 MiB', { memoryMiB: 256 }],
     ['-cpu max', { cpu: 'max' }],

@@ -55,11 +55,15 @@ async function main(): Promise<void> {
   }
   const resultsFile = path.join(here, 'results.json');
   const measured = new Set(rows.map((r) => `${r.bench}\0${r.name}`));
-  const kept = (await previousRows(resultsFile)).filter((r) => !ran.has(r.bench) || (r.rare === true && !measured.has(`${r.bench}\0${r.name}`)));
+  const kept = (await previousRows(resultsFile)).filter(
+    (r) => !ran.has(r.bench) || (r.rare === true && !measured.has(`${r.bench}\0${r.name}`)),
+  );
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, node ${process.version}`;
   const result = { date, machine, rows: [...kept, ...rows] };
   await writeFile(resultsFile, JSON.stringify(result, null, 2) + '\n');
-  process.stdout.write(`bench results, ${date}, ${machine}${kept.length ? ` (${kept.length} row(s) of other benches kept from earlier runs in results.json)` : ''}\n`);
+  process.stdout.write(
+    `bench results, ${date}, ${machine}${kept.length ? ` (${kept.length} row(s) of other benches kept from earlier runs in results.json)` : ''}\n`,
+  );
   process.stdout.write(`| bench | measure | value | target |\n|---|---|---|---|\n`);
   for (const r of rows) {
     const verdict = r.target === undefined ? '' : `${r.value <= r.target ? 'met' : 'MISSED'} (${r.target} ${r.unit})`;

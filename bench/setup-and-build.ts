@@ -33,17 +33,28 @@ export default async function bench(): Promise<BenchRow[]> {
     rows.push({ name: 'double build of printk.patch (pre + post printk.o)', value: Math.round(buildMs), unit: 'ms' });
 
     const examplePatch = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../examples/printk-6.1.patch');
-    const [update, createMs] = await timed(() => createUpdate({ sourceDir: target.sourceDir, patchPath: examplePatch, outputDir: scratch, log: () => {} }));
+    const [update, createMs] = await timed(() =>
+      createUpdate({ sourceDir: target.sourceDir, patchPath: examplePatch, outputDir: scratch, log: () => {} }),
+    );
     rows.push({
-      name: 'ksplice-create printk-6.1.patch, warm cache (tarball written)', value: Math.round(createMs), unit: 'ms',
+      name: 'ksplice-create printk-6.1.patch, warm cache (tarball written)',
+      value: Math.round(createMs),
+      unit: 'ms',
       note: `update ${update.id}; the cold baseline, a full make -j2 vmlinux, is bench/full-build.ts`,
     });
 
     const payload = Array.from({ length: 40 }, (_, i) => ({ path: `objects/pre/f${i}.o`, data: Buffer.alloc(250_000, i) }));
     const fields = {
-      id: 'benchxyz', kernelRelease: target.release, sourceVersion: target.sourceVersion,
-      toolchain: { cc: 'gcc', as: 0, ld: 0 }, description: '', patch: 'x.patch', coreModule: 'ksplice.ko',
-      updateModule: 'ksplice_benchxyz.ko', changed: [], new: [],
+      id: 'benchxyz',
+      kernelRelease: target.release,
+      sourceVersion: target.sourceVersion,
+      toolchain: { cc: 'gcc', as: 0, ld: 0 },
+      description: '',
+      patch: 'x.patch',
+      coreModule: 'ksplice.ko',
+      updateModule: 'ksplice_benchxyz.ko',
+      changed: [],
+      new: [],
     };
     const [gz, writeMs] = await timed(() => writeUpdateTarball(fields, payload));
     const [, readMs] = await timed(() => readUpdateTarball(gz));

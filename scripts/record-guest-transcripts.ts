@@ -43,11 +43,17 @@ const STOP_STEPS = [
 
 const SCENARIOS: Record<string, { about: string; scenario: Scenario }> = {
   update: {
-    about: 'a real update of corpus/examples/proc_cmdline.patch proved: tools, check original, apply, check applied, view, undo, check reverted; every step passes',
+    about:
+      'a real update of corpus/examples/proc_cmdline.patch proved: tools, check original, apply, check applied, view, undo, check reverted; every step passes',
     scenario: async ({ target, scratch }) => {
       let tarball = process.env.KSPLICE_RECORD_TARBALL;
       if (!tarball) {
-        await run(path.join(REPO, 'node_modules/.bin/tsx'), [path.join(REPO, 'src/create/cli.ts'), `--patch=${path.join(REPO, 'corpus/examples/proc_cmdline.patch')}`, `--output-dir=${scratch}`, target.sourceDir]);
+        await run(path.join(REPO, 'node_modules/.bin/tsx'), [
+          path.join(REPO, 'src/create/cli.ts'),
+          `--patch=${path.join(REPO, 'corpus/examples/proc_cmdline.patch')}`,
+          `--output-dir=${scratch}`,
+          target.sourceDir,
+        ]);
         const made = (await readdir(scratch)).find((f) => /^ksplice-.*\.tar\.gz$/.test(f));
         if (!made) throw new Error('ksplice-create wrote no tarball');
         tarball = path.join(scratch, made);
@@ -77,7 +83,10 @@ const SCENARIOS: Record<string, { about: string; scenario: Scenario }> = {
     about: 'warn.ko (WARN_ON(1)) loads, then a step hangs past the whole-run timeout of 25 s: QEMU killed, no final dmesg or taint',
     scenario: async ({ target, scratch }) => ({
       files: [{ guestName: 'warn.ko', hostPath: await warnModule(target, scratch) }],
-      steps: [{ name: 'warn', run: 'insmod warn.ko' }, { name: 'hang', run: 'echo about to hang; sleep 1000' }],
+      steps: [
+        { name: 'warn', run: 'insmod warn.ko' },
+        { name: 'hang', run: 'echo about to hang; sleep 1000' },
+      ],
       timeoutSeconds: 25,
     }),
   },
@@ -91,12 +100,18 @@ const SCENARIOS: Record<string, { about: string; scenario: Scenario }> = {
   'splat-like-output': {
     about: 'a step prints splat-like text (BUG, Oops, WARNING, panic, soft lockup) on ttyS1; the kernel says nothing of it',
     scenario: async () => ({
-      files: [{ guestName: 'fake.txt', content: [
-        '[    1.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000',
-        'Oops: 0002 [#1] PREEMPT SMP NOPTI',
-        'WARNING: CPU: 0 PID: 1 at fake.c:1 fake+0x0/0x1',
-        'Kernel panic - not syncing: not really',
-      ].join('\n') + '\n' }],
+      files: [
+        {
+          guestName: 'fake.txt',
+          content:
+            [
+              '[    1.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000',
+              'Oops: 0002 [#1] PREEMPT SMP NOPTI',
+              'WARNING: CPU: 0 PID: 1 at fake.c:1 fake+0x0/0x1',
+              'Kernel panic - not syncing: not really',
+            ].join('\n') + '\n',
+        },
+      ],
       steps: [{ name: 'print', run: 'cat fake.txt; echo "watchdog: BUG: soft lockup - CPU#0 stuck for 22s! [sh:1]" >&2' }],
     }),
   },
@@ -106,7 +121,12 @@ const SCENARIOS: Record<string, { about: string; scenario: Scenario }> = {
   },
   panic: {
     about: 'a step crashes the kernel (sysrq c): oops=panic and -no-reboot end the run at once, mid-step; the next step never begins',
-    scenario: async () => ({ steps: [{ name: 'crash', run: 'echo c > /proc/sysrq-trigger', timeoutSeconds: 200 }, { name: 'never', run: 'true' }] }),
+    scenario: async () => ({
+      steps: [
+        { name: 'crash', run: 'echo c > /proc/sysrq-trigger', timeoutSeconds: 200 },
+        { name: 'never', run: 'true' },
+      ],
+    }),
   },
 };
 
@@ -119,11 +139,20 @@ async function main(): Promise<void> {
     await mkdir(scratch, { recursive: true });
     try {
       const options = await SCENARIOS[name].scenario({ target, scratch });
-      const { transcript, steps, policy } = await guestTranscript({ vmlinuz: target.vmlinuz, ...options, log: (line) => process.stderr.write(`${name}: ${line}\n`) });
+      const { transcript, steps, policy } = await guestTranscript({
+        vmlinuz: target.vmlinuz,
+        ...options,
+        log: (line) => process.stderr.write(`${name}: ${line}\n`),
+      });
       const fixture = {
-        fixture: `TEST FIXTURE: a real guest run of Debian's ${path.basename(target.vmlinuz).replace(/^vmlinuz-/, '')}: ${SCENARIOS[name].about}. ` +
+        fixture:
+          `TEST FIXTURE: a real guest run of Debian's ${path.basename(target.vmlinuz).replace(/^vmlinuz-/, '')}: ${SCENARIOS[name].about}. ` +
           `Recorded by scripts/record-guest-transcripts.ts on ${new Date().toISOString().slice(0, 10)}; judged by test/qemu/judge.test.ts.`,
-        steps: steps.map(({ name: stepName, run: runText, timeoutSeconds }) => ({ name: stepName, run: runText, ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}) })),
+        steps: steps.map(({ name: stepName, run: runText, timeoutSeconds }) => ({
+          name: stepName,
+          run: runText,
+          ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
+        })),
         policy: { keepGoing: policy.keepGoing },
         transcript: { ...transcript, kernel: transcript.kernel.replace(os.homedir(), '~'), serialLog: '' },
       };

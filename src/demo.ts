@@ -49,10 +49,24 @@ async function main(): Promise<number> {
   log('');
   log('== in the guest: ksplice-apply, ksplice-view, ksplice-undo ==');
   const proof = updateSteps({ tarball: update.tarball, check: printkCheck });
-  const verdict = await runGuest({ vmlinuz: target.vmlinuz, files: proof.files, steps: proof.steps, serialLogPath: path.join(outDir, 'serial.log'), log });
-  const output = (name: string) => verdict.steps.find((s) => s.name === name)?.output.replace(/\r/g, '').trimEnd() ?? '';
+  const verdict = await runGuest({
+    vmlinuz: target.vmlinuz,
+    files: proof.files,
+    steps: proof.steps,
+    serialLogPath: path.join(outDir, 'serial.log'),
+    log,
+  });
+  const output = (name: string) =>
+    verdict.steps
+      .find((s) => s.name === name)
+      ?.output.replace(/\r/g, '')
+      .trimEnd() ?? '';
   const passed = (name: string) => verdict.steps.find((s) => s.name === name)?.status === 'passed';
-  for (const [title, step] of [[`# ksplice-apply ./ksplice-${update.id}.tar.gz; dmesg | tail -n2`, 'check-applied'], ['# ksplice-view', 'view'], [`# ksplice-undo ${update.id}; dmesg | tail -n2`, 'check-reverted']]) {
+  for (const [title, step] of [
+    [`# ksplice-apply ./ksplice-${update.id}.tar.gz; dmesg | tail -n2`, 'check-applied'],
+    ['# ksplice-view', 'view'],
+    [`# ksplice-undo ${update.id}; dmesg | tail -n2`, 'check-reverted'],
+  ]) {
     log(title);
     log(output(step));
   }
@@ -61,18 +75,26 @@ async function main(): Promise<number> {
     ['guest booted and every step ran', verdict.booted && !verdict.timedOut && verdict.steps.every((s) => s.status !== 'not-run')],
     ['before the update, no "Quoth the kernel:" in dmesg', passed('check-original')],
     // The article's `dmesg | tail -n2`: the engine's own message, printed through the new _printk.
-    [`ksplice-apply; dmesg ends "Quoth the kernel:" / "ksplice: Update ${update.id} applied successfully"`, passed('apply') && passed('check-applied')],
+    [
+      `ksplice-apply; dmesg ends "Quoth the kernel:" / "ksplice: Update ${update.id} applied successfully"`,
+      passed('apply') && passed('check-applied'),
+    ],
     ['ksplice-view lists the update', passed('view') && output('view').includes(update.id)],
     // After undo the old _printk runs again: the reversal message comes without the prefix.
-    [`ksplice-undo; "ksplice: Update ${update.id} reversed successfully", no prefix`, passed('undo') && passed('check-reverted') && output('check-reverted').includes(`Update ${update.id} reversed successfully`)],
+    [
+      `ksplice-undo; "ksplice: Update ${update.id} reversed successfully", no prefix`,
+      passed('undo') && passed('check-reverted') && output('check-reverted').includes(`Update ${update.id} reversed successfully`),
+    ],
     ['no kernel splat, no unexpected taint', verdict.splats.length === 0 && verdict.taint.unexpected === 0],
   ];
   log('');
   for (const [what, ok] of checks) log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
   for (const splat of verdict.splats) log(`splat: ${splat}`);
   const failed = checks.filter(([, ok]) => !ok).length;
-  log(`Summary: update ${update.id} (_printk) created in ${seconds(update.timingsMs ? Object.values(update.timingsMs).reduce((a, b) => a + b, 0) : 0)}, ` +
-    `proven in a ${verdict.accelerator.toUpperCase()} guest in ${seconds(verdict.timingsMs.total)}; ${checks.length - failed} of ${checks.length} checks passed (${seconds(Date.now() - started)} in all).`);
+  log(
+    `Summary: update ${update.id} (_printk) created in ${seconds(update.timingsMs ? Object.values(update.timingsMs).reduce((a, b) => a + b, 0) : 0)}, ` +
+      `proven in a ${verdict.accelerator.toUpperCase()} guest in ${seconds(verdict.timingsMs.total)}; ${checks.length - failed} of ${checks.length} checks passed (${seconds(Date.now() - started)} in all).`,
+  );
   return failed === 0 ? 0 : 1;
 }
 

@@ -32,7 +32,11 @@ function folderOf(file: string): string {
 /** Relative module specifiers of import/export statements and dynamic imports. */
 function relativeImports(text: string): string[] {
   const specs: string[] = [];
-  const patterns = [/\bfrom\s+['"](\.\.?\/[^'"]+)['"]/g, /^\s*import\s+['"](\.\.?\/[^'"]+)['"]/gm, /\bimport\(\s*['"](\.\.?\/[^'"]+)['"]\s*\)/g];
+  const patterns = [
+    /\bfrom\s+['"](\.\.?\/[^'"]+)['"]/g,
+    /^\s*import\s+['"](\.\.?\/[^'"]+)['"]/gm,
+    /\bimport\(\s*['"](\.\.?\/[^'"]+)['"]\s*\)/g,
+  ];
   for (const re of patterns) for (const m of text.matchAll(re)) specs.push(m[1]);
   return specs;
 }

@@ -31,8 +31,10 @@ export interface PinnedImage {
 export function parseImageReference(reference: string): PinnedImage {
   const m = /^([a-z0-9][a-z0-9._\-/:]*?)(?::[\w][\w.-]{0,127})?@(sha256:[0-9a-f]{64})$/.exec(reference.trim());
   if (!m) {
-    throw new InputError(`toolchain-image ${reference}: pin the image by digest (name@sha256:<64 hex digits>); a tag can change under you. ` +
-      'docker buildx imagetools inspect <name:tag> prints the digest.');
+    throw new InputError(
+      `toolchain-image ${reference}: pin the image by digest (name@sha256:<64 hex digits>); a tag can change under you. ` +
+        'docker buildx imagetools inspect <name:tag> prints the digest.',
+    );
   }
   return { name: m[1], digest: m[2], reference: `${m[1]}@${m[2]}` };
 }
@@ -73,9 +75,22 @@ export function outermostPaths(paths: readonly string[]): string[] {
 export function dockerArgv(run: ContainerRun): string[] {
   const mounts = outermostPaths([run.workspace, run.actionPath, run.cacheDir, ...run.mounts]).flatMap((dir) => ['-v', `${dir}:${dir}`]);
   return [
-    'run', '--rm', ...(run.network ? [] : ['--network=none']), '--user', run.user, ...mounts,
-    '-w', run.workspace, '-e', `KSPLICE_CACHE_DIR=${run.cacheDir}`, '-e', 'HOME=/tmp',
+    'run',
+    '--rm',
+    ...(run.network ? [] : ['--network=none']),
+    '--user',
+    run.user,
+    ...mounts,
+    '-w',
+    run.workspace,
+    '-e',
+    `KSPLICE_CACHE_DIR=${run.cacheDir}`,
+    '-e',
+    'HOME=/tmp',
     run.image.reference,
-    'node', `${run.actionPath}/dist/index.js`, run.tool, ...run.args,
+    'node',
+    `${run.actionPath}/dist/index.js`,
+    run.tool,
+    ...run.args,
   ];
 }

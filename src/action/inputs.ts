@@ -44,9 +44,17 @@ export async function expandPatchPattern(pattern: string, cwd: string): Promise<
     if (!existsSync(full)) throw new InputError(`patch ${pattern}: no such file`);
     return [full];
   }
-  const re = new RegExp(`^${base.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+  const re = new RegExp(
+    `^${base
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  );
   const names = await readdir(path.dirname(full)).catch(() => [] as string[]);
-  const matches = names.filter((n) => re.test(n)).sort().map((n) => path.join(path.dirname(full), n));
+  const matches = names
+    .filter((n) => re.test(n))
+    .sort()
+    .map((n) => path.join(path.dirname(full), n));
   if (matches.length === 0) throw new InputError(`patch ${pattern}: no file matches`);
   return matches;
 }

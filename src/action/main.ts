@@ -79,7 +79,13 @@ function runnerUser(): string {
 }
 
 function containerRun(inputs: ActionInputs) {
-  return { image: inputs.toolchainImage!, actionPath: projectRoot(), workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(), cacheDir: defaultCacheDir(), user: runnerUser() };
+  return {
+    image: inputs.toolchainImage!,
+    actionPath: projectRoot(),
+    workspace: process.env.GITHUB_WORKSPACE ?? process.cwd(),
+    cacheDir: defaultCacheDir(),
+    user: runnerUser(),
+  };
 }
 
 /**
@@ -88,11 +94,19 @@ function containerRun(inputs: ActionInputs) {
  * The build runs after it without network, on what it left there.
  */
 async function setupInContainer(inputs: ActionInputs): Promise<Target> {
-  const argv = dockerArgv({ ...containerRun(inputs), tool: 'setup', network: true, mounts: [], args: [`--release=${inputs.kernelRelease}`, '--json'] });
+  const argv = dockerArgv({
+    ...containerRun(inputs),
+    tool: 'setup',
+    network: true,
+    mounts: [],
+    args: [`--release=${inputs.kernelRelease}`, '--json'],
+  });
   core.info(`docker ${argv.join(' ')}`);
   const result = await runUnchecked('docker', argv, { onLine: (line) => core.info(line) });
   if (result.exitCode !== 0) {
-    throw new Error(`ksplice-setup ${inputs.kernelRelease} in ${inputs.toolchainImage!.reference} failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`);
+    throw new Error(
+      `ksplice-setup ${inputs.kernelRelease} in ${inputs.toolchainImage!.reference} failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`,
+    );
   }
   const target = JSON.parse(result.stdout) as { sourceDir: string; configDir: string; vmlinuz: string; release: string };
   return { sourceDir: target.sourceDir, configDir: target.configDir, vmlinuz: target.vmlinuz, release: target.release };
@@ -116,8 +130,15 @@ async function prepareTarget(inputs: ActionInputs): Promise<Target> {
 /** The Action's record of a create outcome, the same from both paths. */
 function fromCreate(patch: string, o: CreateOutcome): UpdateResult {
   return {
-    patch, outcome: o.outcome, id: o.tarball ? o.id : null, tarball: o.tarball, changed: o.changed, unsafe: o.unsafe,
-    exitCode: exitCodeOf(o), message: o.outcome === 'built' ? '' : outcomeMessage(o), verdict: null,
+    patch,
+    outcome: o.outcome,
+    id: o.tarball ? o.id : null,
+    tarball: o.tarball,
+    changed: o.changed,
+    unsafe: o.unsafe,
+    exitCode: exitCodeOf(o),
+    message: o.outcome === 'built' ? '' : outcomeMessage(o),
+    verdict: null,
   };
 }
 
@@ -125,7 +146,10 @@ function fromCreate(patch: string, o: CreateOutcome): UpdateResult {
 async function buildOnHost(inputs: ActionInputs, target: Target, patch: string, outputDir: string): Promise<UpdateResult> {
   const { log, close } = groupedLog();
   try {
-    return fromCreate(patch, await createUpdate({ sourceDir: target.sourceDir, configDir: target.configDir, patchPath: patch, id: inputs.id, outputDir, log }));
+    return fromCreate(
+      patch,
+      await createUpdate({ sourceDir: target.sourceDir, configDir: target.configDir, patchPath: patch, id: inputs.id, outputDir, log }),
+    );
   } finally {
     close();
   }
@@ -139,8 +163,14 @@ const OUTCOME_EXITS: readonly number[] = Object.values(OUTCOME_EXIT_CODES);
  * --json answer read back. The output folder, the patch and a tree of your own are mounted too.
  */
 async function buildInContainer(inputs: ActionInputs, target: Target, patch: string, outputDir: string): Promise<UpdateResult> {
-  const args = [`--patch=${patch}`, `--output-dir=${outputDir}`, '--json', ...(inputs.id ? [`--id=${inputs.id}`] : []),
-    ...(target.configDir ? [`--config=${target.configDir}`] : []), target.sourceDir];
+  const args = [
+    `--patch=${patch}`,
+    `--output-dir=${outputDir}`,
+    '--json',
+    ...(inputs.id ? [`--id=${inputs.id}`] : []),
+    ...(target.configDir ? [`--config=${target.configDir}`] : []),
+    target.sourceDir,
+  ];
   const mounts = [outputDir, patch, ...(inputs.kernelSource ? [inputs.kernelSource] : []), ...(target.configDir ? [target.configDir] : [])];
   await mkdir(outputDir, { recursive: true }); // docker would make a missing one, as root
   const argv = dockerArgv({ ...containerRun(inputs), tool: 'create', network: false, mounts, args });
@@ -153,14 +183,21 @@ async function buildInContainer(inputs: ActionInputs, target: Target, patch: str
     throw new Error(`ksplice-create in ${inputs.toolchainImage!.reference} failed (exit ${exitCode}): ${lastLines(result.stderr)}`);
   }
   const outcome = outcomeFromJson(json);
-  if (exitCodeOf(outcome) !== exitCode) throw new Error(`ksplice-create in ${inputs.toolchainImage!.reference} exited ${exitCode} with outcome ${outcome.outcome}`);
+  if (exitCodeOf(outcome) !== exitCode)
+    throw new Error(`ksplice-create in ${inputs.toolchainImage!.reference} exited ${exitCode} with outcome ${outcome.outcome}`);
   return fromCreate(patch, outcome);
 }
 
 async function prove(inputs: ActionInputs, target: Target, update: UpdateResult, outputDir: string): Promise<GuestVerdict> {
   const vmlinuz = target.vmlinuz ?? (await ensureTarget({ release: inputs.kernelRelease, skipHostPackages: true })).vmlinuz;
   const proof = updateSteps({ tarball: update.tarball!, check: inputs.checkScript });
-  return runGuest({ vmlinuz, files: proof.files, steps: proof.steps, serialLogPath: path.join(outputDir, `serial-${update.id}.log`), log: core.info });
+  return runGuest({
+    vmlinuz,
+    files: proof.files,
+    steps: proof.steps,
+    serialLogPath: path.join(outputDir, `serial-${update.id}.log`),
+    log: core.info,
+  });
 }
 
 async function publish(inputs: ActionInputs, update: UpdateResult): Promise<void> {
@@ -168,7 +205,11 @@ async function publish(inputs: ActionInputs, update: UpdateResult): Promise<void
   if (inputs.releaseTag) {
     if (!inputs.githubToken) throw new InputError('release-tag needs github-token');
     const asset = await attachToRelease({
-      token: inputs.githubToken, repository: process.env.GITHUB_REPOSITORY ?? '', tag: inputs.releaseTag, tarball: update.tarball!, apiUrl: process.env.GITHUB_API_URL,
+      token: inputs.githubToken,
+      repository: process.env.GITHUB_REPOSITORY ?? '',
+      tag: inputs.releaseTag,
+      tarball: update.tarball!,
+      apiUrl: process.env.GITHUB_API_URL,
     });
     if (asset.replaced) core.info(`${path.basename(update.tarball!)} was already on release ${inputs.releaseTag}: replaced by this build`);
     update.releaseAsset = asset.url;
@@ -199,10 +240,14 @@ export async function run(): Promise<void> {
     const target = await core.group('setup: the target kernel', () => prepareTarget(inputs));
     const results: UpdateResult[] = [];
     for (const patch of inputs.patches) {
-      const update = inputs.toolchainImage ? await buildInContainer(inputs, target, patch, outputDir) : await buildOnHost(inputs, target, patch, outputDir);
+      const update = inputs.toolchainImage
+        ? await buildInContainer(inputs, target, patch, outputDir)
+        : await buildOnHost(inputs, target, patch, outputDir);
       for (const line of findingAnnotations(patch, update.unsafe, [])) process.stdout.write(`${line}\n`);
-      if (update.tarball && inputs.qemuTest) update.verdict = await core.group(`QEMU: prove update ${update.id}`, () => prove(inputs, target, update, outputDir));
-      if (update.tarball && (!update.verdict || update.verdict.ok)) await core.group(`publish ${path.basename(update.tarball)}`, () => publish(inputs, update));
+      if (update.tarball && inputs.qemuTest)
+        update.verdict = await core.group(`QEMU: prove update ${update.id}`, () => prove(inputs, target, update, outputDir));
+      if (update.tarball && (!update.verdict || update.verdict.ok))
+        await core.group(`publish ${path.basename(update.tarball)}`, () => publish(inputs, update));
       results.push(update);
     }
     setOutputs(results);

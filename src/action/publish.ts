@@ -42,7 +42,10 @@ function statusOf(e: unknown): number | undefined {
 }
 
 type Octokit = ReturnType<typeof getOctokit>;
-interface Repo { owner: string; repo: string }
+interface Repo {
+  owner: string;
+  repo: string;
+}
 
 /** The release of the tag; created when there is none (or found after all, when a parallel job created it first). */
 async function releaseOf(octokit: Octokit, where: Repo, tag: string): Promise<{ id: number; upload_url: string }> {
@@ -88,8 +91,11 @@ export async function attachToRelease(target: ReleaseTarget): Promise<AttachedAs
   // the upload URL GitHub gives with the release (uploads.github.com, a URI template with {?name,label}).
   // No content-length of our own: fetch sets it from the body, and Node 24's fetch refuses one given as a number.
   const asset = await octokit.request({
-    method: 'POST', url: release.upload_url, name,
-    data, headers: { 'content-type': 'application/gzip' },
+    method: 'POST',
+    url: release.upload_url,
+    name,
+    data,
+    headers: { 'content-type': 'application/gzip' },
   });
   return { url: (asset.data as { browser_download_url: string }).browser_download_url, replaced };
 }

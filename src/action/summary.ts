@@ -34,8 +34,10 @@ function seconds(ms: number | null): string {
 
 function verdictLine(v: GuestVerdict | null): string {
   if (!v) return 'not run';
-  return `${v.ok ? 'passed' : 'FAILED'} on ${v.accelerator.toUpperCase()}, userspace after ${v.timingsMs.boot === null ? 'never' : seconds(v.timingsMs.boot)}, ` +
-    `${seconds(v.timingsMs.total)} in all${v.failures.length ? `; ${v.failures.join('; ')}` : ''}`;
+  return (
+    `${v.ok ? 'passed' : 'FAILED'} on ${v.accelerator.toUpperCase()}, userspace after ${v.timingsMs.boot === null ? 'never' : seconds(v.timingsMs.boot)}, ` +
+    `${seconds(v.timingsMs.total)} in all${v.failures.length ? `; ${v.failures.join('; ')}` : ''}`
+  );
 }
 
 /** One row per guest step: what ran, how it ended, how long it took. */
@@ -47,7 +49,10 @@ function stepTable(v: GuestVerdict): { data: string; header?: boolean }[][] {
 export async function writeSummary(results: UpdateResult[]): Promise<void> {
   const s = core.summary.addHeading('ksplice-action', 2);
   for (const r of results) {
-    s.addHeading(`${r.patch}: ${r.id ? `update ${r.id}` : r.outcome === 'no-changes' ? 'no changes detected' : 'refused'} (outcome ${r.outcome})`, 3);
+    s.addHeading(
+      `${r.patch}: ${r.id ? `update ${r.id}` : r.outcome === 'no-changes' ? 'no changes detected' : 'refused'} (outcome ${r.outcome})`,
+      3,
+    );
     if (r.changed.length > 0) {
       const header = ['object', 'changed function', 'module'].map((data) => ({ data, header: true }));
       s.addTable([header, ...r.changed.map((c) => [c.object, c.function, c.module].map((data) => ({ data })))]);

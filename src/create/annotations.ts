@@ -19,9 +19,17 @@ function escapeProperty(s: string): string {
 }
 
 /** One `::error` per refusing finding, one `::notice` per accepted one, against the patch file. */
-export function findingAnnotations(patchPath: string, unsafe: Finding[], accepted: Finding[], workspace = process.env.GITHUB_WORKSPACE): string[] {
+export function findingAnnotations(
+  patchPath: string,
+  unsafe: Finding[],
+  accepted: Finding[],
+  workspace = process.env.GITHUB_WORKSPACE,
+): string[] {
   const file = workspace ? path.relative(workspace, patchPath) : patchPath;
   const line = (kind: 'error' | 'notice', title: string, f: Finding) =>
     `::${kind} file=${escapeProperty(file)},title=${escapeProperty(`ksplice: ${title} (${f.symbol})`)}::${escapeData(describeFinding(f))}`;
-  return [...unsafe.map((f) => line('error', 'needs custom code', f)), ...accepted.map((f) => line('notice', 'accepted with custom code', f))];
+  return [
+    ...unsafe.map((f) => line('error', 'needs custom code', f)),
+    ...accepted.map((f) => line('notice', 'accepted with custom code', f)),
+  ];
 }

@@ -14,16 +14,41 @@ export const CREATE_CLI = defineCli({
   positionals: true,
   options: {
     patch: { type: 'string', value: 'FILE', description: 'the source patch (unified diff, applied with -p1 to the kernel tree)' },
-    config: { type: 'string', value: 'DIR', description: "the target's .config, System.map, build -> headers and shipped vmlinux (default: KERNEL_SOURCE/ksplice)" },
+    config: {
+      type: 'string',
+      value: 'DIR',
+      description: "the target's .config, System.map, build -> headers and shipped vmlinux (default: KERNEL_SOURCE/ksplice)",
+    },
     id: { type: 'string', value: 'ID', description: 'the update id (default: derived from the patch)' },
     'output-dir': { type: 'string', value: 'DIR', description: 'where ksplice-<id>.tar.gz is written (default: the current folder)' },
     json: { type: 'boolean', default: false, description: 'print the outcome as one JSON object on stdout, whatever the outcome' },
     'analyze-only': { type: 'boolean', default: false, description: 'stop after the safety verdict: no modules built, no tarball' },
-    'allow-toolchain-mismatch': { type: 'boolean', default: false, description: "build even if this machine's compiler is not the one that built the target" },
-    'skip-reproduction-check': { type: 'boolean', default: false, description: 'build without the shipped vmlinux/.ko: run-pre matching at apply time is the only check' },
-    'kernel-release': { type: 'string', value: 'RELEASE', description: 'a Debian release (6.1.0-50-amd64): the setup prepares its tree, instead of KERNEL_SOURCE' },
-    hooks: { type: 'string', value: 'FILE.c', description: "the author's hook code (kmod/ksplice_hooks.h), compiled into the update module (docs/hooks.md)" },
-    accept: { type: 'string', multiple: true, value: 'SYMBOL[,SYMBOL]', description: 'findings of the safety analysis the author has reviewed (their `symbol`): they no longer refuse the update' },
+    'allow-toolchain-mismatch': {
+      type: 'boolean',
+      default: false,
+      description: "build even if this machine's compiler is not the one that built the target",
+    },
+    'skip-reproduction-check': {
+      type: 'boolean',
+      default: false,
+      description: 'build without the shipped vmlinux/.ko: run-pre matching at apply time is the only check',
+    },
+    'kernel-release': {
+      type: 'string',
+      value: 'RELEASE',
+      description: 'a Debian release (6.1.0-50-amd64): the setup prepares its tree, instead of KERNEL_SOURCE',
+    },
+    hooks: {
+      type: 'string',
+      value: 'FILE.c',
+      description: "the author's hook code (kmod/ksplice_hooks.h), compiled into the update module (docs/hooks.md)",
+    },
+    accept: {
+      type: 'string',
+      multiple: true,
+      value: 'SYMBOL[,SYMBOL]',
+      description: 'findings of the safety analysis the author has reviewed (their `symbol`): they no longer refuse the update',
+    },
   },
   notes: [
     'Without --json the tarball path is printed on stdout; a refusal and "No changes detected" go to stderr. In GitHub Actions (GITHUB_ACTIONS=true) each finding is also printed on stderr as an annotation of the patch file.',

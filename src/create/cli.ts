@@ -47,11 +47,17 @@ function annotate(patchPath: string, outcome: CreateOutcome): void {
 runCli(CREATE_CLI, async ({ values, positionals }) => {
   if (values['kernel-release'] && positionals.length > 0) {
     // Two trees named: building one while the user meant the other would be silently wrong.
-    throw new UsageError(`--kernel-release=${values['kernel-release']} prepares its own source tree; give it or KERNEL_SOURCE (${positionals.join(' ')}), not both`);
+    throw new UsageError(
+      `--kernel-release=${values['kernel-release']} prepares its own source tree; give it or KERNEL_SOURCE (${positionals.join(' ')}), not both`,
+    );
   }
   if (!values.patch) throw new UsageError('--patch=FILE is required');
   if (positionals.length !== 1 && !values['kernel-release']) {
-    throw new UsageError(positionals.length === 0 ? 'give KERNEL_SOURCE or --kernel-release=RELEASE' : `one KERNEL_SOURCE, not ${positionals.length} (${positionals.join(' ')})`);
+    throw new UsageError(
+      positionals.length === 0
+        ? 'give KERNEL_SOURCE or --kernel-release=RELEASE'
+        : `one KERNEL_SOURCE, not ${positionals.length} (${positionals.join(' ')})`,
+    );
   }
   const sourceDir = positionals[0] ?? (await ensureTarget({ release: values['kernel-release'] })).sourceDir;
   // An interrupt (InterruptedError, the tree restored) exits 130/143 through its exitCode (runCli).
@@ -65,7 +71,10 @@ runCli(CREATE_CLI, async ({ values, positionals }) => {
     allowToolchainMismatch: values['allow-toolchain-mismatch'],
     skipReproductionCheck: values['skip-reproduction-check'],
     hooksPath: values.hooks ? path.resolve(values.hooks) : undefined,
-    accept: (values.accept ?? []).flatMap((a) => a.split(',')).map((a) => a.trim()).filter(Boolean),
+    accept: (values.accept ?? [])
+      .flatMap((a) => a.split(','))
+      .map((a) => a.trim())
+      .filter(Boolean),
   });
   annotate(path.resolve(values.patch), outcome);
   if (values.json) process.stdout.write(`${outcomeToJson(outcome)}\n`);

@@ -122,7 +122,10 @@ export class ReproductionError extends Error {
   constructor(readonly mismatches: ReproductionMismatch[]) {
     super(
       `the pre build does not reproduce the shipped kernel (wrong source, config or toolchain):\n` +
-        mismatches.slice(0, 10).map((m) => `  ${m.object}: ${m.function}+0x${m.offset.toString(16)}: ${m.reason}`).join('\n'),
+        mismatches
+          .slice(0, 10)
+          .map((m) => `  ${m.object}: ${m.function}+0x${m.offset.toString(16)}: ${m.reason}`)
+          .join('\n'),
     );
     this.name = 'ReproductionError';
   }
@@ -135,8 +138,18 @@ export class ReproductionError extends Error {
  * filter, make an `unsafe` outcome rather than only "too wide"; none left, and null: the build
  * error stands.
  */
-async function refuseWhatTheSourceShows(error: UnsupportedPatchError, patchText: Buffer, tree: string, report: CreateReport, accept: readonly string[]): Promise<CreateOutcome | null> {
-  const findings = await sourceSafetyFindings({ patchText: patchText.toString('utf8'), readPre: (file) => readFile(path.join(tree, file), 'utf8'), objects: [] });
+async function refuseWhatTheSourceShows(
+  error: UnsupportedPatchError,
+  patchText: Buffer,
+  tree: string,
+  report: CreateReport,
+  accept: readonly string[],
+): Promise<CreateOutcome | null> {
+  const findings = await sourceSafetyFindings({
+    patchText: patchText.toString('utf8'),
+    readPre: (file) => readFile(path.join(tree, file), 'utf8'),
+    objects: [],
+  });
   const { unsafe, accepted } = applyAccepts(findings, accept, false);
   if (unsafe.length === 0) return null;
   return { ...report, outcome: 'unsafe', tarball: null, unsafe, accepted, notes: [`not built: ${error.message}`] };
@@ -157,11 +170,21 @@ async function checkInputs(options: CreateOptions, progress: Progress): Promise<
 }
 
 /** Step 3: the double build, or the `unsafe` outcome of a patch too wide to build whose source shows why. */
-async function buildTwice(options: CreateOptions, patchText: Buffer, inputs: KernelInputs, outDir: string, report: CreateReport, log: LogSink): Promise<DoubleBuild | CreateOutcome> {
+async function buildTwice(
+  options: CreateOptions,
+  patchText: Buffer,
+  inputs: KernelInputs,
+  outDir: string,
+  report: CreateReport,
+  log: LogSink,
+): Promise<DoubleBuild | CreateOutcome> {
   try {
     return await doubleBuild({ tree: inputs.sourceDir, patchPath: options.patchPath, outDir, log });
   } catch (e) {
-    const refusal = e instanceof UnsupportedPatchError ? await refuseWhatTheSourceShows(e, patchText, inputs.sourceDir, report, options.accept ?? []) : null;
+    const refusal =
+      e instanceof UnsupportedPatchError
+        ? await refuseWhatTheSourceShows(e, patchText, inputs.sourceDir, report, options.accept ?? [])
+        : null;
     if (refusal) return refusal;
     throw e;
   }
@@ -195,13 +218,18 @@ interface ShippedCode {
  * never against vmlinux, where a static name it shares with built-in code would be another
  * function.
  */
-async function readAndCheckObjects(build: DoubleBuild, tree: string, shipped: ShippedCode): Promise<{ objects: Map<string, ObjectPair>; checked: number; modules: string[] }> {
+async function readAndCheckObjects(
+  build: DoubleBuild,
+  tree: string,
+  shipped: ShippedCode,
+): Promise<{ objects: Map<string, ObjectPair>; checked: number; modules: string[] }> {
   let checked = 0;
   const mismatches: ReproductionMismatch[] = [];
   const objects = new Map<string, ObjectPair>();
   const linked = new Map<string, LinkedModule>();
   const moduleObjects = build.objects.filter((o) => build.homes[o] === 'module');
-  if (shipped.vmlinux && moduleObjects.length > 0 && !shipped.modulesDir) throw new MissingShippedModulesError(shipped.configDir, moduleObjects);
+  if (shipped.vmlinux && moduleObjects.length > 0 && !shipped.modulesDir)
+    throw new MissingShippedModulesError(shipped.configDir, moduleObjects);
   for (const object of build.objects) {
     const pre = readElf(await readFile(path.join(build.preDir, object)));
     const post = readElf(await readFile(path.join(build.postDir, object)));
@@ -210,7 +238,8 @@ async function readAndCheckObjects(build: DoubleBuild, tree: string, shipped: Sh
     let against: { kernel: ShippedKernel; map: SystemMapIndex } = shipped.vmlinux;
     if (build.homes[object] === 'module') {
       const module = await moduleOfObject(tree, object, 'module');
-      if (!linked.has(module)) linked.set(module, linkShippedModule(readElf(await readFile(await shippedModulePath(shipped.modulesDir!, module)))));
+      if (!linked.has(module))
+        linked.set(module, linkShippedModule(readElf(await readFile(await shippedModulePath(shipped.modulesDir!, module)))));
       against = linked.get(module)!;
     }
     const report = checkReproduction(pre, object, against.map, against.kernel);
@@ -226,10 +255,24 @@ async function readAndCheckObjects(build: DoubleBuild, tree: string, shipped: Sh
  * and the findings of the object rules. Module code is updated like built-in code (the engine
  * locates it in the loaded module); what it cannot do yet is refused at the update module step.
  */
-async function diffEachObject(objects: Map<string, ObjectPair>, build: DoubleBuild, tree: string): Promise<{
-  diffs: { object: string; diff: DiffResult; module: string }[]; changed: FunctionEntry[]; new: FunctionEntry[]; notes: string[]; findings: Finding[];
+async function diffEachObject(
+  objects: Map<string, ObjectPair>,
+  build: DoubleBuild,
+  tree: string,
+): Promise<{
+  diffs: { object: string; diff: DiffResult; module: string }[];
+  changed: FunctionEntry[];
+  new: FunctionEntry[];
+  notes: string[];
+  findings: Finding[];
 }> {
-  const out = { diffs: [] as { object: string; diff: DiffResult; module: string }[], changed: [] as FunctionEntry[], new: [] as FunctionEntry[], notes: [] as string[], findings: [] as Finding[] };
+  const out = {
+    diffs: [] as { object: string; diff: DiffResult; module: string }[],
+    changed: [] as FunctionEntry[],
+    new: [] as FunctionEntry[],
+    notes: [] as string[],
+    findings: [] as Finding[],
+  };
   for (const [object, { pre, post }] of objects) {
     const diff = diffObjects(pre, post);
     const summary = summarize(diff);
@@ -270,8 +313,15 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
   const hooksText = options.hooksPath ? await readFile(options.hooksPath) : null;
   const id = options.id ?? (hooksText ? updateIdFor(patchText, inputs.release, hooksText) : updateIdFor(patchText, inputs.release));
   const report: CreateReport = {
-    id, kernelRelease: inputs.release, changed: [], new: [], unsafe: [], accepted: [], notes: [],
-    reproduction: { checked: 0, shippedVmlinux: false, shippedModules: [] }, timingsMs: progress.timings,
+    id,
+    kernelRelease: inputs.release,
+    changed: [],
+    new: [],
+    unsafe: [],
+    accepted: [],
+    notes: [],
+    reproduction: { checked: 0, shippedVmlinux: false, shippedModules: [] },
+    timingsMs: progress.timings,
   };
   const scratch = await mkdtemp(path.join(os.tmpdir(), `ksplice-create-${id}-`));
   try {
@@ -283,21 +333,31 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
     // One index of System.map serves the reproduction check and the run-pre targets.
     const map = new SystemMapIndex(inputs.symbols);
     const shipped = inputs.vmlinux ? await openShippedKernel(inputs.vmlinux) : null;
-    if (!shipped) progress.info('WARNING: reproduction check skipped (no vmlinux, as asked): the pre build is checked at apply time only (run-pre matching)');
+    if (!shipped)
+      progress.info(
+        'WARNING: reproduction check skipped (no vmlinux, as asked): the pre build is checked at apply time only (run-pre matching)',
+      );
     const { objects, checked, modules } = await readAndCheckObjects(build, inputs.sourceDir, {
-      vmlinux: shipped ? { kernel: shipped, map } : null, modulesDir: inputs.modulesDir, configDir: inputs.configDir,
+      vmlinux: shipped ? { kernel: shipped, map } : null,
+      modulesDir: inputs.modulesDir,
+      configDir: inputs.configDir,
     });
     report.reproduction = { checked, shippedVmlinux: shipped !== null, shippedModules: modules };
-    if (shipped) progress.info(`${checked} functions of the pre build equal the shipped code${modules.length > 0 ? ` (vmlinux, ${modules.map((m) => `${m}.ko`).join(', ')})` : ''}`);
+    if (shipped)
+      progress.info(
+        `${checked} functions of the pre build equal the shipped code${modules.length > 0 ? ` (vmlinux, ${modules.map((m) => `${m}.ko`).join(', ')})` : ''}`,
+      );
 
     progress.step('diff');
     const { diffs, changed, new: added, notes, findings } = await diffEachObject(objects, build, inputs.sourceDir);
     Object.assign(report, { changed, new: added, notes });
-    findings.push(...(await sourceSafetyFindings({
-      patchText: patchText.toString('utf8'),
-      readPre: (file) => readFile(path.join(inputs.sourceDir, file), 'utf8'),
-      objects: diffs.map(({ object, diff }) => ({ object, changedFunctions: summarize(diff).changed })),
-    })));
+    findings.push(
+      ...(await sourceSafetyFindings({
+        patchText: patchText.toString('utf8'),
+        readPre: (file) => readFile(path.join(inputs.sourceDir, file), 'utf8'),
+        objects: diffs.map(({ object, diff }) => ({ object, changedFunctions: summarize(diff).changed })),
+      })),
+    );
     for (const c of report.changed) progress.info(`changed: ${c.function} (${c.object}, ${c.module})`);
     for (const n of report.new) progress.info(`new: ${n.function} (${n.object}, ${n.module})`);
 
@@ -315,21 +375,39 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
     let built;
     try {
       built = await buildUpdateModule({
-        id, release: inputs.release, headersDir: inputs.headersDir, kmodDir: core.dir, workDir: path.join(scratch, 'module'),
-        map, objects: diffs, hooksPath: options.hooksPath, log: (line) => progress.info(line),
+        id,
+        release: inputs.release,
+        headersDir: inputs.headersDir,
+        kmodDir: core.dir,
+        workDir: path.join(scratch, 'module'),
+        map,
+        objects: diffs,
+        hooksPath: options.hooksPath,
+        log: (line) => progress.info(line),
       });
     } catch (e) {
       // Module code whose new code needs the module's own non-exported symbols: not yet.
       if (!(e instanceof ModuleSymbolsError)) throw e;
-      const refusal = finding('module-code', e.object, `the object is part of a loadable module (${e.module}); its new code refers to the module's own non-exported ${e.names.slice(0, 5).join(', ')}${e.names.length > 5 ? ` and ${e.names.length - 5} more` : ''}: not supported yet`);
+      const refusal = finding(
+        'module-code',
+        e.object,
+        `the object is part of a loadable module (${e.module}); its new code refers to the module's own non-exported ${e.names.slice(0, 5).join(', ')}${e.names.length > 5 ? ` and ${e.names.length - 5} more` : ''}: not supported yet`,
+      );
       return { ...report, outcome: 'unsafe', tarball: null, unsafe: [refusal] };
     }
 
     progress.step('tarball');
     const tarball = await writeUpdatePackage({
-      id, release: inputs.release, sourceDir: inputs.sourceDir, config: inputs.config, patchPath: options.patchPath,
-      coreKo: core.ko, updateKo: built.ko, toolsDir: path.join(KMOD_DIR, 'tools'),
-      changed: built.replaced, new: report.new.map(({ object, function: fn }) => ({ object, function: fn })),
+      id,
+      release: inputs.release,
+      sourceDir: inputs.sourceDir,
+      config: inputs.config,
+      patchPath: options.patchPath,
+      coreKo: core.ko,
+      updateKo: built.ko,
+      toolsDir: path.join(KMOD_DIR, 'tools'),
+      changed: built.replaced,
+      new: report.new.map(({ object, function: fn }) => ({ object, function: fn })),
       objects: build.objects.map((object) => ({ object, pre: path.join(build.preDir, object), post: path.join(build.postDir, object) })),
       outputDir: options.outputDir ?? process.cwd(),
       banner: shippedBanner(shipped, map),

@@ -94,7 +94,10 @@ export const MAX_OBJECTS_PER_UPDATE = 100;
 function refuseForcedHeader(file: string, graph: IncludeGraph, forced: readonly string[]): void {
   const via = graph.forcedThrough(file, forced);
   if (!via) return;
-  const how = via === file ? 'kbuild forces it into every compile with -include' : `${via} includes it and kbuild forces that into every compile with -include`;
+  const how =
+    via === file
+      ? 'kbuild forces it into every compile with -include'
+      : `${via} includes it and kbuild forces that into every compile with -include`;
   throw new UnsupportedPatchError(`${file} is in every object of the kernel (${how}): too wide for a targeted update`);
 }
 
@@ -103,7 +106,11 @@ function refuseForcedHeader(file: string, graph: IncludeGraph, forced: readonly 
  * `.c` files that #include it. The cheap 'c-files' graph is replaced by the full one as soon as
  * a header is on the way.
  */
-async function builtUsersOf(file: string, graphs: { get(scope: 'all' | 'c-files'): Promise<IncludeGraph> }, built: Map<string, ObjectHome>): Promise<string[]> {
+async function builtUsersOf(
+  file: string,
+  graphs: { get(scope: 'all' | 'c-files'): Promise<IncludeGraph> },
+  built: Map<string, ObjectHome>,
+): Promise<string[]> {
   let graph = await graphs.get(isHeader(file) ? 'all' : 'c-files');
   if (graph.scope === 'c-files' && graph.filesIncluding(file).some(isHeader)) graph = await graphs.get('all');
   return graph.sourcesIncluding(file).filter((source) => built.has(objectOf(source)));
@@ -169,32 +176,63 @@ export async function doubleBuild(options: DoubleBuildOptions): Promise<DoubleBu
 
   // Everything that reads the tree runs under its lock: another ksplice-create on the same tree
   // has the patch applied for a while, and its dry run would see that, not the pristine source.
-  return withLock(`${tree}.build.lock`, async () => {
-    progress.step(`checking that ${path.basename(patchPath)} applies; planning objects`);
-    await recoverInterruptedRun(tree, (l) => progress.info(l));
-    await assertPatchApplies(tree, patchPath);
-    const plan = await planObjects(tree, touchedFiles(await readFile(patchPath, 'utf8')), (l) => progress.info(l));
-    for (const source of plan.notBuilt) progress.info(`${source} is not compiled in this configuration: skipped`);
-    const preDir = path.join(outDir, 'pre');
-    const postDir = path.join(outDir, 'post');
-    progress.step(`pre build: ${plan.objects.length} object(s)`);
-    await removeObjects(tree, plan.objects.map((o) => o.object));
-    await buildObjects(tree, plan.objects.map((o) => o.object), jobs, progress);
-    const objects = await dropObjectsNotDependingOnTheirHeaders(tree, plan.objects);
-    await collectObjects(tree, objects, preDir);
+  return withLock(
+    `${tree}.build.lock`,
+    async () => {
+      progress.step(`checking that ${path.basename(patchPath)} applies; planning objects`);
+      await recoverInterruptedRun(tree, (l) => progress.info(l));
+      await assertPatchApplies(tree, patchPath);
+      const plan = await planObjects(tree, touchedFiles(await readFile(patchPath, 'utf8')), (l) => progress.info(l));
+      for (const source of plan.notBuilt) progress.info(`${source} is not compiled in this configuration: skipped`);
+      const preDir = path.join(outDir, 'pre');
+      const postDir = path.join(outDir, 'post');
+      progress.step(`pre build: ${plan.objects.length} object(s)`);
+      await removeObjects(
+        tree,
+        plan.objects.map((o) => o.object),
+      );
+      await buildObjects(
+        tree,
+        plan.objects.map((o) => o.object),
+        jobs,
+        progress,
+      );
+      const objects = await dropObjectsNotDependingOnTheirHeaders(tree, plan.objects);
+      await collectObjects(tree, objects, preDir);
 
-    progress.step(`post build (patch applied): ${objects.join(' ')}`);
-    if (objects.length === 0) {
-      progress.done('no object of this configuration is affected by the patch');
-      return { objects, notBuilt: plan.notBuilt, homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])), preDir, postDir, timingsMs: progress.timings };
-    }
-    await withPatchApplied(tree, patchPath, async () => {
-      await buildObjects(tree, objects, jobs, progress);
-      await collectObjects(tree, objects, postDir);
-    }, log);
-    progress.done(`${objects.length} object(s) built twice; tree pristine again`);
-    return { objects, notBuilt: plan.notBuilt, homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])), preDir, postDir, timingsMs: progress.timings };
-  }, log);
+      progress.step(`post build (patch applied): ${objects.join(' ')}`);
+      if (objects.length === 0) {
+        progress.done('no object of this configuration is affected by the patch');
+        return {
+          objects,
+          notBuilt: plan.notBuilt,
+          homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])),
+          preDir,
+          postDir,
+          timingsMs: progress.timings,
+        };
+      }
+      await withPatchApplied(
+        tree,
+        patchPath,
+        async () => {
+          await buildObjects(tree, objects, jobs, progress);
+          await collectObjects(tree, objects, postDir);
+        },
+        log,
+      );
+      progress.done(`${objects.length} object(s) built twice; tree pristine again`);
+      return {
+        objects,
+        notBuilt: plan.notBuilt,
+        homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])),
+        preDir,
+        postDir,
+        timingsMs: progress.timings,
+      };
+    },
+    log,
+  );
 }
 
 /**
@@ -224,9 +262,10 @@ async function dropObjectsNotDependingOnTheirHeaders(tree: string, planned: read
  * compile error fails the serial run too, and that is the error reported.
  */
 async function buildObjects(tree: string, objects: readonly string[], jobs: number, progress: Progress): Promise<void> {
-  const make = (j: number) => run('make', [...kbuildArgs(tree, j), ...objects], {
-    onLine: (line) => (/\b(warning|error):/i.test(line) ? progress.info(line.trim()) : progress.heartbeat(line)),
-  });
+  const make = (j: number) =>
+    run('make', [...kbuildArgs(tree, j), ...objects], {
+      onLine: (line) => (/\b(warning|error):/i.test(line) ? progress.info(line.trim()) : progress.heartbeat(line)),
+    });
   if (jobs === 1) return void (await make(1));
   try {
     await make(jobs);

@@ -26,9 +26,18 @@ import path from 'node:path';
 import { runUnchecked } from '../util/exec.ts';
 
 /** Directories the kernel's `-I` flags search for `<...>` includes on x86, in kbuild's order. */
-const X86_INCLUDE_ROOTS = ['arch/x86/include/', 'arch/x86/include/generated/', 'include/', 'arch/x86/include/uapi/', 'arch/x86/include/generated/uapi/', 'include/uapi/', 'include/generated/uapi/'];
+const X86_INCLUDE_ROOTS = [
+  'arch/x86/include/',
+  'arch/x86/include/generated/',
+  'include/',
+  'arch/x86/include/uapi/',
+  'arch/x86/include/generated/uapi/',
+  'include/uapi/',
+  'include/generated/uapi/',
+];
 
-const OTHER_ARCHES = 'alpha|arc|arm|arm64|csky|hexagon|ia64|loongarch|m68k|microblaze|mips|nios2|openrisc|parisc|powerpc|riscv|s390|sh|sparc|um|xtensa';
+const OTHER_ARCHES =
+  'alpha|arc|arm|arm64|csky|hexagon|ia64|loongarch|m68k|microblaze|mips|nios2|openrisc|parisc|powerpc|riscv|s390|sh|sparc|um|xtensa';
 
 interface IncludeLine {
   includer: string;
@@ -151,10 +160,22 @@ const INCLUDE_LINE = {
  * includes a `.c` file, and only while no header is on the way (filesIncluding shows it).
  */
 export async function readIncludeGraph(tree: string, scope: IncludeScope = 'all'): Promise<IncludeGraph> {
-  const result = await runUnchecked('grep', [
-    '-rEH', '--include=*.c', '--include=*.h', '--include=*.S', INCLUDE_LINE[scope],
-    '--exclude-dir=Documentation', '--exclude-dir=tools', '--exclude-dir=samples', '--exclude-dir=.git', '.',
-  ], { cwd: tree });
+  const result = await runUnchecked(
+    'grep',
+    [
+      '-rEH',
+      '--include=*.c',
+      '--include=*.h',
+      '--include=*.S',
+      INCLUDE_LINE[scope],
+      '--exclude-dir=Documentation',
+      '--exclude-dir=tools',
+      '--exclude-dir=samples',
+      '--exclude-dir=.git',
+      '.',
+    ],
+    { cwd: tree },
+  );
   return includeGraphFrom(parseIncludeLines(result.stdout), scope);
 }
 

@@ -15,8 +15,16 @@
 import type { ElfObject } from '../elf/types.ts';
 
 export const HOOK_STAGES = [
-  'pre_apply', 'check_apply', 'apply', 'post_apply', 'fail_apply',
-  'pre_reverse', 'check_reverse', 'reverse', 'post_reverse', 'fail_reverse',
+  'pre_apply',
+  'check_apply',
+  'apply',
+  'post_apply',
+  'fail_apply',
+  'pre_reverse',
+  'check_reverse',
+  'reverse',
+  'post_reverse',
+  'fail_reverse',
 ] as const;
 export type HookStage = (typeof HOOK_STAGES)[number];
 
@@ -57,7 +65,7 @@ export function unregisteredHooks(module: ElfObject, hooks: HookRegistration[]):
  * then aborts with call_failed and runs the fail_* hooks); the others run every hook.
  */
 export function hookDispatchers(hooks: HookRegistration[]): string[] {
-  const out = ['/* The author\'s hooks (--hooks), run in the order they were registered. */'];
+  const out = ["/* The author's hooks (--hooks), run in the order they were registered. */"];
   const slots: string[] = [];
   for (const stage of HOOK_STAGES) {
     const mine = hooks.filter((h) => h.stage === stage);

@@ -41,7 +41,10 @@ export class BadInputError extends Error {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return stat(file).then(() => true, () => false);
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** UTS_RELEASE from a tree's or headers' include/generated/utsrelease.h. */
@@ -60,7 +63,8 @@ export async function resolveKernelInputs(sourceDir: string, configDir = path.jo
   const missing = [];
   if (!(await exists(config))) missing.push(`${config} (cp /boot/config-$(uname -r) ${config})`);
   if (!(await exists(systemMap))) missing.push(`${systemMap} (the real System.map of the running kernel)`);
-  if (!(await exists(path.join(headersDir, 'Makefile')))) missing.push(`${headersDir} (ln -s /lib/modules/$(uname -r)/build ${headersDir})`);
+  if (!(await exists(path.join(headersDir, 'Makefile'))))
+    missing.push(`${headersDir} (ln -s /lib/modules/$(uname -r)/build ${headersDir})`);
   if (missing.length > 0) throw new BadInputError(`missing in the config directory:\n  ${missing.join('\n  ')}`);
 
   const symbols = await readSystemMap(systemMap).catch((e: Error) => {
@@ -70,7 +74,10 @@ export async function resolveKernelInputs(sourceDir: string, configDir = path.jo
   if (!release) throw new BadInputError(`${headersDir} has no include/generated/utsrelease.h: not the headers of a built kernel`);
 
   const treeConfig = await readFile(path.join(sourceDir, '.config'), 'utf8').catch(() => null);
-  if (treeConfig === null) throw new BadInputError(`${sourceDir} has no .config: cp ${config} ${sourceDir}/.config and run make olddefconfig prepare modules_prepare`);
+  if (treeConfig === null)
+    throw new BadInputError(
+      `${sourceDir} has no .config: cp ${config} ${sourceDir}/.config and run make olddefconfig prepare modules_prepare`,
+    );
   if (treeConfig !== (await readFile(config, 'utf8'))) {
     throw new BadInputError(`${sourceDir}/.config differs from ${config}: the tree must be configured as the running kernel`);
   }
@@ -82,7 +89,13 @@ export async function resolveKernelInputs(sourceDir: string, configDir = path.jo
   const vmlinux = path.join(configDir, 'vmlinux');
   const modulesDir = path.join(configDir, 'modules');
   return {
-    sourceDir, configDir, config, systemMap, headersDir, release, symbols,
+    sourceDir,
+    configDir,
+    config,
+    systemMap,
+    headersDir,
+    release,
+    symbols,
     vmlinux: (await exists(vmlinux)) ? vmlinux : undefined,
     modulesDir: (await exists(path.join(modulesDir, 'modules.order'))) ? modulesDir : undefined,
   };

@@ -88,10 +88,16 @@ export function toKlpRelocations(obj: ElfObject, names: readonly string[], posit
     const moved: Rela[] = section.rela.entries.filter((r) => klpSymbols.has(r.symbol));
     if (moved.length === 0) continue;
     section.rela.entries = section.rela.entries.filter((r) => !klpSymbols.has(r.symbol));
-    added.push(newSection({
-      name: klpRelaName(section.rela.target), type: SHT_RELA, flags: SHF_RELA_LIVEPATCH | SHF_INFO_LINK,
-      addralign: 8n, entsize: 24n, rela: { target: section.rela.target, entries: moved },
-    }));
+    added.push(
+      newSection({
+        name: klpRelaName(section.rela.target),
+        type: SHT_RELA,
+        flags: SHF_RELA_LIVEPATCH | SHF_INFO_LINK,
+        addralign: 8n,
+        entsize: 24n,
+        rela: { target: section.rela.target, entries: moved },
+      }),
+    );
   }
   obj.sections.push(...added);
   return made;

@@ -44,8 +44,7 @@ export interface CreateReport {
 }
 
 export type CreateOutcome =
-  | (CreateReport & { outcome: 'built'; tarball: string })
-  | (CreateReport & { outcome: Exclude<OutcomeKind, 'built'>; tarball: null });
+  (CreateReport & { outcome: 'built'; tarball: string }) | (CreateReport & { outcome: Exclude<OutcomeKind, 'built'>; tarball: null });
 
 export function exitCodeOf(outcome: { outcome: OutcomeKind }): number {
   return OUTCOME_EXIT_CODES[outcome.outcome];
@@ -71,9 +70,17 @@ const OUTCOME_KINDS = Object.keys(OUTCOME_EXIT_CODES) as OutcomeKind[];
 export function outcomeToJson(o: CreateOutcome): string {
   const findings = (list: Finding[]) => list.map(({ rule, symbol, reason, acceptable }) => ({ rule, symbol, reason, acceptable }));
   return JSON.stringify({
-    outcome: o.outcome, id: o.id, tarball: o.tarball, kernelRelease: o.kernelRelease,
-    changed: o.changed, new: o.new, unsafe: findings(o.unsafe), accepted: findings(o.accepted),
-    notes: o.notes, reproduction: o.reproduction, timingsMs: o.timingsMs,
+    outcome: o.outcome,
+    id: o.id,
+    tarball: o.tarball,
+    kernelRelease: o.kernelRelease,
+    changed: o.changed,
+    new: o.new,
+    unsafe: findings(o.unsafe),
+    accepted: findings(o.accepted),
+    notes: o.notes,
+    reproduction: o.reproduction,
+    timingsMs: o.timingsMs,
   });
 }
 
@@ -110,9 +117,11 @@ function entry(v: unknown, where: string): FunctionEntry {
 function findingOf(v: unknown, where: string): Finding {
   if (!isObject(v)) throw new OutcomeJsonError(where.slice(0, -1), 'expected {rule, symbol, reason, acceptable}');
   const rule = v.rule;
-  if (!isRuleCode(rule)) throw new OutcomeJsonError(`${where}rule`, `${JSON.stringify(rule)} is not a finding rule (${RULE_CODES.join(', ')})`);
+  if (!isRuleCode(rule))
+    throw new OutcomeJsonError(`${where}rule`, `${JSON.stringify(rule)} is not a finding rule (${RULE_CODES.join(', ')})`);
   const acceptable = v.acceptable ?? FINDING_RULES[rule].acceptable;
-  if (acceptable !== FINDING_RULES[rule].acceptable) throw new OutcomeJsonError(`${where}acceptable`, `rule ${rule} is ${FINDING_RULES[rule].acceptable ? '' : 'not '}acceptable`);
+  if (acceptable !== FINDING_RULES[rule].acceptable)
+    throw new OutcomeJsonError(`${where}acceptable`, `rule ${rule} is ${FINDING_RULES[rule].acceptable ? '' : 'not '}acceptable`);
   return { rule, symbol: str(v, 'symbol', where), reason: str(v, 'reason', where), acceptable };
 }
 
@@ -143,7 +152,8 @@ export function outcomeFromJson(text: string): CreateOutcome {
     throw new OutcomeJsonError('reproduction.shippedModules', 'expected an array of module names');
   }
   const timings = v.timingsMs;
-  if (!isObject(timings) || Object.values(timings).some((t) => typeof t !== 'number')) throw new OutcomeJsonError('timingsMs', 'expected {stage: milliseconds}');
+  if (!isObject(timings) || Object.values(timings).some((t) => typeof t !== 'number'))
+    throw new OutcomeJsonError('timingsMs', 'expected {stage: milliseconds}');
   const report: CreateReport = {
     id: str(v, 'id', ''),
     kernelRelease: str(v, 'kernelRelease', ''),
@@ -155,11 +165,17 @@ export function outcomeFromJson(text: string): CreateOutcome {
       if (typeof n !== 'string') throw new OutcomeJsonError(where.slice(0, -1), 'expected a string');
       return n;
     }),
-    reproduction: { checked: reproduction.checked, shippedVmlinux: reproduction.shippedVmlinux, shippedModules: shippedModules as string[] },
+    reproduction: {
+      checked: reproduction.checked,
+      shippedVmlinux: reproduction.shippedVmlinux,
+      shippedModules: shippedModules as string[],
+    },
     timingsMs: timings as Record<string, number>,
   };
-  if ((kind === 'unsafe') !== report.unsafe.length > 0) throw new OutcomeJsonError('unsafe', `outcome ${kind} with ${report.unsafe.length} refusing finding(s)`);
-  if (kind === 'no-changes' && report.changed.length + report.new.length > 0) throw new OutcomeJsonError('changed', 'outcome no-changes with changed or new functions');
+  if ((kind === 'unsafe') !== report.unsafe.length > 0)
+    throw new OutcomeJsonError('unsafe', `outcome ${kind} with ${report.unsafe.length} refusing finding(s)`);
+  if (kind === 'no-changes' && report.changed.length + report.new.length > 0)
+    throw new OutcomeJsonError('changed', 'outcome no-changes with changed or new functions');
   if (kind === 'built') {
     if (typeof v.tarball !== 'string' || v.tarball === '') throw new OutcomeJsonError('tarball', 'outcome built without a tarball');
     return { ...report, outcome: kind, tarball: v.tarball };

@@ -9,7 +9,11 @@
 import { runUnchecked } from '../util/exec.ts';
 
 export class PatchDoesNotApplyError extends Error {
-  constructor(patchPath: string, tree: string, readonly output: string) {
+  constructor(
+    patchPath: string,
+    tree: string,
+    readonly output: string,
+  ) {
     super(`patch ${patchPath} does not apply to ${tree}; the tree was left untouched:\n${output.trim()}`);
     this.name = 'PatchDoesNotApplyError';
   }

@@ -49,7 +49,10 @@ export class TreeNotPristineError extends Error {
 
 /** The run was interrupted while the patch was applied; the tree was restored (exit 128 + signal). */
 export class InterruptedError extends Error {
-  constructor(readonly signal: NodeJS.Signals, tree: string) {
+  constructor(
+    readonly signal: NodeJS.Signals,
+    tree: string,
+  ) {
     super(`interrupted by ${signal}: the patch was reversed and ${tree} is pristine again`);
     this.name = 'InterruptedError';
   }
@@ -131,20 +134,23 @@ export async function withPatchApplied<T>(tree: string, patchPath: string, work:
   // One reversal, whoever asks first (the end of the work, a signal, a second signal): every
   // caller awaits the same promise, so none goes on while the tree is still patched.
   let restoring: Promise<void> | null = null;
-  const restore = () => (restoring ??= applying.then(
-    () => reverseAndVerify(tree, patchPath, files, before),
-    () => undoFailedApply(tree, patchPath, files, before),
-  ));
+  const restore = () =>
+    (restoring ??= applying.then(
+      () => reverseAndVerify(tree, patchPath, files, before),
+      () => undoFailedApply(tree, patchPath, files, before),
+    ));
   let interrupted: NodeJS.Signals | null = null;
   // An interrupt must not leave the shared cache tree patched: restore, say so, exit as a signal would.
   const onSignal = (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = signal;
     const done = new InterruptedError(signal, tree);
-    restore().then(
-      () => log(done.message),
-      (e: Error) => log(`interrupted by ${signal}, and the tree could not be restored: ${e.message}`),
-    ).finally(() => process.exit(done.exitCode));
+    restore()
+      .then(
+        () => log(done.message),
+        (e: Error) => log(`interrupted by ${signal}, and the tree could not be restored: ${e.message}`),
+      )
+      .finally(() => process.exit(done.exitCode));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

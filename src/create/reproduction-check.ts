@@ -23,7 +23,19 @@
  *
  * Usage: const report = checkReproduction(preObject, 'kernel/printk/printk.o', new SystemMapIndex(symbols), shipped);
  */
-import { relaFor, isExecutable, isFunction, isMergeStrings, isSectionSymbol, SHN_ABS, STB_WEAK, type ElfObject, type ElfSection, type ElfSymbol, type Rela } from '../elf/types.ts';
+import {
+  relaFor,
+  isExecutable,
+  isFunction,
+  isMergeStrings,
+  isSectionSymbol,
+  SHN_ABS,
+  STB_WEAK,
+  type ElfObject,
+  type ElfSection,
+  type ElfSymbol,
+  type Rela,
+} from '../elf/types.ts';
 import { relocationName, relocationTarget, relocationWidth, R_X86_64_NONE } from '../x86/relocations.ts';
 import type { SystemMapIndex } from '../kbuild/system-map.ts';
 import type { ShippedKernel } from './shipped-kernel.ts';
@@ -86,7 +98,9 @@ function relocationProblem(ctx: Context, rela: Rela, place: bigint, stored: bigi
     if (candidates.length === 0) return learn(ctx, `symbol ${sym.name}`, implied);
     // A relocation against a defined symbol may be written as symbol + its own value already
     // folded: compare with System.map's address of the symbol itself.
-    return candidates.includes(implied) ? null : `${relocationName(rela.type)} to ${sym.name}: the shipped code refers to ${hex(implied)}, System.map has ${sym.name} at ${candidates.map(hex).join(', ')}`;
+    return candidates.includes(implied)
+      ? null
+      : `${relocationName(rela.type)} to ${sym.name}: the shipped code refers to ${hex(implied)}, System.map has ${sym.name} at ${candidates.map(hex).join(', ')}`;
   }
   if (!section) return `relocation against an undefined section symbol`;
   if (isMergeStrings(section)) {
@@ -94,13 +108,17 @@ function relocationProblem(ctx: Context, rela: Rela, place: bigint, stored: bigi
     const expected = cString(section.data, offset);
     const pointed = implied + BigInt(offset);
     const shipped = ctx.kernel.stringAt(pointed);
-    return shipped === expected ? null : `string reference: the build has ${JSON.stringify(expected)}, the shipped code points at ${shipped === null ? 'nothing' : JSON.stringify(shipped)}`;
+    return shipped === expected
+      ? null
+      : `string reference: the build has ${JSON.stringify(expected)}, the shipped code points at ${shipped === null ? 'nothing' : JSON.stringify(shipped)}`;
   }
   for (const anchor of anchorsOf(ctx.obj, section)) {
     const candidates = ctx.map.addresses(anchor.name);
     if (candidates.length === 0) continue;
     const bases = candidates.map((a) => a - BigInt(anchor.value));
-    return bases.includes(implied) ? null : `${relocationName(rela.type)} to section ${section.name}: the shipped code refers to ${hex(implied)}, where System.map puts it at ${bases.map(hex).join(', ')} (through ${anchor.name})`;
+    return bases.includes(implied)
+      ? null
+      : `${relocationName(rela.type)} to section ${section.name}: the shipped code refers to ${hex(implied)}, where System.map puts it at ${bases.map(hex).join(', ')} (through ${anchor.name})`;
   }
   return learn(ctx, `section ${section.name}`, implied);
 }
@@ -169,7 +187,8 @@ export function checkReproduction(obj: ElfObject, objectName: string, map: Syste
     }
     if (matched !== null) report.checked.push({ object: objectName, function: fn.name, address: matched });
     else if (fn.bind === STB_WEAK) report.overriddenWeak.push(fn.name);
-    else if (best) report.mismatches.push({ object: objectName, function: fn.name, offset: best.difference.offset, reason: best.difference.reason });
+    else if (best)
+      report.mismatches.push({ object: objectName, function: fn.name, offset: best.difference.offset, reason: best.difference.reason });
   }
   return report;
 }

@@ -15,7 +15,18 @@
  *   const map = new SystemMapIndex(inputs.symbols);
  *   const target = runPreTarget(preObject, 'cmdline_proc_show', map);   // { name, pre, sites, mapAddr, ... }
  */
-import { relaFor, SHF_MERGE, SHF_STRINGS, STT_FILE, STT_FUNC, STT_SECTION, type ElfObject, type ElfSection, type ElfSymbol, type Rela } from '../elf/types.ts';
+import {
+  relaFor,
+  SHF_MERGE,
+  SHF_STRINGS,
+  STT_FILE,
+  STT_FUNC,
+  STT_SECTION,
+  type ElfObject,
+  type ElfSection,
+  type ElfSymbol,
+  type Rela,
+} from '../elf/types.ts';
 import type { SystemMapIndex } from '../kbuild/system-map.ts';
 import { specialSectionLayout } from '../x86/special-sections.ts';
 import {
@@ -32,7 +43,8 @@ import {
   STATIC_CALL_LENGTH,
 } from '../x86/site-forms.ts';
 
-export type SiteKind = 'RELOC' | 'FENTRY' | 'RETURN_THUNK' | 'RETPOLINE' | 'PARAVIRT' | 'ALTERNATIVE' | 'STATIC_CALL' | 'JUMP_LABEL' | 'LOCK_PREFIX';
+export type SiteKind =
+  'RELOC' | 'FENTRY' | 'RETURN_THUNK' | 'RETPOLINE' | 'PARAVIRT' | 'ALTERNATIVE' | 'STATIC_CALL' | 'JUMP_LABEL' | 'LOCK_PREFIX';
 
 export interface Site {
   offset: number;
@@ -218,9 +230,16 @@ class SiteCollector {
     else if (sym.section === null) mapAddr = this.map.unique(sym.name);
     const targetString = sym.type === STT_SECTION ? referencedString(r) : undefined;
     return {
-      offset: r.offset - this.start, length: relocationSiteLength(r.type), kind: 'RELOC', relocType: r.type, symbol: name,
-      symbolMapAddr: mapAddr ?? 0n, symbolIsPercpu: mapAddr !== undefined && this.map.isPerCpu(mapAddr),
-      symbolInModule: mapAddr === undefined && targetString === undefined, targetString, addend: r.addend,
+      offset: r.offset - this.start,
+      length: relocationSiteLength(r.type),
+      kind: 'RELOC',
+      relocType: r.type,
+      symbol: name,
+      symbolMapAddr: mapAddr ?? 0n,
+      symbolIsPercpu: mapAddr !== undefined && this.map.isPerCpu(mapAddr),
+      symbolInModule: mapAddr === undefined && targetString === undefined,
+      targetString,
+      addend: r.addend,
     };
   }
 
@@ -245,8 +264,15 @@ class SiteCollector {
       }
       const targetString = mapAddr === undefined && sym.type === STT_SECTION ? referencedString(r) : undefined;
       this.sites.push({
-        offset: r.offset - this.start, length: relocationSiteLength(r.type), kind: 'RELOC', relocType: r.type, symbol: name,
-        symbolMapAddr: mapAddr ?? 0n, symbolIsPercpu: mapAddr !== undefined && this.map.isPerCpu(mapAddr), targetString, addend: r.addend,
+        offset: r.offset - this.start,
+        length: relocationSiteLength(r.type),
+        kind: 'RELOC',
+        relocType: r.type,
+        symbol: name,
+        symbolMapAddr: mapAddr ?? 0n,
+        symbolIsPercpu: mapAddr !== undefined && this.map.isPerCpu(mapAddr),
+        targetString,
+        addend: r.addend,
       });
     }
   }
@@ -266,16 +292,31 @@ class SiteCollector {
   runtimePatched(): void {
     this.entries('__mcount_loc', (t) => this.sites.push({ offset: t, length: FENTRY_CALL_LENGTH, kind: 'FENTRY', symbol: '__fentry__' }));
     this.entries('.return_sites', (t) =>
-      this.sites.push({ offset: t, length: returnThunkLength(this.byte(t)), kind: 'RETURN_THUNK', symbol: '__x86_return_thunk' }));
+      this.sites.push({ offset: t, length: returnThunkLength(this.byte(t)), kind: 'RETURN_THUNK', symbol: '__x86_return_thunk' }),
+    );
     this.entries('.retpoline_sites', (t) => {
       const thunk = this.relocSymbolAt(t) ?? '';
       this.sites.push({ offset: t, kind: 'RETPOLINE', symbol: thunk, ...retpolineSite(this.code, this.start + t, thunk) });
     });
     this.entries('.static_call_sites', (t) =>
-      this.sites.push({ offset: t, length: STATIC_CALL_LENGTH, kind: 'STATIC_CALL', symbol: this.relocSymbolAt(t), isJump: isJumpOpcode(this.byte(t)) }));
+      this.sites.push({
+        offset: t,
+        length: STATIC_CALL_LENGTH,
+        kind: 'STATIC_CALL',
+        symbol: this.relocSymbolAt(t),
+        isJump: isJumpOpcode(this.byte(t)),
+      }),
+    );
     this.entries('.smp_locks', (t) => this.sites.push({ offset: t, length: 1, kind: 'LOCK_PREFIX' }));
     this.entries('.parainstructions', (t, entry, section) =>
-      this.sites.push({ offset: t, length: section.data[entry + PARAVIRT_LENGTH_OFFSET]!, kind: 'PARAVIRT', symbol: this.relocSymbolAt(t) ?? 'pv_ops', replacements: [] }));
+      this.sites.push({
+        offset: t,
+        length: section.data[entry + PARAVIRT_LENGTH_OFFSET]!,
+        kind: 'PARAVIRT',
+        symbol: this.relocSymbolAt(t) ?? 'pv_ops',
+        replacements: [],
+      }),
+    );
     this.alternatives();
     this.jumpLabels();
   }
@@ -289,7 +330,8 @@ class SiteCollector {
       const replRela = relaFor(this.obj, alt)?.entries.find((r) => r.offset === entry + ALT_INSTR.replOffset);
       const from = replRela?.symbol.section;
       const at = replRela ? replRela.symbol.value + Number(replRela.addend) : 0;
-      const replacement = from && from.name === '.altinstr_replacement' ? Buffer.from(from.data.subarray(at, at + replLen)) : Buffer.alloc(0);
+      const replacement =
+        from && from.name === '.altinstr_replacement' ? Buffer.from(from.data.subarray(at, at + replLen)) : Buffer.alloc(0);
       const same = this.sites.find((s) => s.offset === t && (s.kind === 'ALTERNATIVE' || s.kind === 'PARAVIRT'));
       if (same) {
         same.length = Math.max(same.length, instrLen);
@@ -304,7 +346,10 @@ class SiteCollector {
     this.entries('__jump_table', (t, entry, table) => {
       const targetRela = relaFor(this.obj, table)?.entries.find((r) => r.offset === entry + JUMP_ENTRY.targetOffset);
       const target = targetRela && this.offsetInFunction(targetRela);
-      if (target === undefined) throw new RunPreError(`${this.fn.name}: jump label at +0x${t.toString(16)} jumps outside the function (not supported by the engine yet)`);
+      if (target === undefined)
+        throw new RunPreError(
+          `${this.fn.name}: jump label at +0x${t.toString(16)} jumps outside the function (not supported by the engine yet)`,
+        );
       this.sites.push({ offset: t, length: jumpLabelLength(this.byte(t)), kind: 'JUMP_LABEL', targetOffset: target });
     });
   }
@@ -344,8 +389,13 @@ export function runPreTarget(obj: ElfObject, name: string, map: SystemMapIndex, 
   // `.cold` parts live in `.text.unlikely`: their copy is looked for among that section's symbols.
   const sympos = candidates.length > 1 ? nearestPosition(candidates, anchorFor(obj, name, map)) : 0;
   return {
-    name, mapAddr: candidates.length === 1 ? candidates[0]! : 0n, candidates, sympos,
-    pre: Buffer.from(fn.section!.data.subarray(fn.value, fn.value + fn.size)), sites, companion,
+    name,
+    mapAddr: candidates.length === 1 ? candidates[0]! : 0n,
+    candidates,
+    sympos,
+    pre: Buffer.from(fn.section!.data.subarray(fn.value, fn.value + fn.size)),
+    sites,
+    companion,
   };
 }
 
@@ -364,8 +414,14 @@ export function runPreModuleTarget(obj: ElfObject, name: string, map: SystemMapI
   const sites = runPreSites(obj, fn, map, true);
   if (!companion && !isTraceable(sites)) throw new RunPreError(`${name}: no fentry call (notrace): ftrace cannot redirect it`);
   return {
-    name, mapAddr: 0n, candidates: [], sympos: 0, module,
-    pre: Buffer.from(fn.section!.data.subarray(fn.value, fn.value + fn.size)), sites, companion,
+    name,
+    mapAddr: 0n,
+    candidates: [],
+    sympos: 0,
+    module,
+    pre: Buffer.from(fn.section!.data.subarray(fn.value, fn.value + fn.size)),
+    sites,
+    companion,
   };
 }
 

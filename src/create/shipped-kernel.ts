@@ -34,7 +34,11 @@ export function parseShippedKernel(file: Buffer): ShippedKernel {
     const o = phoff + i * phentsize;
     if (o + 56 > file.length) throw new Error('the shipped vmlinux has a truncated program header table');
     if (file.readUInt32LE(o) !== PT_LOAD) continue;
-    segments.push({ vaddr: file.readBigUInt64LE(o + 16), fileOffset: Number(file.readBigUInt64LE(o + 8)), fileSize: Number(file.readBigUInt64LE(o + 32)) });
+    segments.push({
+      vaddr: file.readBigUInt64LE(o + 16),
+      fileOffset: Number(file.readBigUInt64LE(o + 8)),
+      fileSize: Number(file.readBigUInt64LE(o + 32)),
+    });
   }
   if (segments.length === 0) throw new Error('the shipped vmlinux has no loadable segment');
 

@@ -16,7 +16,18 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SHF_ALLOC, SHN_ABS, SHN_UNDEF, SHT_NOBITS, STT_FILE, STT_SECTION, relaFor, type ElfObject, type ElfSection, type ElfSymbol } from '../elf/types.ts';
+import {
+  SHF_ALLOC,
+  SHN_ABS,
+  SHN_UNDEF,
+  SHT_NOBITS,
+  STT_FILE,
+  STT_SECTION,
+  relaFor,
+  type ElfObject,
+  type ElfSection,
+  type ElfSymbol,
+} from '../elf/types.ts';
 import { SystemMapIndex, type MapSymbol } from '../kbuild/system-map.ts';
 import { relocationWidth, R_X86_64_NONE } from '../x86/relocations.ts';
 import { relocationResult } from '../x86/relocation-values.ts';

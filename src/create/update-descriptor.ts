@@ -86,13 +86,16 @@ function targetTables(t: DescriptorInput['targets'][number]): string[] {
   const out = [`static const unsigned char ksplice_pre_${f}[${t.pre.length}] = {\n\t${hexBytes(t.pre)}\n};`];
   t.sites.forEach((s, i) => {
     if (!s.replacements?.length) return;
-    s.replacements.forEach((r, k) => out.push(`static const unsigned char ksplice_rep_${f}_${i}_${k}[] = { ${r.length ? hexBytes(r) : '0'} };`));
+    s.replacements.forEach((r, k) =>
+      out.push(`static const unsigned char ksplice_rep_${f}_${i}_${k}[] = { ${r.length ? hexBytes(r) : '0'} };`),
+    );
     out.push(`static const struct ksplice_alt_replacement ksplice_reps_${f}_${i}[] = {`);
     s.replacements.forEach((r, k) => out.push(`\t{ ksplice_rep_${f}_${i}_${k}, ${r.length} },`));
     out.push('};');
   });
   out.push(`static const struct ksplice_site ksplice_sites_${f}[] = {`, ...t.sites.map((s, i) => siteFields(s, f, i)), '};');
-  if (!t.mapAddr && !t.module) out.push(`static const unsigned long ksplice_candidates_${f}[] = { ${t.candidates.map(hexAddr).join(', ')} };`);
+  if (!t.mapAddr && !t.module)
+    out.push(`static const unsigned long ksplice_candidates_${f}[] = { ${t.candidates.map(hexAddr).join(', ')} };`);
   return [...out, ''];
 }
 
@@ -116,7 +119,10 @@ function loadedSymbolTables(symbols: readonly LoadedSymbol[]): string[] {
     '\t"\t.popsection\\n");',
     'extern const unsigned long ksplice_loaded_values[];',
     'static const struct ksplice_loaded_symbol ksplice_loaded_symbols[] = {',
-    ...symbols.map((s, i) => `\t{ .name = ${cBytesString(s.name)}, .map_addr = ${hexAddr(s.mapAddr)},${s.isPercpu ? ' .is_percpu = 1,' : ''} .loaded = &ksplice_loaded_values[${i}] },`),
+    ...symbols.map(
+      (s, i) =>
+        `\t{ .name = ${cBytesString(s.name)}, .map_addr = ${hexAddr(s.mapAddr)},${s.isPercpu ? ' .is_percpu = 1,' : ''} .loaded = &ksplice_loaded_values[${i}] },`,
+    ),
     '};',
     '',
   ];
@@ -127,9 +133,20 @@ function funcEntry(t: DescriptorInput['targets'][number]): string {
   const lines = [`\t{`, `\t\t.name = ${cBytesString(t.name)},`, `\t\t.map_addr = ${hexAddr(t.mapAddr)},`];
   if (t.module) lines.push(`\t\t.module = ${cBytesString(t.module)}, /* located in that module when it is loaded */`);
   if (t.sympos) lines.push(`\t\t.sympos = ${t.sympos},`);
-  if (!t.mapAddr && !t.module) lines.push(`\t\t.map_candidates = ksplice_candidates_${f},`, `\t\t.nr_map_candidates = ARRAY_SIZE(ksplice_candidates_${f}),`);
-  lines.push(t.companion || !t.newFunction ? '\t\t.new_func = NULL, /* companion: matched and stack-checked, not redirected */' : `\t\t.new_func = ${t.newFunction},`);
-  lines.push(`\t\t.pre_code = ksplice_pre_${f},`, `\t\t.pre_size = sizeof(ksplice_pre_${f}),`, `\t\t.sites = ksplice_sites_${f},`, `\t\t.nr_sites = ARRAY_SIZE(ksplice_sites_${f}),`, '\t},');
+  if (!t.mapAddr && !t.module)
+    lines.push(`\t\t.map_candidates = ksplice_candidates_${f},`, `\t\t.nr_map_candidates = ARRAY_SIZE(ksplice_candidates_${f}),`);
+  lines.push(
+    t.companion || !t.newFunction
+      ? '\t\t.new_func = NULL, /* companion: matched and stack-checked, not redirected */'
+      : `\t\t.new_func = ${t.newFunction},`,
+  );
+  lines.push(
+    `\t\t.pre_code = ksplice_pre_${f},`,
+    `\t\t.pre_size = sizeof(ksplice_pre_${f}),`,
+    `\t\t.sites = ksplice_sites_${f},`,
+    `\t\t.nr_sites = ARRAY_SIZE(ksplice_sites_${f}),`,
+    '\t},',
+  );
   return lines.join('\n');
 }
 
@@ -159,7 +176,9 @@ export function descriptorSource(input: DescriptorInput): string {
     ...(input.modulesMapAddr ? [`\t.modules_map_addr = ${hexAddr(input.modulesMapAddr)},`] : []),
     '\t.funcs = ksplice_funcs,',
     '\t.nr_funcs = ARRAY_SIZE(ksplice_funcs),',
-    ...(input.loadedSymbols?.length ? ['\t.loaded_symbols = ksplice_loaded_symbols,', '\t.nr_loaded_symbols = ARRAY_SIZE(ksplice_loaded_symbols),'] : []),
+    ...(input.loadedSymbols?.length
+      ? ['\t.loaded_symbols = ksplice_loaded_symbols,', '\t.nr_loaded_symbols = ARRAY_SIZE(ksplice_loaded_symbols),']
+      : []),
     ...(input.hooks?.length ? ['\t.hooks = KSPLICE_HOOK_TABLE,'] : []),
     '};',
     '',

@@ -37,7 +37,15 @@ import { STB_GLOBAL, STT_FUNC, type ElfObject } from '../elf/types.ts';
 import { writeElf } from '../elf/writer.ts';
 import { buildExternalModule } from '../kbuild/external-module.ts';
 import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocations.ts';
-import { anchorFor, coldPartOf, nearestPosition, RunPreError, runPreModuleTarget, runPreTarget, type RunPreTarget } from './run-pre-sites.ts';
+import {
+  anchorFor,
+  coldPartOf,
+  nearestPosition,
+  RunPreError,
+  runPreModuleTarget,
+  runPreTarget,
+  type RunPreTarget,
+} from './run-pre-sites.ts';
 import type { SystemMapIndex } from '../kbuild/system-map.ts';
 import { descriptorSource, newFunctionName, type LoadedSymbol } from './update-descriptor.ts';
 import { HOOK_SYMBOL_PREFIX, hookRegistrations, unregisteredHooks, type HookRegistration } from './hooks.ts';
@@ -86,7 +94,11 @@ export class UpdateModuleError extends Error {
  * module, which the engine does not do yet. create.ts turns it into a `module-code` refusal.
  */
 export class ModuleSymbolsError extends UpdateModuleError {
-  constructor(readonly object: string, readonly module: string, readonly names: string[]) {
+  constructor(
+    readonly object: string,
+    readonly module: string,
+    readonly names: string[],
+  ) {
     super(`${object}: the new code refers to ${names.join(', ')} of module ${module}, not exported: not supported yet`);
     this.name = 'ModuleSymbolsError';
   }
@@ -152,7 +164,14 @@ function loadedSymbolsOf(unresolved: ReadonlyMap<string, bigint>, map: SystemMap
 }
 
 /** An update module (or a test's stub): built against the target's headers with the core's Module.symvers and ABI header. */
-export function kbuildModule(opts: { dir: string; moduleName: string; parts: string[]; headersDir: string; kmodDir: string; unresolvedAllowed: boolean }): Promise<string> {
+export function kbuildModule(opts: {
+  dir: string;
+  moduleName: string;
+  parts: string[];
+  headersDir: string;
+  kmodDir: string;
+  unresolvedAllowed: boolean;
+}): Promise<string> {
   const { kmodDir, ...rest } = opts;
   return buildExternalModule({ ...rest, extraSymbols: [path.join(kmodDir, 'Module.symvers')], includeDirs: [kmodDir] });
 }
@@ -190,7 +209,9 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
     const code = extractFunctions(diff.post, shipped, { data: diff.newData.map((s) => s.name), correlation: diff.correlation });
     const sectionRefs = code.externals.filter((e) => e.kind === 'section');
     if (sectionRefs.length > 0) {
-      throw new UpdateModuleError(`${object}: the new code refers to anonymous data (${sectionRefs.map((e) => e.name).join(', ')}), which the running kernel cannot name`);
+      throw new UpdateModuleError(
+        `${object}: the new code refers to anonymous data (${sectionRefs.map((e) => e.name).join(', ')}), which the running kernel cannot name`,
+      );
     }
     renameNewCode(code);
     const unexported = unresolvedNames(code, exported);
@@ -220,18 +241,37 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
   // Hook code may reach non-exported kernel symbols too: those are only known after the build.
   const livepatch = unresolved.size > 0 || input.hooksPath !== undefined;
   const build = async (): Promise<string> => {
-    await writeFile(path.join(input.workDir, 'descriptor.c'), descriptorSource({
-      id: input.id, release: input.release, targets, livepatch, loadedSymbols: loadedSymbolsOf(unresolved, input.map),
-      printkMapAddr: mustUnique(input.map, '_printk'), stopMachineMapAddr: mustUnique(input.map, 'stop_machine'), hooks,
-      modulesMapAddr: targets.some((t) => t.module) ? mustUnique(input.map, 'modules') : undefined,
-    }));
-    return kbuildModule({ dir: input.workDir, moduleName, parts, headersDir: input.headersDir, kmodDir: input.kmodDir, unresolvedAllowed: livepatch });
+    await writeFile(
+      path.join(input.workDir, 'descriptor.c'),
+      descriptorSource({
+        id: input.id,
+        release: input.release,
+        targets,
+        livepatch,
+        loadedSymbols: loadedSymbolsOf(unresolved, input.map),
+        printkMapAddr: mustUnique(input.map, '_printk'),
+        stopMachineMapAddr: mustUnique(input.map, 'stop_machine'),
+        hooks,
+        modulesMapAddr: targets.some((t) => t.module) ? mustUnique(input.map, 'modules') : undefined,
+      }),
+    );
+    return kbuildModule({
+      dir: input.workDir,
+      moduleName,
+      parts,
+      headersDir: input.headersDir,
+      kmodDir: input.kmodDir,
+      unresolvedAllowed: livepatch,
+    });
   };
   let ko = await build();
   if (input.hooksPath) {
     const module: ElfObject = readElf(await readFile(ko));
     const missed = unregisteredHooks(module, hooks);
-    if (missed.length > 0) throw new UpdateModuleError(`hook registrations ksplice-create could not read in ${input.hooksPath}: ${missed.join(', ')} (write each ksplice_<stage>(fn); on a line of its own)`);
+    if (missed.length > 0)
+      throw new UpdateModuleError(
+        `hook registrations ksplice-create could not read in ${input.hooksPath}: ${missed.join(', ')} (write each ksplice_<stage>(fn); on a line of its own)`,
+      );
     const anchorObject = input.objects[0]!.diff.pre;
     const before = unresolved.size;
     for (const name of unresolvedNames(module, exported)) {

@@ -10,8 +10,14 @@ export const DIFF_CLI = defineCli({
   usage: ['PRE.o POST.o [--json]'],
   positionals: true,
   options: {
-    json: { type: 'boolean', default: false, description: 'print one JSON object: { changed, new, removed, unsafe: [{ rule, symbol, reason, acceptable }] }' },
+    json: {
+      type: 'boolean',
+      default: false,
+      description: 'print one JSON object: { changed, new, removed, unsafe: [{ rule, symbol, reason, acceptable }] }',
+    },
   },
-  notes: ['Without --json: one line per changed, new or removed function and per finding (`unsafe (RULE): SYMBOL: REASON`), or "No changes detected".'],
+  notes: [
+    'Without --json: one line per changed, new or removed function and per finding (`unsafe (RULE): SYMBOL: REASON`), or "No changes detected".',
+  ],
   exitCodes: ['ok', 'error', 'unsafe', 'usage'],
 });

@@ -19,7 +19,8 @@ function humanReport(result: DiffResult): string {
   const lines: string[] = [];
   for (const g of result.changed) {
     lines.push(`changed: ${g.name}`);
-    for (const p of g.parts) if (p.status !== 'unchanged') lines.push(`  ${p.name} (${p.section.name}): ${p.status}${p.reason ? `, ${p.reason}` : ''}`);
+    for (const p of g.parts)
+      if (p.status !== 'unchanged') lines.push(`  ${p.name} (${p.section.name}): ${p.status}${p.reason ? `, ${p.reason}` : ''}`);
   }
   for (const g of result.new) lines.push(`new: ${g.name}`);
   for (const name of result.removed) lines.push(`removed: ${name}`);

@@ -124,7 +124,8 @@ export class Comparer {
       for (let k = 0; k < a.length; k++) {
         const e = a[k]!;
         const f = b[k]!;
-        if (e.siteInFunction !== f.siteInFunction) return `${name}: entry at +0x${e.siteInFunction.toString(16)} → +0x${f.siteInFunction.toString(16)}`;
+        if (e.siteInFunction !== f.siteInFunction)
+          return `${name}: entry at +0x${e.siteInFunction.toString(16)} → +0x${f.siteInFunction.toString(16)}`;
         const size = e.layout.entrySize;
         const ignored = e.layout.ignoredRanges ?? [];
         // Zero-padded: the last entry of a section may lack its alignment tail.
@@ -141,7 +142,11 @@ export class Comparer {
         );
         if (whole) return `${name} entry at +0x${e.siteInFunction.toString(16)}: ${whole}`;
         for (const range of ignored) {
-          if (!entryBytes(e).subarray(range.offset, range.offset + range.size).equals(entryBytes(f).subarray(range.offset, range.offset + range.size))) {
+          if (
+            !entryBytes(e)
+              .subarray(range.offset, range.offset + range.size)
+              .equals(entryBytes(f).subarray(range.offset, range.offset + range.size))
+          ) {
             notes.push(`${name} entry at ${post.name}+0x${f.siteInFunction.toString(16)}: ${range.why} differs (not shipped)`);
           }
         }
@@ -198,7 +203,10 @@ export class Comparer {
       const y = this.index('post').referent(rb, b.section);
       if (this.referentKey(x, 'pre') === this.referentKey(y, 'post')) continue;
       const sameData =
-        (x.kind === 'symbol' || x.kind === 'external') && x.kind === y.kind && !isFunction(x.symbol) && !isFunction(y.symbol) &&
+        (x.kind === 'symbol' || x.kind === 'external') &&
+        x.kind === y.kind &&
+        !isFunction(x.symbol) &&
+        !isFunction(y.symbol) &&
         this.referentKey({ ...x, offset: 0n }, 'pre') === this.referentKey({ ...y, offset: 0n }, 'post');
       if (!sameData) return [];
       // Said as field offsets: a PC-relative addend counts from the end of the displacement.

@@ -28,12 +28,32 @@ export class Correlation {
     const postDefs = definitions(post);
     const preFile = (s: ElfSymbol) => pre.fileOf.get(s) ?? '';
     const postFile = (s: ElfSymbol) => post.fileOf.get(s) ?? '';
-    this.pairBy(preDefs, postDefs, (s) => (hasCounter(s.name) ? undefined : `${preFile(s)}:${s.type}:${s.name}`), (s) => (hasCounter(s.name) ? undefined : `${postFile(s)}:${s.type}:${s.name}`));
-    this.pairBy(preDefs, postDefs, (s) => `${preFile(s)}:${s.type}:${unnumberedName(s.name)}`, (s) => `${postFile(s)}:${s.type}:${unnumberedName(s.name)}`);
+    this.pairBy(
+      preDefs,
+      postDefs,
+      (s) => (hasCounter(s.name) ? undefined : `${preFile(s)}:${s.type}:${s.name}`),
+      (s) => (hasCounter(s.name) ? undefined : `${postFile(s)}:${s.type}:${s.name}`),
+    );
+    this.pairBy(
+      preDefs,
+      postDefs,
+      (s) => `${preFile(s)}:${s.type}:${unnumberedName(s.name)}`,
+      (s) => `${postFile(s)}:${s.type}:${unnumberedName(s.name)}`,
+    );
     const preUse = firstUses(pre);
     const postUse = firstUses(post);
-    this.pairBy(preDefs, postDefs, (s) => useKey(s, preUse), (s) => useKey(s, postUse));
-    this.pairBy(preDefs, postDefs, (s) => contentKey(s, pre), (s) => contentKey(s, post));
+    this.pairBy(
+      preDefs,
+      postDefs,
+      (s) => useKey(s, preUse),
+      (s) => useKey(s, postUse),
+    );
+    this.pairBy(
+      preDefs,
+      postDefs,
+      (s) => contentKey(s, pre),
+      (s) => contentKey(s, post),
+    );
   }
 
   /** The name a symbol is compared by: its pre name, for post symbols that have a pre partner. */

@@ -90,10 +90,17 @@ export function diffObjects(pre: ElfObject, post: ElfObject): DiffResult {
 
   const shipped = [...changed, ...added].flatMap((g) => g.parts.filter((p) => p.status !== 'unchanged').map((p) => p.symbol));
   const newData = newDataUsedBy(shipped, postIndex, correlation);
-  unsafe.push(...objectSafetyFindings({
-    changedParts: changed.flatMap((g) => g.parts.filter((p) => p.status === 'changed')),
-    newData, preEntries, postEntries, preIndex, postIndex, correlation,
-  }));
+  unsafe.push(
+    ...objectSafetyFindings({
+      changedParts: changed.flatMap((g) => g.parts.filter((p) => p.status === 'changed')),
+      newData,
+      preEntries,
+      postEntries,
+      preIndex,
+      postIndex,
+      correlation,
+    }),
+  );
   return {
     pre,
     post,
@@ -128,7 +135,10 @@ function compareFunctions(post: ObjectIndex, correlation: Correlation, comparer:
  * caller passes another constant and GCC emits plain `specialized`: that is `specialized`
  * changed (its code is new and shipped), not a new function.
  */
-function classify(groups: FunctionChange[], preFamilies: Set<string>): { changed: FunctionChange[]; added: FunctionChange[]; initChanges: Finding[] } {
+function classify(
+  groups: FunctionChange[],
+  preFamilies: Set<string>,
+): { changed: FunctionChange[]; added: FunctionChange[]; initChanges: Finding[] } {
   const changed: FunctionChange[] = [];
   const added: FunctionChange[] = [];
   const initChanges: Finding[] = [];
@@ -137,8 +147,13 @@ function classify(groups: FunctionChange[], preFamilies: Set<string>): { changed
     const init = group.parts.find((p) => p.status !== 'unchanged' && (isInitCode(p.section) || (p.pre && isInitCode(p.pre.section!))));
     if (init) {
       const section = isInitCode(init.section) ? init.section : init.pre!.section!;
-      initChanges.push(finding(section.name.startsWith('.exit.') ? 'exit-code' : 'init-code', init.name,
-        `${init.status === 'new' ? 'new' : 'changed'} code in ${init.section.name}: __init/__exit code runs once at boot (or never, when built in) and is freed; an update cannot re-run it`));
+      initChanges.push(
+        finding(
+          section.name.startsWith('.exit.') ? 'exit-code' : 'init-code',
+          init.name,
+          `${init.status === 'new' ? 'new' : 'changed'} code in ${init.section.name}: __init/__exit code runs once at boot (or never, when built in) and is freed; an update cannot re-run it`,
+        ),
+      );
       continue;
     }
     const existedBefore = group.parts.some((p) => p.status !== 'new' || preFamilies.has(cloneParent(p.name)));
@@ -152,9 +167,15 @@ function layoutShifts(parts: FunctionPart[], comparer: Comparer): Finding[] {
   return parts
     .filter((part) => part.status === 'changed' && part.pre)
     .flatMap((part) =>
-      comparer.shiftedDataAccesses(part.pre!, part.symbol).map((access) => finding('data-layout', access.symbol,
-        `${part.name} reaches ${access.symbol} at +0x${access.from.toString(16)} before and +0x${access.to.toString(16)} after, with no other change: the layout of its type changed, and the running kernel's ${access.symbol} keeps the old one`,
-      )),
+      comparer
+        .shiftedDataAccesses(part.pre!, part.symbol)
+        .map((access) =>
+          finding(
+            'data-layout',
+            access.symbol,
+            `${part.name} reaches ${access.symbol} at +0x${access.from.toString(16)} before and +0x${access.to.toString(16)} after, with no other change: the layout of its type changed, and the running kernel's ${access.symbol} keeps the old one`,
+          ),
+        ),
     );
 }
 
@@ -269,15 +290,31 @@ export function isInitCode(section: ElfSection): boolean {
 function dataChangeFinding(pre: ElfSymbol, post: ElfSymbol, difference: string, isStaticKey = false): Finding {
   const name = post.name;
   if (isStaticKey) {
-    return finding('static-key-definition', name, `static key definition changed (${difference}; e.g. DEFINE_STATIC_KEY_FALSE → _TRUE): the running kernel's key keeps its state and every jump-label site its code; an update cannot re-initialize it — change the key's state with static_branch_enable()/disable() in a hook`);
+    return finding(
+      'static-key-definition',
+      name,
+      `static key definition changed (${difference}; e.g. DEFINE_STATIC_KEY_FALSE → _TRUE): the running kernel's key keeps its state and every jump-label site its code; an update cannot re-initialize it — change the key's state with static_branch_enable()/disable() in a hook`,
+    );
   }
   if (isInitOnlyData(post.section!) || isInitOnlyData(pre.section!)) {
-    return finding('init-data', name, `init-only data changed in ${post.section!.name} (${difference}): __initdata/__initconst is read only while the kernel boots and is freed afterwards; an update cannot re-run the boot code that used it`);
+    return finding(
+      'init-data',
+      name,
+      `init-only data changed in ${post.section!.name} (${difference}): __initdata/__initconst is read only while the kernel boots and is freed afterwards; an update cannot re-run the boot code that used it`,
+    );
   }
   if (pre.size !== post.size) {
-    return finding('data-layout', name, `data object size changed (${pre.size} → ${post.size} bytes): its type's layout changed, and the running kernel's copy cannot be resized or reinterpreted`);
+    return finding(
+      'data-layout',
+      name,
+      `data object size changed (${pre.size} → ${post.size} bytes): its type's layout changed, and the running kernel's copy cannot be resized or reinterpreted`,
+    );
   }
-  return finding('data-change', name, `initialized data changed in ${post.section!.name} (${difference}): the update replaces code, not the running kernel's data`);
+  return finding(
+    'data-change',
+    name,
+    `initialized data changed in ${post.section!.name} (${difference}): the update replaces code, not the running kernel's data`,
+  );
 }
 
 /** Post data objects without a pre partner that shipped code refers to, followed through their own references. */
@@ -320,11 +357,26 @@ export function exportChanges(pre: ElfObject, post: ElfObject): Finding[] {
   const after = exportedSymbols(post);
   const changes: Finding[] = [];
   for (const [name, kind] of after) {
-    if (!before.has(name)) changes.push(finding('export-change', name, `newly exported (${kind}): an update cannot add to the running kernel's export table`));
-    else if (before.get(name) !== kind) changes.push(finding('export-change', name, `export changed from ${before.get(name)} to ${kind}: the running kernel's export table cannot change`));
+    if (!before.has(name))
+      changes.push(finding('export-change', name, `newly exported (${kind}): an update cannot add to the running kernel's export table`));
+    else if (before.get(name) !== kind)
+      changes.push(
+        finding(
+          'export-change',
+          name,
+          `export changed from ${before.get(name)} to ${kind}: the running kernel's export table cannot change`,
+        ),
+      );
   }
   for (const [name, kind] of before) {
-    if (!after.has(name)) changes.push(finding('export-change', name, `no longer exported (was ${kind}): the running kernel's export table cannot change, and loaded modules may use it`));
+    if (!after.has(name))
+      changes.push(
+        finding(
+          'export-change',
+          name,
+          `no longer exported (was ${kind}): the running kernel's export table cannot change, and loaded modules may use it`,
+        ),
+      );
   }
   return changes;
 }

@@ -109,7 +109,14 @@ class Extractor {
     this.sections.push(newSection({ name: '.note.GNU-stack', type: SHT_PROGBITS }));
     for (const [target, entries] of this.relas) {
       this.sections.push(
-        newSection({ name: `.rela${target.name}`, type: SHT_RELA, flags: SHF_INFO_LINK, addralign: 8n, entsize: 24n, rela: { target, entries } }),
+        newSection({
+          name: `.rela${target.name}`,
+          type: SHT_RELA,
+          flags: SHF_INFO_LINK,
+          addralign: 8n,
+          entsize: 24n,
+          rela: { target, entries },
+        }),
       );
     }
     return {
@@ -195,7 +202,17 @@ class Extractor {
   private external(name: string, bind: number, type: number, kind: ExternalReference['kind']): ElfSymbol {
     let e = this.externals.get(name);
     if (!e) {
-      const symbol: ElfSymbol = { index: 0, name, bind: bind === STB_WEAK ? STB_WEAK : STB_GLOBAL, type: kind === 'section' ? STT_NOTYPE : type, other: 0, section: null, shndx: 0, value: 0, size: 0 };
+      const symbol: ElfSymbol = {
+        index: 0,
+        name,
+        bind: bind === STB_WEAK ? STB_WEAK : STB_GLOBAL,
+        type: kind === 'section' ? STT_NOTYPE : type,
+        other: 0,
+        section: null,
+        shndx: 0,
+        value: 0,
+        size: 0,
+      };
       e = { symbol, ref: { name, local: bind === STB_LOCAL, kind } };
       this.externals.set(name, e);
     }
@@ -206,7 +223,13 @@ class Extractor {
   private stringLabel(original: ElfSection, text: string): ElfSymbol {
     let strings = this.stringSections.get(original);
     if (!strings) {
-      const section = newSection({ name: original.name, type: original.type, flags: original.flags & ~SHF_GROUP, addralign: original.addralign, entsize: original.entsize });
+      const section = newSection({
+        name: original.name,
+        type: original.type,
+        flags: original.flags & ~SHF_GROUP,
+        addralign: original.addralign,
+        entsize: original.entsize,
+      });
       this.sections.push(section);
       strings = { section, labels: new Map() };
       this.stringSections.set(original, strings);
@@ -219,7 +242,17 @@ class Extractor {
       const bytes = Buffer.concat([Buffer.from(text, 'latin1'), Buffer.alloc(width)]);
       section.data = Buffer.concat([section.data, bytes]);
       section.size = section.data.length;
-      label = { index: 0, name: `.LC${this.symbols.length}`, bind: STB_LOCAL, type: STT_NOTYPE, other: 0, section, shndx: 0, value, size: 0 };
+      label = {
+        index: 0,
+        name: `.LC${this.symbols.length}`,
+        bind: STB_LOCAL,
+        type: STT_NOTYPE,
+        other: 0,
+        section,
+        shndx: 0,
+        value,
+        size: 0,
+      };
       this.symbols.push(label);
       strings.labels.set(text, label);
     }
@@ -238,8 +271,13 @@ class Extractor {
     let copy = this.constantPools.get(original);
     if (!copy) {
       copy = newSection({
-        name: original.name, type: original.type, flags: original.flags & ~SHF_GROUP, addralign: original.addralign,
-        entsize: original.entsize, data: Buffer.from(original.data), size: original.data.length,
+        name: original.name,
+        type: original.type,
+        flags: original.flags & ~SHF_GROUP,
+        addralign: original.addralign,
+        entsize: original.entsize,
+        data: Buffer.from(original.data),
+        size: original.data.length,
       });
       this.constantPools.set(original, copy);
       this.sections.push(copy);
@@ -260,7 +298,13 @@ class Extractor {
   private specialCopy(original: ElfSection): ElfSection {
     let copy = this.specialCopies.get(original.name);
     if (!copy) {
-      copy = newSection({ name: original.name, type: original.type, flags: original.flags & ~SHF_GROUP, addralign: original.addralign, entsize: original.entsize });
+      copy = newSection({
+        name: original.name,
+        type: original.type,
+        flags: original.flags & ~SHF_GROUP,
+        addralign: original.addralign,
+        entsize: original.entsize,
+      });
       this.specialCopies.set(original.name, copy);
       this.sections.push(copy);
     }

@@ -22,26 +22,54 @@ export interface FindingRule {
 }
 
 export const FINDING_RULES = {
-  'init-code': { message: '`__init` code changed or added: it ran once at boot and was freed; an update cannot re-run it', acceptable: true },
-  'exit-code': { message: '`__exit` code changed or added: discarded when built in, run only at module unload', acceptable: true },
-  'init-data': { message: '`__initdata`/`__initconst` changed: read only while the kernel boots, then freed', acceptable: true },
-  'data-change': { message: 'initialized data changed: the update replaces code, not the running kernel\'s data', acceptable: true },
-  'data-layout': {
-    message: 'a type\'s layout changed (struct members, a data object\'s size, field offsets seen in code): the running kernel\'s objects keep the old one',
+  'init-code': {
+    message: '`__init` code changed or added: it ran once at boot and was freed; an update cannot re-run it',
     acceptable: true,
   },
-  'new-data': { message: 'new writable data used by existing code: the update brings a fresh copy, not the state built up since boot', acceptable: true },
-  'static-key': { message: 'a function tests other static keys: their state was set by the running kernel for the old users', acceptable: true },
-  'static-key-definition': { message: 'a static key\'s definition changed: the running key keeps its state and its sites their code', acceptable: true },
-  'export-change': { message: 'an export added, removed or changed: the running kernel\'s export table cannot change', acceptable: true },
-  'header-inline': { message: 'an inline function of a header changed: every caller must be replaced, and modules keep the old copy', acceptable: true },
-  'lib-archive': { message: 'a `lib-y` archive member changed: linked only if referenced, the running kernel may lack or duplicate its code', acceptable: true },
+  'exit-code': { message: '`__exit` code changed or added: discarded when built in, run only at module unload', acceptable: true },
+  'init-data': { message: '`__initdata`/`__initconst` changed: read only while the kernel boots, then freed', acceptable: true },
+  'data-change': { message: "initialized data changed: the update replaces code, not the running kernel's data", acceptable: true },
+  'data-layout': {
+    message:
+      "a type's layout changed (struct members, a data object's size, field offsets seen in code): the running kernel's objects keep the old one",
+    acceptable: true,
+  },
+  'new-data': {
+    message: 'new writable data used by existing code: the update brings a fresh copy, not the state built up since boot',
+    acceptable: true,
+  },
+  'static-key': {
+    message: 'a function tests other static keys: their state was set by the running kernel for the old users',
+    acceptable: true,
+  },
+  'static-key-definition': {
+    message: "a static key's definition changed: the running key keeps its state and its sites their code",
+    acceptable: true,
+  },
+  'export-change': { message: "an export added, removed or changed: the running kernel's export table cannot change", acceptable: true },
+  'header-inline': {
+    message: 'an inline function of a header changed: every caller must be replaced, and modules keep the old copy',
+    acceptable: true,
+  },
+  'lib-archive': {
+    message: 'a `lib-y` archive member changed: linked only if referenced, the running kernel may lack or duplicate its code',
+    acceptable: true,
+  },
   notrace: { message: 'a `notrace` function changed: it has no fentry call for ftrace to redirect', acceptable: false },
   noinstr: { message: 'a `noinstr` function changed (`.noinstr.text`): it has no fentry call for ftrace to redirect', acceptable: false },
-  'entry-code': { message: 'low-level entry code changed (`.entry.text`): it has no fentry call for ftrace to redirect', acceptable: false },
+  'entry-code': {
+    message: 'low-level entry code changed (`.entry.text`): it has no fentry call for ftrace to redirect',
+    acceptable: false,
+  },
   'no-fentry': { message: 'a function of an object built without ftrace changed: it has no fentry call to redirect', acceptable: false },
-  assembly: { message: 'assembly changed: no fentry call to redirect, and entry/low-level code cannot be switched under a running CPU', acceptable: false },
-  'module-code': { message: "new code of a loadable module needs that module's own non-exported symbols: not supported yet", acceptable: false },
+  assembly: {
+    message: 'assembly changed: no fentry call to redirect, and entry/low-level code cannot be switched under a running CPU',
+    acceptable: false,
+  },
+  'module-code': {
+    message: "new code of a loadable module needs that module's own non-exported symbols: not supported yet",
+    acceptable: false,
+  },
 } as const satisfies Record<string, FindingRule>;
 
 /** One of the codes of FINDING_RULES (the table is closed: nothing else is a rule). */
@@ -75,6 +103,8 @@ export function describeFinding(f: Finding): string {
 
 /** The rule table as Markdown (README.md and docs/action.md carry it verbatim; a test compares). */
 export function ruleTableMarkdown(): string {
-  const rows = RULE_CODES.map((code) => `| \`${code}\` | ${FINDING_RULES[code].message} | ${FINDING_RULES[code].acceptable ? 'yes' : 'no'} |`);
+  const rows = RULE_CODES.map(
+    (code) => `| \`${code}\` | ${FINDING_RULES[code].message} | ${FINDING_RULES[code].acceptable ? 'yes' : 'no'} |`,
+  );
   return ['| rule | what it means | `--accept` |', '|---|---|---|', ...rows].join('\n');
 }

@@ -47,7 +47,11 @@ export class ObjectIndex {
   constructor(readonly obj: ElfObject) {
     for (const s of obj.sections) {
       if (!this.sectionByName.has(s.name)) this.sectionByName.set(s.name, s);
-      if (s.rela) this.relocations.set(s.rela.target, [...s.rela.entries].sort((a, b) => a.offset - b.offset));
+      if (s.rela)
+        this.relocations.set(
+          s.rela.target,
+          [...s.rela.entries].sort((a, b) => a.offset - b.offset),
+        );
     }
     for (const sym of obj.symbols) {
       if (isFunction(sym)) this.functions.push(sym);

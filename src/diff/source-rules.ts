@@ -67,7 +67,10 @@ export function changedLines(patchText: string): ChangedLine[] {
  */
 export function stripForBraces(source: string): string[] {
   let text = source.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' '));
-  text = text.replace(/\/\/[^\n]*/g, '').replace(/"(?:\\.|[^"\\\n])*"/g, '""').replace(/'(?:\\.|[^'\\\n])*'/g, "''");
+  text = text
+    .replace(/\/\/[^\n]*/g, '')
+    .replace(/"(?:\\.|[^"\\\n])*"/g, '""')
+    .replace(/'(?:\\.|[^'\\\n])*'/g, "''");
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     if (!/^\s*#/.test(lines[i]!)) continue;
@@ -109,7 +112,10 @@ export function enclosingBlock(lines: string[], line: number): string | null {
 
 /** A line that declares or removes something (not blank, not only a comment or a brace). */
 function isDeclarationLine(text: string): boolean {
-  const code = text.replace(/\/\*.*?\*\//g, '').replace(/\/\/.*$/, '').trim();
+  const code = text
+    .replace(/\/\*.*?\*\//g, '')
+    .replace(/\/\/.*$/, '')
+    .trim();
   return code !== '' && !/^[{}]+;?$/.test(code) && !code.startsWith('/*') && !code.startsWith('*') && !code.startsWith('#');
 }
 
@@ -294,7 +300,7 @@ function definedFunction(opener: string): FunctionBody | null {
 export function functionsReaching(targets: Iterable<string>, bodies: FunctionBody[]): Set<string> {
   const names = new Set(targets);
   const reaching = new Set<string>();
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     const named = new RegExp(`\\b(?:${[...names].map((n) => n.replace(/\W/g, '')).join('|')})\\b`);
     for (const b of bodies) {
@@ -372,7 +378,11 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<Fi
     const inlines = new Set<string>();
     for (const l of lines) {
       const opener = enclosingBlock(stripped, l.preLine);
-      const struct = structWhoseLayoutChanges(opener, l.text, opener && /^typedef\s+(struct|union)\b/.test(opener) ? typedefNameOfBlock(stripped, l.preLine) : null);
+      const struct = structWhoseLayoutChanges(
+        opener,
+        l.text,
+        opener && /^typedef\s+(struct|union)\b/.test(opener) ? typedefNameOfBlock(stripped, l.preLine) : null,
+      );
       if (struct) {
         const members = structs.get(struct) ?? { removed: [], added: [] };
         (l.kind === '-' ? members.removed : members.added).push(l.text);
@@ -383,15 +393,23 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<Fi
     }
     for (const [s, members] of structs) {
       if (sameMembers(members.removed, members.added)) continue;
-      findings.push(finding('data-layout', s,
-        `data layout of ${s} changed in ${file}: the running kernel's ${s} objects keep the old layout and code the update does not replace (other objects, loaded modules) keeps the old offsets; keep the layout and attach new fields as shadow variables (ksplice_shadow_* in kmod/ksplice_hooks.h)`,
-      ));
+      findings.push(
+        finding(
+          'data-layout',
+          s,
+          `data layout of ${s} changed in ${file}: the running kernel's ${s} objects keep the old layout and code the update does not replace (other objects, loaded modules) keeps the old offsets; keep the layout and attach new fields as shadow variables (ksplice_shadow_* in kmod/ksplice_hooks.h)`,
+        ),
+      );
     }
     const headerBodies = inlines.size ? functionBodies(stripped) : [];
     for (const f of inlines) {
-      findings.push(finding('header-inline', f,
-        `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them — ${await callersOfInline(f, headerBodies, input)} — and loadable modules built with the old ${f} keep it`,
-      ));
+      findings.push(
+        finding(
+          'header-inline',
+          f,
+          `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them — ${await callersOfInline(f, headerBodies, input)} — and loadable modules built with the old ${f} keep it`,
+        ),
+      );
     }
   }
   for (const { object, changedFunctions } of input.objects) {
@@ -399,15 +417,23 @@ export async function sourceSafetyFindings(input: SourceSafetyInput): Promise<Fi
     const dir = object.includes('/') ? object.slice(0, object.lastIndexOf('/')) : '.';
     const makefile = await input.readPre(`${dir}/Makefile`).catch(() => '');
     if (isLibArchiveMember(object, makefile)) {
-      findings.push(finding('lib-archive', object,
-        `${object} is a lib-y archive member (${dir}/Makefile): it is linked into vmlinux only if something refers to it, may be built without ftrace, and the running kernel may lack or duplicate its functions (${changedFunctions.join(', ')})`,
-      ));
+      findings.push(
+        finding(
+          'lib-archive',
+          object,
+          `${object} is a lib-y archive member (${dir}/Makefile): it is linked into vmlinux only if something refers to it, may be built without ftrace, and the running kernel may lack or duplicate its functions (${changedFunctions.join(', ')})`,
+        ),
+      );
     }
     const source = object.replace(/\.o$/, '.S');
     if (input.patchText.includes(`/${source}`) && isAssemblySource(source)) {
-      findings.push(finding('assembly', object,
-        `${source} is assembly: its functions (${changedFunctions.join(', ')}) have no fentry call for ftrace to redirect, and hand-written entry/low-level code cannot be switched under a running CPU`,
-      ));
+      findings.push(
+        finding(
+          'assembly',
+          object,
+          `${source} is assembly: its functions (${changedFunctions.join(', ')}) have no fentry call for ftrace to redirect, and hand-written entry/low-level code cannot be switched under a running CPU`,
+        ),
+      );
     }
   }
   return findings;

@@ -124,7 +124,7 @@ export function readElf(buf: Buffer): ElfObject {
         if (!xindex) throw new ElfFormatError(`symbol ${i} uses SHN_XINDEX but there is no .symtab_shndx`);
         shndx = xindex.readUInt32LE(i * 4);
       }
-      const defined = shndx !== SHN_UNDEF && (shndx < SHN_LORESERVE || (data.readUInt16LE(o + 6) === SHN_XINDEX));
+      const defined = shndx !== SHN_UNDEF && (shndx < SHN_LORESERVE || data.readUInt16LE(o + 6) === SHN_XINDEX);
       symbols.push({
         index: i,
         name: cString(strtab, data.readUInt32LE(o)),
@@ -170,12 +170,12 @@ export function readElf(buf: Buffer): ElfObject {
   }
 
   // SHF_LINK_ORDER sections (e.g. __patchable_function_entries) name their text section in sh_link.
-  for (const { section } of raw) if ((section.flags & SHF_LINK_ORDER) !== 0n) section.linkTo = sectionAt(section.link, `${section.name} sh_link`);
+  for (const { section } of raw)
+    if ((section.flags & SHF_LINK_ORDER) !== 0n) section.linkTo = sectionAt(section.link, `${section.name} sh_link`);
 
   const sections = raw.filter((_, i) => !regenerated.has(i)).map((r) => r.section);
   return { header, sections, symbols };
 }
-
 
 /** Sections of an object by name (first one wins when names repeat, as with several `.text` in asm). */
 export function sectionsByName(obj: ElfObject): Map<string, ElfSection> {

@@ -125,7 +125,17 @@ export interface ElfObject {
 }
 
 /** The symbol a relocation with r_sym = 0 refers to: no name, no section, value 0. */
-export const NULL_SYMBOL: ElfSymbol = Object.freeze({ index: 0, name: '', bind: 0, type: 0, other: 0, section: null, shndx: 0, value: 0, size: 0 });
+export const NULL_SYMBOL: ElfSymbol = Object.freeze({
+  index: 0,
+  name: '',
+  bind: 0,
+  type: 0,
+  other: 0,
+  section: null,
+  shndx: 0,
+  value: 0,
+  size: 0,
+});
 
 export class ElfFormatError extends Error {
   constructor(message: string) {

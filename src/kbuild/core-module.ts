@@ -48,7 +48,11 @@ export async function buildCore(headersDir: string, release: string, options: Bu
   const sourceDir = options.sourceDir ?? projectPath('kmod');
   const sources = await coreSources(sourceDir);
   const hash = createHash('sha256');
-  for (const name of sources) hash.update(`${name}\0`).update(await readFile(path.join(sourceDir, name))).update('\0');
+  for (const name of sources)
+    hash
+      .update(`${name}\0`)
+      .update(await readFile(path.join(sourceDir, name)))
+      .update('\0');
   hash.update(await readFile(path.join(headersDir, 'Module.symvers')));
   const dir = path.join(options.cacheDir ?? defaultCacheDir(), 'core', `${release}-${hash.digest('hex').slice(0, 16)}`);
   const core = { ko: path.join(dir, 'ksplice.ko'), dir };

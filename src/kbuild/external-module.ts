@@ -27,14 +27,19 @@ export async function buildExternalModule(opts: ExternalModule): Promise<string>
   const includes = (opts.includeDirs ?? []).map((d) => `-I${d}`).join(' ');
   // a module of one source of its own name is no composite (kbuild would link x.o into itself)
   const composite = opts.parts.length !== 1 || opts.parts[0] !== `${opts.moduleName}.o`;
-  await writeFile(path.join(opts.dir, 'Kbuild'),
-    `obj-m := ${opts.moduleName}.o\n${composite ? `${opts.moduleName}-y := ${opts.parts.join(' ')}\n` : ''}${includes ? `ccflags-y := ${includes}\n` : ''}`);
+  await writeFile(
+    path.join(opts.dir, 'Kbuild'),
+    `obj-m := ${opts.moduleName}.o\n${composite ? `${opts.moduleName}-y := ${opts.parts.join(' ')}\n` : ''}${includes ? `ccflags-y := ${includes}\n` : ''}`,
+  );
   await run('make', [
-    '-C', opts.headersDir, `M=${opts.dir}`,
+    '-C',
+    opts.headersDir,
+    `M=${opts.dir}`,
     ...(opts.extraSymbols?.length ? [`KBUILD_EXTRA_SYMBOLS=${opts.extraSymbols.join(' ')}`] : []),
     // the scratch folder's name must not reach the debug info (nor so the build-id): same inputs, same .ko
     `KCFLAGS=-ffile-prefix-map=${opts.dir}=${opts.moduleName}`,
-    ...(opts.unresolvedAllowed ? ['KBUILD_MODPOST_WARN=1'] : []), 'modules',
+    ...(opts.unresolvedAllowed ? ['KBUILD_MODPOST_WARN=1'] : []),
+    'modules',
   ]);
   return path.join(opts.dir, `${opts.moduleName}.ko`);
 }

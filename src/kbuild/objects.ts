@@ -37,9 +37,13 @@ export function parseDryRun(output: string): Map<string, ObjectHome> {
 }
 
 export async function kbuildObjects(tree: string, log?: LogSink): Promise<Map<string, ObjectHome>> {
-  const configHash = createHash('sha256').update(await readFile(path.join(tree, '.config'))).digest('hex');
+  const configHash = createHash('sha256')
+    .update(await readFile(path.join(tree, '.config')))
+    .digest('hex');
   const cacheFile = path.join(tree, CACHE_FILE);
-  const cached = await readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as { configHash: string; objects: [string, ObjectHome][] }).catch(() => null);
+  const cached = await readFile(cacheFile, 'utf8')
+    .then((t) => JSON.parse(t) as { configHash: string; objects: [string, ObjectHome][] })
+    .catch(() => null);
   if (cached?.configHash === configHash) return new Map(cached.objects);
 
   log?.('listing the objects this config builds (make -n, once per tree)');
@@ -48,7 +52,9 @@ export async function kbuildObjects(tree: string, log?: LogSink): Promise<Map<st
   const objects = parseDryRun(result.stdout);
   for (const [object, home] of await alreadyBuiltObjects(tree)) if (!objects.has(object)) objects.set(object, home);
   if (objects.size < 1000) {
-    throw new Error(`kbuild's dry run listed only ${objects.size} objects in ${tree}; is the tree prepared?\n${result.stderr.slice(-2000)}`);
+    throw new Error(
+      `kbuild's dry run listed only ${objects.size} objects in ${tree}; is the tree prepared?\n${result.stderr.slice(-2000)}`,
+    );
   }
   await writeFile(cacheFile, JSON.stringify({ configHash, objects: [...objects] }));
   return objects;
@@ -56,7 +62,9 @@ export async function kbuildObjects(tree: string, log?: LogSink): Promise<Map<st
 
 /** Objects with a kbuild .cmd file (built earlier), and where their compile flags say they go. */
 async function alreadyBuiltObjects(tree: string): Promise<Map<string, ObjectHome>> {
-  const result = await runUnchecked('find', ['.', '-name', '.*.o.cmd', '-not', '-path', './scripts/*', '-not', '-path', './tools/*'], { cwd: tree });
+  const result = await runUnchecked('find', ['.', '-name', '.*.o.cmd', '-not', '-path', './scripts/*', '-not', '-path', './tools/*'], {
+    cwd: tree,
+  });
   const objects = new Map<string, ObjectHome>();
   for (const cmdFile of result.stdout.split('\n').filter(Boolean)) {
     const text = await readFile(path.join(tree, cmdFile), 'utf8').catch(() => '');

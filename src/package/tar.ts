@@ -77,7 +77,10 @@ function checkEntryPath(path: string): void {
 /** Relative, non-empty components, none of them `.` or `..`, no backslashes or NULs. */
 export function isSafeRelativePath(path: string): boolean {
   if (path === '' || path.startsWith('/') || /[\\\0]/.test(path)) return false;
-  return path.replace(/\/$/, '').split('/').every((c) => c !== '' && c !== '.' && c !== '..');
+  return path
+    .replace(/\/$/, '')
+    .split('/')
+    .every((c) => c !== '' && c !== '.' && c !== '..');
 }
 
 export function writeTarGz(entries: readonly TarEntry[]): Buffer {
@@ -91,8 +94,9 @@ export function writeTarGz(entries: readonly TarEntry[]): Buffer {
   const seen = new Set<string>();
   const blocks: Buffer[] = [];
   // Every folder before the files: one sorted list of both, as `tar --sort=name` would write.
-  const all = [...[...dirs].map((d) => ({ path: d, dir: true as const })), ...files.map((f) => ({ ...f, dir: false as const }))]
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const all = [...[...dirs].map((d) => ({ path: d, dir: true as const })), ...files.map((f) => ({ ...f, dir: false as const }))].sort(
+    (a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+  );
   for (const entry of all) {
     if (seen.has(entry.path)) throw new TarballError(`duplicate tarball entry: ${entry.path}`);
     seen.add(entry.path);
@@ -130,8 +134,15 @@ function verifyChecksum(block: Buffer, name: string): void {
 }
 
 const TYPE_NAMES: Record<string, string> = {
-  '1': 'hard link', '2': 'symbolic link', '3': 'character device', '4': 'block device', '6': 'FIFO',
-  'x': 'pax extended header', 'g': 'pax global header', 'L': 'GNU long name', 'K': 'GNU long link name',
+  '1': 'hard link',
+  '2': 'symbolic link',
+  '3': 'character device',
+  '4': 'block device',
+  '6': 'FIFO',
+  x: 'pax extended header',
+  g: 'pax global header',
+  L: 'GNU long name',
+  K: 'GNU long link name',
 };
 
 /** Plain files of a tarball written by `writeTarGz` (or any tar holding only such entries). */
@@ -140,7 +151,9 @@ export function readTarGz(gz: Buffer): TarEntry[] {
   try {
     tar = gunzipSync(gz, { maxOutputLength: MAX_UNPACKED_BYTES });
   } catch (e) {
-    throw new TarballError(`not a readable gzip file (truncated, corrupt or over ${MAX_UNPACKED_BYTES} bytes unpacked): ${(e as Error).message}`);
+    throw new TarballError(
+      `not a readable gzip file (truncated, corrupt or over ${MAX_UNPACKED_BYTES} bytes unpacked): ${(e as Error).message}`,
+    );
   }
   const entries: TarEntry[] = [];
   const seen = new Set<string>();
@@ -154,7 +167,9 @@ export function readTarGz(gz: Buffer): TarEntry[] {
     verifyChecksum(block, name);
     const type = String.fromCharCode(block[156] || 0x30);
     if (type !== '0' && type !== '5') {
-      throw new TarballError(`refusing tarball: '${name}' is a ${TYPE_NAMES[type] ?? `type '${type}' entry`}; only plain files and folders are allowed`);
+      throw new TarballError(
+        `refusing tarball: '${name}' is a ${TYPE_NAMES[type] ?? `type '${type}' entry`}; only plain files and folders are allowed`,
+      );
     }
     checkEntryPath(name);
     const key = name.replace(/\/$/, '');

@@ -73,22 +73,25 @@ export async function writeUpdatePackage(input: PackageInput): Promise<string> {
   }
   const description = `Ksplice update ${input.id} for ${input.release}: replaces ${input.changed.map((c) => c.function).join(', ')} (from ${patchName})`;
   files.push({ path: 'description.txt', data: Buffer.from(description + '\n') });
-  const gz = writeUpdateTarball({
-    id: input.id,
-    kernelRelease: input.release,
-    sourceVersion: await sourceVersion(input.sourceDir, input.banner),
-    toolchain: {
-      cc: configValue(configText, 'CONFIG_CC_VERSION_TEXT') ?? '',
-      as: Number(configValue(configText, 'CONFIG_AS_VERSION') ?? 0),
-      ld: Number(configValue(configText, 'CONFIG_LD_VERSION') ?? 0),
+  const gz = writeUpdateTarball(
+    {
+      id: input.id,
+      kernelRelease: input.release,
+      sourceVersion: await sourceVersion(input.sourceDir, input.banner),
+      toolchain: {
+        cc: configValue(configText, 'CONFIG_CC_VERSION_TEXT') ?? '',
+        as: Number(configValue(configText, 'CONFIG_AS_VERSION') ?? 0),
+        ld: Number(configValue(configText, 'CONFIG_LD_VERSION') ?? 0),
+      },
+      description,
+      patch: patchName,
+      coreModule: 'ksplice.ko',
+      updateModule: path.basename(input.updateKo),
+      changed: input.changed,
+      new: input.new,
     },
-    description,
-    patch: patchName,
-    coreModule: 'ksplice.ko',
-    updateModule: path.basename(input.updateKo),
-    changed: input.changed,
-    new: input.new,
-  }, files);
+    files,
+  );
   await mkdir(input.outputDir, { recursive: true });
   const tarball = path.resolve(input.outputDir, `ksplice-${input.id}.tar.gz`);
   await writeFile(tarball, gz);

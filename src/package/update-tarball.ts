@@ -58,7 +58,10 @@ export interface PackedFile {
 export function updateIdFor(...inputs: (string | Buffer)[]): string {
   const hash = createHash('sha256');
   for (const input of inputs) hash.update(input).update('\0');
-  return BigInt(`0x${hash.digest('hex').slice(0, 16)}`).toString(36).padStart(8, '0').slice(-8);
+  return BigInt(`0x${hash.digest('hex').slice(0, 16)}`)
+    .toString(36)
+    .padStart(8, '0')
+    .slice(-8);
 }
 
 export function isValidUpdateId(id: string): boolean {
@@ -102,7 +105,8 @@ export interface ReadOptions {
 export function readUpdateTarball(gz: Buffer, options: ReadOptions = {}): { manifest: UpdateManifest; files: PackedFile[] } {
   const entries = readTarGz(gz);
   const tops = new Set(entries.map((e) => e.path.split('/')[0]));
-  if (tops.size !== 1) throw new TarballError(`not an update tarball: expected one top folder ksplice-<id>/, found ${[...tops].join(', ') || 'none'}`);
+  if (tops.size !== 1)
+    throw new TarballError(`not an update tarball: expected one top folder ksplice-<id>/, found ${[...tops].join(', ') || 'none'}`);
   const top = [...tops][0];
   const manifestEntry = entries.find((e) => e.path === `${top}/manifest.json`);
   if (!manifestEntry) throw new TarballError(`not an update tarball: no ${top}/manifest.json`);

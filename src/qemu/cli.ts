@@ -58,8 +58,13 @@ function positiveNumber(value: string | undefined, name: string): number | undef
 }
 
 function summary(verdict: GuestVerdict): string {
-  const lines = verdict.steps.map((s) => `  ${s.status.padEnd(9)} ${s.name}${s.exitCode !== null && s.exitCode !== 0 ? ` (exit ${s.exitCode})` : ''}${s.durationMs !== null ? `  ${(s.durationMs / 1000).toFixed(1)} s` : ''}`);
-  lines.push(`${verdict.ok ? 'PASSED' : 'FAILED'}: ${verdict.accelerator.toUpperCase()} guest, userspace after ${verdict.timingsMs.boot === null ? 'never' : `${(verdict.timingsMs.boot / 1000).toFixed(1)} s`}, ${(verdict.timingsMs.total / 1000).toFixed(1)} s in all; serial log ${verdict.serialLogPath}`);
+  const lines = verdict.steps.map(
+    (s) =>
+      `  ${s.status.padEnd(9)} ${s.name}${s.exitCode !== null && s.exitCode !== 0 ? ` (exit ${s.exitCode})` : ''}${s.durationMs !== null ? `  ${(s.durationMs / 1000).toFixed(1)} s` : ''}`,
+  );
+  lines.push(
+    `${verdict.ok ? 'PASSED' : 'FAILED'}: ${verdict.accelerator.toUpperCase()} guest, userspace after ${verdict.timingsMs.boot === null ? 'never' : `${(verdict.timingsMs.boot / 1000).toFixed(1)} s`}, ${(verdict.timingsMs.total / 1000).toFixed(1)} s in all; serial log ${verdict.serialLogPath}`,
+  );
   for (const f of verdict.failures) lines.push(`  - ${f}`);
   return lines.join('\n') + '\n';
 }
@@ -71,7 +76,11 @@ runCli(QEMU_CLI, async ({ values }) => {
   if (values.script) {
     if (!existsSync(values.script)) throw new UsageError(`--script ${values.script}: no such file`);
     files.push({ guestName: path.basename(values.script), hostPath: values.script, executable: true });
-    steps.push({ name: path.basename(values.script).replace(/[^\w.-]/g, '_'), run: `sh ./${path.basename(values.script)}`, timeoutSeconds: stepTimeout });
+    steps.push({
+      name: path.basename(values.script).replace(/[^\w.-]/g, '_'),
+      run: `sh ./${path.basename(values.script)}`,
+      timeoutSeconds: stepTimeout,
+    });
   }
   if (values.check && !values.update) throw new UsageError('--check goes with --update');
   if (values.update) {
@@ -83,11 +92,14 @@ runCli(QEMU_CLI, async ({ values }) => {
   }
   if (steps.length === 0) throw new UsageError('nothing to run: give --step, --script or --update');
   const tcgThread = values['tcg-thread'];
-  if (tcgThread !== undefined && tcgThread !== 'single' && tcgThread !== 'multi') throw new UsageError(`--tcg-thread=${tcgThread}: expected single or multi`);
+  if (tcgThread !== undefined && tcgThread !== 'single' && tcgThread !== 'multi')
+    throw new UsageError(`--tcg-thread=${tcgThread}: expected single or multi`);
   const vmlinuz = values.kernel ?? (await ensureTarget({ release: values['kernel-release'] })).vmlinuz;
   if (!existsSync(vmlinuz)) throw new UsageError(`--kernel ${vmlinuz}: no such file`);
   const verdict = await runGuest({
-    vmlinuz, files, steps,
+    vmlinuz,
+    files,
+    steps,
     keepGoing: values['keep-going'],
     timeoutSeconds: positiveNumber(values.timeout, 'timeout'),
     smp: positiveNumber(values.smp, 'smp'),

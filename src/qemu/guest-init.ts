@@ -92,7 +92,13 @@ poweroff -f
  * A gzip'd newc cpio with busybox, the init, the steps and the files, written into `dir`; with
  * `modules`, their .ko files and index at /lib/modules/<release>/.
  */
-export async function buildInitramfs(dir: string, files: GuestFile[], steps: GuestStep[], keepGoing: boolean, modules?: GuestModules): Promise<string> {
+export async function buildInitramfs(
+  dir: string,
+  files: GuestFile[],
+  steps: GuestStep[],
+  keepGoing: boolean,
+  modules?: GuestModules,
+): Promise<string> {
   const root = path.join(dir, 'root');
   for (const sub of ['bin', 'sbin', 'proc', 'sys', 'dev', 'tmp', 'files', 'steps']) await mkdir(path.join(root, sub), { recursive: true });
   await copyFile('/bin/busybox', path.join(root, 'bin/busybox'));
@@ -100,7 +106,8 @@ export async function buildInitramfs(dir: string, files: GuestFile[], steps: Gue
   for (const [i, step] of steps.entries()) await writeFile(path.join(root, 'steps', `${i}.sh`), step.run + '\n');
   for (const file of files) {
     if (!/^[\w+][\w.+-]*$/.test(file.guestName)) throw new Error(`guest file name must be a plain name: ${file.guestName}`);
-    if ((file.hostPath === undefined) === (file.content === undefined)) throw new Error(`guest file ${file.guestName}: give hostPath or content (one of them)`);
+    if ((file.hostPath === undefined) === (file.content === undefined))
+      throw new Error(`guest file ${file.guestName}: give hostPath or content (one of them)`);
     const dest = path.join(root, 'files', file.guestName);
     if (file.hostPath !== undefined) await copyFile(file.hostPath, dest);
     else await writeFile(dest, file.content!);

@@ -32,7 +32,14 @@ import { withLock } from '../util/lock.ts';
 import type { LogSink } from '../util/progress.ts';
 
 /** The index files put in the guest, each filtered to the modules that go in. */
-export const GUEST_INDEX_FILES = ['modules.dep', 'modules.alias', 'modules.softdep', 'modules.symbols', 'modules.builtin', 'modules.order'] as const;
+export const GUEST_INDEX_FILES = [
+  'modules.dep',
+  'modules.alias',
+  'modules.softdep',
+  'modules.symbols',
+  'modules.builtin',
+  'modules.order',
+] as const;
 
 export interface GuestModules {
   release: string;
@@ -65,7 +72,10 @@ export interface ResolvedModules {
 
 /** `kernel/net/sched/sch_multiq.ko(.xz|.zst|.gz)` or `sch-multiq` → `sch_multiq`. */
 export function moduleName(pathOrName: string): string {
-  return path.basename(pathOrName).replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_');
+  return path
+    .basename(pathOrName)
+    .replace(/\.ko(\.(xz|zst|gz))?$/, '')
+    .replace(/-/g, '_');
 }
 
 /** modules.dep: module name → its path and its dependencies' paths. */
@@ -75,7 +85,14 @@ export function parseModulesDep(text: string): Map<string, { path: string; deps:
     const colon = line.indexOf(':');
     if (colon <= 0 || line.startsWith('#')) continue;
     const file = line.slice(0, colon).trim();
-    map.set(moduleName(file), { path: file, deps: line.slice(colon + 1).trim().split(/\s+/).filter(Boolean) });
+    map.set(moduleName(file), {
+      path: file,
+      deps: line
+        .slice(colon + 1)
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean),
+    });
   }
   return map;
 }
@@ -155,7 +172,8 @@ export function filterIndex(file: string, text: string, names: ReadonlySet<strin
 /** The prepared target's modules folder for its vmlinuz: `<image>/boot/vmlinuz-R` → `<image>/lib/modules/R`. */
 export function modulesDirFor(vmlinuz: string): string {
   const base = path.basename(vmlinuz);
-  if (!base.startsWith('vmlinuz-')) throw new Error(`cannot tell the kernel release from ${vmlinuz} (expected vmlinuz-<release>): give modulesDir`);
+  if (!base.startsWith('vmlinuz-'))
+    throw new Error(`cannot tell the kernel release from ${vmlinuz} (expected vmlinuz-<release>): give modulesDir`);
   return path.join(path.dirname(path.dirname(vmlinuz)), 'lib', 'modules', base.slice('vmlinuz-'.length));
 }
 
@@ -178,27 +196,31 @@ export async function moduleIndexDir(modulesDir: string, log?: LogSink, cacheDir
   const stampFile = path.join(home, 'stamp.json');
   const fresh = async () => (await readFile(stampFile, 'utf8').catch(() => '')) === stamp;
   if (await fresh()) return indexDir;
-  return withLock(home + '.lock', async () => {
-    if (await fresh()) return indexDir;
-    const started = Date.now();
-    const base = `${home}.tmp`;
-    await rm(base, { recursive: true, force: true });
-    const work = path.join(base, 'lib', 'modules', release);
-    await mkdir(work, { recursive: true });
-    await symlink(path.join(real, 'kernel'), path.join(work, 'kernel'));
-    for (const f of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) {
-      if (existsSync(path.join(real, f))) await copyFile(path.join(real, f), path.join(work, f));
-    }
-    await run('depmod', ['-b', base, release]).catch((e: Error) => {
-      throw new Error(`depmod (host package kmod) could not index ${modulesDir}: ${e.message}`);
-    });
-    await rm(path.join(work, 'kernel'));
-    await rm(home, { recursive: true, force: true });
-    await rename(base, home);
-    await writeFile(stampFile, stamp);
-    log?.(`[qemu] indexed the modules of ${release} with depmod in ${((Date.now() - started) / 1000).toFixed(1)} s (${indexDir})`);
-    return indexDir;
-  }, log);
+  return withLock(
+    home + '.lock',
+    async () => {
+      if (await fresh()) return indexDir;
+      const started = Date.now();
+      const base = `${home}.tmp`;
+      await rm(base, { recursive: true, force: true });
+      const work = path.join(base, 'lib', 'modules', release);
+      await mkdir(work, { recursive: true });
+      await symlink(path.join(real, 'kernel'), path.join(work, 'kernel'));
+      for (const f of ['modules.order', 'modules.builtin', 'modules.builtin.modinfo']) {
+        if (existsSync(path.join(real, f))) await copyFile(path.join(real, f), path.join(work, f));
+      }
+      await run('depmod', ['-b', base, release]).catch((e: Error) => {
+        throw new Error(`depmod (host package kmod) could not index ${modulesDir}: ${e.message}`);
+      });
+      await rm(path.join(work, 'kernel'));
+      await rm(home, { recursive: true, force: true });
+      await rename(base, home);
+      await writeFile(stampFile, stamp);
+      log?.(`[qemu] indexed the modules of ${release} with depmod in ${((Date.now() - started) / 1000).toFixed(1)} s (${indexDir})`);
+      return indexDir;
+    },
+    log,
+  );
 }
 
 /**
@@ -208,10 +230,20 @@ export async function moduleIndexDir(modulesDir: string, log?: LogSink, cacheDir
 export async function guestModules(modulesDir: string, names: readonly string[], log?: LogSink): Promise<GuestModules> {
   const indexDir = await moduleIndexDir(modulesDir, log);
   const read = (f: string) => readFile(path.join(indexDir, f), 'utf8').catch(() => '');
-  const text = Object.fromEntries(await Promise.all(GUEST_INDEX_FILES.map(async (f) => [f, await read(f)] as const))) as Record<(typeof GUEST_INDEX_FILES)[number], string>;
-  const resolved = resolveModules(names, { dep: text['modules.dep'], alias: text['modules.alias'], softdep: text['modules.softdep'], builtin: text['modules.builtin'] });
+  const text = Object.fromEntries(await Promise.all(GUEST_INDEX_FILES.map(async (f) => [f, await read(f)] as const))) as Record<
+    (typeof GUEST_INDEX_FILES)[number],
+    string
+  >;
+  const resolved = resolveModules(names, {
+    dep: text['modules.dep'],
+    alias: text['modules.alias'],
+    softdep: text['modules.softdep'],
+    builtin: text['modules.builtin'],
+  });
   if (resolved.unknown.length) {
-    throw new Error(`module${resolved.unknown.length > 1 ? 's' : ''} not shipped with ${path.basename(modulesDir)}: ${resolved.unknown.join(', ')} (no such module in ${path.join(indexDir, 'modules.dep')}, nor built in)`);
+    throw new Error(
+      `module${resolved.unknown.length > 1 ? 's' : ''} not shipped with ${path.basename(modulesDir)}: ${resolved.unknown.join(', ')} (no such module in ${path.join(indexDir, 'modules.dep')}, nor built in)`,
+    );
   }
   const keep = new Set(resolved.load.map((m) => m.name));
   const metadata: Record<string, string> = {};
@@ -220,5 +252,12 @@ export async function guestModules(modulesDir: string, names: readonly string[],
   for (const f of files) {
     if (!existsSync(f.hostPath)) throw new Error(`module file missing: ${f.hostPath} (listed in ${path.join(indexDir, 'modules.dep')})`);
   }
-  return { release: path.basename(modulesDir), requested: names.map(moduleName), modules: [...keep], builtin: resolved.builtin, files, metadata };
+  return {
+    release: path.basename(modulesDir),
+    requested: names.map(moduleName),
+    modules: [...keep],
+    builtin: resolved.builtin,
+    files,
+    metadata,
+  };
 }

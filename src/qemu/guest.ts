@@ -54,7 +54,15 @@ import { DEFAULT_SMP, qemuArgs, TCG_THREAD_DEFAULT } from './qemu-args.ts';
 import { findSplats, SPLAT_PATTERNS } from './splat-patterns.ts';
 
 export type { GuestFile, GuestStep } from './guest-init.ts';
-export { describeTaint, kernelLogLines, TAINT_EXPECTED_FROM_MODULES, type GuestVerdict, type JudgePolicy, type StepResult, type StepStatus } from './judge.ts';
+export {
+  describeTaint,
+  kernelLogLines,
+  TAINT_EXPECTED_FROM_MODULES,
+  type GuestVerdict,
+  type JudgePolicy,
+  type StepResult,
+  type StepStatus,
+} from './judge.ts';
 export { kvmUsable, type GuestTranscript } from './launch.ts';
 export { TCG_THREAD_DEFAULT } from './qemu-args.ts';
 
@@ -121,13 +129,21 @@ function stepsOf(options: GuestOptions): GuestStep[] {
  * with the steps and the policy to judge it by (runGuest judges it; scripts/record-guest-transcripts.ts
  * keeps it as a fixture). Bad options are refused before booting.
  */
-export async function guestTranscript(options: GuestOptions): Promise<{ transcript: GuestTranscript; steps: GuestStep[]; policy: JudgePolicy }> {
+export async function guestTranscript(
+  options: GuestOptions,
+): Promise<{ transcript: GuestTranscript; steps: GuestStep[]; policy: JudgePolicy }> {
   const log = options.log ?? stderrSink;
   const steps = stepsOf(options);
-  const policy = { keepGoing: options.keepGoing ?? false, allowedTaint: options.allowedTaint, splatPatterns: options.splatPatterns ?? SPLAT_PATTERNS };
+  const policy = {
+    keepGoing: options.keepGoing ?? false,
+    allowedTaint: options.allowedTaint,
+    splatPatterns: options.splatPatterns ?? SPLAT_PATTERNS,
+  };
   // refused before booting: a run judged against no patterns would pass whatever the kernel said
   findSplats('', policy.splatPatterns);
-  const modules = options.modules?.length ? await guestModules(options.modulesDir ?? modulesDirFor(options.vmlinuz), options.modules, log) : undefined;
+  const modules = options.modules?.length
+    ? await guestModules(options.modulesDir ?? modulesDirFor(options.vmlinuz), options.modules, log)
+    : undefined;
   const startedAt = Date.now();
   const accelerator = (await kvmUsable()) ? 'kvm' : 'tcg';
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ksplice-guest-'));
@@ -135,11 +151,21 @@ export async function guestTranscript(options: GuestOptions): Promise<{ transcri
     const initramfs = await buildInitramfs(dir, options.files ?? [], steps, policy.keepGoing, modules);
     const protocolSocket = path.join(dir, 'protocol.sock');
     const args = qemuArgs({ ...options, accelerator, initramfs, protocolSocket });
-    const timeoutSeconds = options.timeoutSeconds ?? BOOT_ALLOWANCE_SECONDS + steps.reduce((s, st) => s + (st.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT), 0);
-    log(`[qemu] booting ${path.basename(options.vmlinuz)} (${accelerator === 'tcg' ? `TCG ${options.tcgThread ?? TCG_THREAD_DEFAULT}-threaded` : 'KVM'}, ${options.smp ?? DEFAULT_SMP} vCPUs, ${steps.length} step(s)${modules ? `, ${modules.modules.length} module(s)` : ''}, ${timeoutSeconds} s at most)`);
+    const timeoutSeconds =
+      options.timeoutSeconds ?? BOOT_ALLOWANCE_SECONDS + steps.reduce((s, st) => s + (st.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT), 0);
+    log(
+      `[qemu] booting ${path.basename(options.vmlinuz)} (${accelerator === 'tcg' ? `TCG ${options.tcgThread ?? TCG_THREAD_DEFAULT}-threaded` : 'KVM'}, ${options.smp ?? DEFAULT_SMP} vCPUs, ${steps.length} step(s)${modules ? `, ${modules.modules.length} module(s)` : ''}, ${timeoutSeconds} s at most)`,
+    );
     const transcript = await launchQemu({
-      args, protocolSocket, accelerator, kernel: options.vmlinuz, timeoutSeconds, startedAt, log,
-      stepNames: steps.map((s) => s.name), serialLogPath: options.serialLogPath,
+      args,
+      protocolSocket,
+      accelerator,
+      kernel: options.vmlinuz,
+      timeoutSeconds,
+      startedAt,
+      log,
+      stepNames: steps.map((s) => s.name),
+      serialLogPath: options.serialLogPath,
     });
     return { transcript, steps, policy };
   } finally {
@@ -153,14 +179,25 @@ export async function runGuest(options: GuestOptions): Promise<GuestVerdict> {
   const verdict = judge(transcript, steps, policy);
   const passed = verdict.steps.filter((r) => r.status === 'passed').length;
   const boot = verdict.timingsMs.boot;
-  (options.log ?? stderrSink)(`[qemu] ${verdict.ok ? 'passed' : 'FAILED'}: booted in ${boot === null ? 'never' : seconds(boot)}, ${passed}/${steps.length} step(s) passed, ${verdict.splats.length} splat(s), ${seconds(verdict.timingsMs.total)} in all${verdict.failures.length ? `; ${verdict.failures.join('; ')}` : ''}`);
+  (options.log ?? stderrSink)(
+    `[qemu] ${verdict.ok ? 'passed' : 'FAILED'}: booted in ${boot === null ? 'never' : seconds(boot)}, ${passed}/${steps.length} step(s) passed, ${verdict.splats.length} splat(s), ${seconds(verdict.timingsMs.total)} in all${verdict.failures.length ? `; ${verdict.failures.join('; ')}` : ''}`,
+  );
   return verdict;
 }
 
 /** The verdict as the CLI prints it: everything but the raw console and dmesg (kept in the serial log file). */
 export function verdictJson(v: GuestVerdict): object {
   return {
-    ok: v.ok, failures: v.failures, accelerator: v.accelerator, kernel: v.kernel, booted: v.booted, timedOut: v.timedOut,
-    steps: v.steps, splats: v.splats, taint: v.taint, serialLogPath: v.serialLogPath, timingsMs: v.timingsMs,
+    ok: v.ok,
+    failures: v.failures,
+    accelerator: v.accelerator,
+    kernel: v.kernel,
+    booted: v.booted,
+    timedOut: v.timedOut,
+    steps: v.steps,
+    splats: v.splats,
+    taint: v.taint,
+    serialLogPath: v.serialLogPath,
+    timingsMs: v.timingsMs,
   };
 }

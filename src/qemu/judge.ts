@@ -104,7 +104,14 @@ function stepResults(protocol: string, steps: readonly { name: string }[], timin
     const began = timings.stepBegun[i];
     const ended = timings.stepEnded[i];
     const durationMs = began !== undefined && ended !== undefined ? ended - began : null;
-    if (!m) return { name: step.name, status: 'failed', exitCode: null, output: output.trimEnd() + '\n(the guest stopped during this step)', durationMs };
+    if (!m)
+      return {
+        name: step.name,
+        status: 'failed',
+        exitCode: null,
+        output: output.trimEnd() + '\n(the guest stopped during this step)',
+        durationMs,
+      };
     const exitCode = Number(m[2]);
     return { name: step.name, status: killed ? 'timed-out' : exitCode === 0 ? 'passed' : 'failed', exitCode, output, durationMs };
   });
@@ -141,7 +148,9 @@ export function judge(transcript: GuestTranscript, steps: readonly { name: strin
   const failures: string[] = [];
   if (!booted) failures.push('the guest never reached userspace');
   if (transcript.timedOut) failures.push(`the run was killed after ${transcript.timeoutSeconds} s`);
-  for (const r of results) if (r.status !== 'passed' && r.status !== 'not-run') failures.push(`step ${r.name} ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`);
+  for (const r of results)
+    if (r.status !== 'passed' && r.status !== 'not-run')
+      failures.push(`step ${r.name} ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ''}`);
   if (booted && !results.some((r) => r.status !== 'not-run')) failures.push('no step ran');
   if (after !== null && results.some((r) => r.status !== 'not-run')) {
     let stopped = false;
@@ -152,7 +161,8 @@ export function judge(transcript: GuestTranscript, steps: readonly { name: strin
   }
   if (splats.length > 0) failures.push(`${splats.length} kernel splat line(s), first: ${splats[0].trim()}`);
   if (unexpected) failures.push(`the kernel gained taint ${describeTaint(unexpected)}`);
-  if (booted && !transcript.timedOut && after === null && results.every((r) => r.status !== 'failed')) failures.push('the guest did not finish its run');
+  if (booted && !transcript.timedOut && after === null && results.every((r) => r.status !== 'failed'))
+    failures.push('the guest did not finish its run');
   if (after !== null && dmesg.trim() === '') failures.push('the guest finished without its dmesg: no kernel log to judge');
   const first = results[0];
   return {

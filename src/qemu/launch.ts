@@ -71,9 +71,17 @@ let kvmProbe: Promise<boolean> | null = null;
 export function kvmUsable(): Promise<boolean> {
   kvmProbe ??= (async () => {
     if (process.env.KSPLICE_QEMU_ACCEL) return process.env.KSPLICE_QEMU_ACCEL === 'kvm';
-    if (!(await access('/dev/kvm', constants.R_OK | constants.W_OK).then(() => true, () => false))) return false;
+    if (
+      !(await access('/dev/kvm', constants.R_OK | constants.W_OK).then(
+        () => true,
+        () => false,
+      ))
+    )
+      return false;
     return new Promise<boolean>((resolve) => {
-      const probe = spawn('qemu-system-x86_64', ['-accel', 'kvm', '-cpu', 'host', '-display', 'none', '-S', '-no-reboot'], { stdio: 'ignore' });
+      const probe = spawn('qemu-system-x86_64', ['-accel', 'kvm', '-cpu', 'host', '-display', 'none', '-S', '-no-reboot'], {
+        stdio: 'ignore',
+      });
       const timer = setTimeout(() => {
         probe.kill('SIGKILL');
         resolve(true);
@@ -122,7 +130,10 @@ class SerialStream {
  * nothing the guest writes can be lost to a late connection). `ended` settles once QEMU's end
  * closed and every byte was read.
  */
-async function listenForProtocol(socketPath: string, onData: (chunk: Buffer) => void): Promise<{ ended: () => Promise<void>; close: () => void }> {
+async function listenForProtocol(
+  socketPath: string,
+  onData: (chunk: Buffer) => void,
+): Promise<{ ended: () => Promise<void>; close: () => void }> {
   const server = net.createServer();
   let ended: Promise<void> | null = null;
   server.on('connection', (socket) => {
@@ -143,7 +154,10 @@ async function listenForProtocol(socketPath: string, onData: (chunk: Buffer) => 
 
 /** The console's last line, for the progress ticker: control characters and escapes removed. */
 function displayLine(text: string): string {
-  const lines = text.replace(/\r/g, '').split('\n').filter((l) => l.trim() !== '');
+  const lines = text
+    .replace(/\r/g, '')
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   // eslint-disable-next-line no-control-regex
   return (lines[lines.length - 1] ?? '').replace(/\x1b\[[0-9;?]*[a-zA-Z]|[\x00-\x1f]/g, '').trim();
 }
@@ -180,7 +194,11 @@ export async function launchQemu(options: LaunchOptions): Promise<GuestTranscrip
       const marks = m[1] === 'BEGIN' ? stepBegun : stepEnded;
       if (marks[i] !== undefined) return;
       marks[i] = Date.now() - started;
-      log(m[1] === 'BEGIN' ? `[qemu] step ${stepName(i)} ...` : `[qemu] step ${stepName(i)}: exit ${m[3]} (${seconds(marks[i] - (stepBegun[i] ?? marks[i]))})`);
+      log(
+        m[1] === 'BEGIN'
+          ? `[qemu] step ${stepName(i)} ...`
+          : `[qemu] step ${stepName(i)}: exit ${m[3]} (${seconds(marks[i] - (stepBegun[i] ?? marks[i]))})`,
+      );
     };
     const kernel = new SerialStream(keepLine);
     const protocol = new SerialStream(onProtocolLine);

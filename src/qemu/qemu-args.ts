@@ -54,8 +54,11 @@ export const TCG_THREAD_DEFAULT = 'single';
 /** The kernel command line: console on ttyS0, panics end the run, quiet boot, then the caller's own. */
 export function kernelCmdline(options: Pick<QemuArgsOptions, 'panicOnOops' | 'quietBoot' | 'appendCmdline'>): string {
   return [
-    'console=ttyS0', 'panic=-1', ...(options.panicOnOops ?? true ? ['oops=panic', 'softlockup_panic=1'] : []),
-    ...(options.quietBoot ?? true ? ['quiet', 'loglevel=3'] : []), ...(options.appendCmdline ? [options.appendCmdline] : []),
+    'console=ttyS0',
+    'panic=-1',
+    ...((options.panicOnOops ?? true) ? ['oops=panic', 'softlockup_panic=1'] : []),
+    ...((options.quietBoot ?? true) ? ['quiet', 'loglevel=3'] : []),
+    ...(options.appendCmdline ? [options.appendCmdline] : []),
   ].join(' ');
 }
 
@@ -64,10 +67,27 @@ export function qemuArgs(options: QemuArgsOptions): string[] {
   const cpu = options.cpu ?? (accelerator === 'kvm' ? 'host' : undefined);
   const tcgThread = options.tcgThread ?? TCG_THREAD_DEFAULT;
   return [
-    '-accel', accelerator === 'tcg' ? `tcg,thread=${tcgThread}` : accelerator, ...(cpu ? ['-cpu', cpu] : []),
-    '-m', String(options.memoryMiB ?? DEFAULT_MEMORY_MIB), '-smp', String(options.smp ?? DEFAULT_SMP),
+    '-accel',
+    accelerator === 'tcg' ? `tcg,thread=${tcgThread}` : accelerator,
+    ...(cpu ? ['-cpu', cpu] : []),
+    '-m',
+    String(options.memoryMiB ?? DEFAULT_MEMORY_MIB),
+    '-smp',
+    String(options.smp ?? DEFAULT_SMP),
     // ttyS0: the kernel console on stdout; ttyS1: the protocol, on the socket
-    '-nographic', '-serial', 'mon:stdio', '-chardev', `socket,id=protocol,path=${options.protocolSocket}`, '-serial', 'chardev:protocol',
-    '-no-reboot', '-kernel', options.vmlinuz, '-initrd', options.initramfs, '-append', kernelCmdline(options),
+    '-nographic',
+    '-serial',
+    'mon:stdio',
+    '-chardev',
+    `socket,id=protocol,path=${options.protocolSocket}`,
+    '-serial',
+    'chardev:protocol',
+    '-no-reboot',
+    '-kernel',
+    options.vmlinuz,
+    '-initrd',
+    options.initramfs,
+    '-append',
+    kernelCmdline(options),
   ];
 }

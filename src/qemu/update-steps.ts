@@ -48,10 +48,15 @@ export function updateSteps(options: UpdateStepsOptions): { id: string; files: G
   else if (options.checkContent !== undefined) files.push({ guestName: checkName, content: options.checkContent, executable: true });
   for (const program of options.checkPrograms ?? []) files.push({ guestName: path.basename(program), hostPath: program, executable: true });
   const hasCheck = options.check !== undefined || options.checkContent !== undefined;
-  const check = (phase: UpdatePhase): GuestStep[] => hasCheck ? [{ name: `check-${phase}`, run: `sh ./${checkName} ${phase}`, timeoutSeconds }] : [];
+  const check = (phase: UpdatePhase): GuestStep[] =>
+    hasCheck ? [{ name: `check-${phase}`, run: `sh ./${checkName} ${phase}`, timeoutSeconds }] : [];
   const steps: GuestStep[] = [
     // the tools travel in the tarball: the guest runs the ones the update was built with
-    { name: 'tools', run: `tar -xzf ./${tarName} ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(' ')} && mv ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(' ')} . && chmod 755 ${UPDATE_TOOLS.join(' ')}`, timeoutSeconds },
+    {
+      name: 'tools',
+      run: `tar -xzf ./${tarName} ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(' ')} && mv ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(' ')} . && chmod 755 ${UPDATE_TOOLS.join(' ')}`,
+      timeoutSeconds,
+    },
     ...check('original'),
     { name: 'apply', run: `ksplice-apply ./${tarName}`, timeoutSeconds },
     ...check('applied'),

@@ -9,15 +9,31 @@ export const SETUP_CLI = defineCli({
   summary: "prepare (or find in the cache) the replica of a Debian target kernel and check this machine's toolchain against it",
   usage: [
     '--release=RELEASE [--cache-dir=DIR] [--json] [--allow-toolchain-mismatch]',
-    '--host-packages-only   (install the host\'s apt packages, nothing else)',
+    "--host-packages-only   (install the host's apt packages, nothing else)",
   ],
   options: {
-    release: { type: 'string', value: 'RELEASE', description: "the Debian kernel release to prepare, e.g. 6.1.0-50-amd64 (the default target of the other tools): downloads about 1 GB of Debian's packages the first time" },
-    'cache-dir': { type: 'string', value: 'DIR', description: 'where prepared targets are kept (default: $KSPLICE_CACHE_DIR, else $XDG_CACHE_HOME/ksplice-action, else ~/.cache/ksplice-action)' },
+    release: {
+      type: 'string',
+      value: 'RELEASE',
+      description:
+        "the Debian kernel release to prepare, e.g. 6.1.0-50-amd64 (the default target of the other tools): downloads about 1 GB of Debian's packages the first time",
+    },
+    'cache-dir': {
+      type: 'string',
+      value: 'DIR',
+      description:
+        'where prepared targets are kept (default: $KSPLICE_CACHE_DIR, else $XDG_CACHE_HOME/ksplice-action, else ~/.cache/ksplice-action)',
+    },
     json: { type: 'boolean', default: false, description: 'print the prepared target (its paths, the toolchain check) as one JSON object' },
-    'allow-toolchain-mismatch': { type: 'boolean', default: false, description: "succeed even if this machine's compiler is not the one that built the target" },
+    'allow-toolchain-mismatch': {
+      type: 'boolean',
+      default: false,
+      description: "succeed even if this machine's compiler is not the one that built the target",
+    },
     'host-packages-only': { type: 'boolean', default: false, description: "install the host's apt packages (gcc-12, make, ...) and stop" },
   },
-  notes: ['With no --release and no --host-packages-only nothing is done (usage error): a setup downloads and unpacks gigabytes, so it is never started by default.'],
+  notes: [
+    'With no --release and no --host-packages-only nothing is done (usage error): a setup downloads and unpacks gigabytes, so it is never started by default.',
+  ],
   exitCodes: ['ok', 'error', 'usage', 'sigint', 'sigterm'],
 });

@@ -21,7 +21,10 @@ runCli(SETUP_CLI, async ({ values }) => {
     await ensureHostPackages(HOST_PACKAGES, stderrSink);
     return;
   }
-  if (!values.release) throw new UsageError(`nothing to do: give --release=RELEASE (the default target is ${DEFAULT_RELEASE}; about 1 GB to download) or --host-packages-only`);
+  if (!values.release)
+    throw new UsageError(
+      `nothing to do: give --release=RELEASE (the default target is ${DEFAULT_RELEASE}; about 1 GB to download) or --host-packages-only`,
+    );
   const target = await ensureTarget({ release: values.release, cacheDir: values['cache-dir'] });
   const toolchain = await checkToolchain(target, { allowMismatch: values['allow-toolchain-mismatch'] });
   if (values.json) {

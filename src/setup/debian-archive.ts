@@ -117,5 +117,11 @@ export async function extractMembers(debPath: string, members: readonly string[]
   const quoted = members.map((m) => `'${m.replace(/'/g, `'\\''`)}'`).join(' ');
   // tar stops reading after the last --occurrence match; dpkg-deb then sees a closed pipe (SIGPIPE),
   // which is expected, so only tar's exit status counts.
-  await run('bash', ['-c', `dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --occurrence=1 ${quoted}; exit \${PIPESTATUS[1]}`, 'bash', debPath, dest]);
+  await run('bash', [
+    '-c',
+    `dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" --occurrence=1 ${quoted}; exit \${PIPESTATUS[1]}`,
+    'bash',
+    debPath,
+    dest,
+  ]);
 }

@@ -9,16 +9,37 @@ import type { LogSink } from '../util/progress.ts';
 
 /** Everything the pipeline runs: Debian's tools, kbuild's needs, the QEMU guest. */
 export const HOST_PACKAGES = [
-  'apt-utils', 'dpkg-dev', 'xz-utils', 'zstd', 'cpio', 'rsync', 'patch', 'kmod',
-  'make', 'gcc-12', 'binutils', 'flex', 'bison', 'bc', 'libelf-dev', 'libssl-dev', 'dwarves', 'python3',
-  'qemu-system-x86', 'busybox-static', 'libc6-dev', // libc6-dev: static test programs for the guest (gcc-12 -static)
+  'apt-utils',
+  'dpkg-dev',
+  'xz-utils',
+  'zstd',
+  'cpio',
+  'rsync',
+  'patch',
+  'kmod',
+  'make',
+  'gcc-12',
+  'binutils',
+  'flex',
+  'bison',
+  'bc',
+  'libelf-dev',
+  'libssl-dev',
+  'dwarves',
+  'python3',
+  'qemu-system-x86',
+  'busybox-static',
+  'libc6-dev', // libc6-dev: static test programs for the guest (gcc-12 -static)
 ] as const;
 
 /** The packages from `names` that dpkg does not report as installed. */
 export async function missingPackages(names: readonly string[]): Promise<string[]> {
   const result = await runUnchecked('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...names]);
   const installed = new Set(
-    result.stdout.split('\n').filter((l) => l.endsWith(' installed')).map((l) => l.split(' ')[0]),
+    result.stdout
+      .split('\n')
+      .filter((l) => l.endsWith(' installed'))
+      .map((l) => l.split(' ')[0]),
   );
   return names.filter((n) => !installed.has(n));
 }

@@ -113,7 +113,9 @@ interface ReadyMarker {
 export async function findReadyTarget(release: string, cacheDir = defaultCacheDir()): Promise<TargetKernel | null> {
   const name = parseRelease(release);
   const root = path.join(cacheDir, release);
-  const marker = await readFile(path.join(root, READY_MARKER), 'utf8').then((t) => JSON.parse(t) as ReadyMarker).catch(() => null);
+  const marker = await readFile(path.join(root, READY_MARKER), 'utf8')
+    .then((t) => JSON.parse(t) as ReadyMarker)
+    .catch(() => null);
   if (!marker || marker.layout !== CACHE_LAYOUT || marker.release !== release) return null;
   const target = targetLayout(root, name, marker.sourceVersion);
   await linkShippedModules(target);
@@ -143,12 +145,22 @@ export async function ensureTarget(options: EnsureTargetOptions = {}): Promise<T
   const ready = await findReadyTarget(release, cacheDir);
   if (ready) return ready;
 
-  return withLock(path.join(cacheDir, `${release}.lock`), async () => {
-    // Another process may have finished while this one waited for the lock.
-    const readyNow = await findReadyTarget(release, cacheDir);
-    if (readyNow) return readyNow;
-    return prepareTarget(name, cacheDir, options.debDir ?? process.env.KSPLICE_DEB_DIR ?? path.join(cacheDir, 'debs'), log, !options.skipHostPackages);
-  }, log);
+  return withLock(
+    path.join(cacheDir, `${release}.lock`),
+    async () => {
+      // Another process may have finished while this one waited for the lock.
+      const readyNow = await findReadyTarget(release, cacheDir);
+      if (readyNow) return readyNow;
+      return prepareTarget(
+        name,
+        cacheDir,
+        options.debDir ?? process.env.KSPLICE_DEB_DIR ?? path.join(cacheDir, 'debs'),
+        log,
+        !options.skipHostPackages,
+      );
+    },
+    log,
+  );
 }
 
 async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string, log: LogSink, checkHost: boolean): Promise<TargetKernel> {
@@ -261,7 +273,9 @@ async function resolveSourceVersion(wanted: Record<PackageRole, string>): Promis
     }
     if (problems.length === 0) return version;
   }
-  throw new Error(`Debian's archive lacks packages for ${wanted.image.replace(/^linux-image-|-unsigned$/g, '')}: missing ${problems.join('; ')}`);
+  throw new Error(
+    `Debian's archive lacks packages for ${wanted.image.replace(/^linux-image-|-unsigned$/g, '')}: missing ${problems.join('; ')}`,
+  );
 }
 
 /** Every package must be built from the `linux` source at `sourceVersion`; mixing versions breaks the replica. */
@@ -272,7 +286,10 @@ export async function checkSameSource(debs: Record<string, string>, sourceVersio
 }
 
 /** The packages (as `name: source version`) that are not from `linux` at `sourceVersion`. */
-export function sourceMismatches(controls: readonly { package: string; source: string; sourceVersion: string }[], sourceVersion: string): string[] {
+export function sourceMismatches(
+  controls: readonly { package: string; source: string; sourceVersion: string }[],
+  sourceVersion: string,
+): string[] {
   return controls
     .filter((c) => c.source !== 'linux' || c.sourceVersion !== sourceVersion)
     .map((c) => `${c.package} is from ${c.source} ${c.sourceVersion}, expected linux ${sourceVersion}`);
@@ -292,7 +309,13 @@ async function relocateHeadersMakefile(headersDir: string, unpackedRoot: string)
 
 async function unpackSource(sourceDeb: string, series: string, root: string): Promise<void> {
   const tree = path.join(root, `linux-source-${series}`);
-  if (await access(path.join(tree, 'Makefile')).then(() => true, () => false)) return;
+  if (
+    await access(path.join(tree, 'Makefile')).then(
+      () => true,
+      () => false,
+    )
+  )
+    return;
   const member = `./usr/src/linux-source-${series}.tar.xz`;
   await runShell(`dpkg-deb --fsys-tarfile "$1" | tar -xO "$2" | xz -dc | tar -x -C "$3"`, [sourceDeb, member, root]).catch((e: Error) => {
     throw new Error(`${path.basename(sourceDeb)} did not unpack as a kernel tree from ${member}: ${e.message}`);
@@ -307,5 +330,8 @@ async function configDrift(expectedFile: string, actualFile: string): Promise<st
   const lines = async (f: string) => new Set((await readFile(f, 'utf8')).split('\n').filter((l) => l && !l.startsWith('#')));
   const expected = await lines(expectedFile);
   const actual = await lines(actualFile);
-  return [...[...expected].filter((l) => !actual.has(l)).map((l) => `-${l}`), ...[...actual].filter((l) => !expected.has(l)).map((l) => `+${l}`)];
+  return [
+    ...[...expected].filter((l) => !actual.has(l)).map((l) => `-${l}`),
+    ...[...actual].filter((l) => !expected.has(l)).map((l) => `+${l}`),
+  ];
 }

@@ -46,8 +46,12 @@ export interface CliSpec<O extends Record<string, CliOption> = Record<string, Cl
 }
 
 type OptionValue<T extends CliOption> = T['type'] extends 'boolean'
-  ? (T['multiple'] extends true ? boolean[] : boolean)
-  : (T['multiple'] extends true ? string[] : string);
+  ? T['multiple'] extends true
+    ? boolean[]
+    : boolean
+  : T['multiple'] extends true
+    ? string[]
+    : string;
 
 export type CliValues<O extends Record<string, CliOption>> = {
   [K in keyof O]: O[K] extends { default: unknown } ? OptionValue<O[K]> : OptionValue<O[K]> | undefined;
@@ -133,10 +137,18 @@ function wantsHelp(argv: string[]): boolean {
 /** Parses argv with the table; throws UsageError on what parseArgs refuses. */
 export function parseCli<O extends Record<string, CliOption>>(spec: CliSpec<O>, argv: string[]): CliArgs<O> {
   const options = Object.fromEntries(
-    Object.entries(spec.options).map(([name, o]) => [name, { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) }]),
+    Object.entries(spec.options).map(([name, o]) => [
+      name,
+      { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) },
+    ]),
   );
   try {
-    const { values, positionals } = parseArgs({ args: argv, options: options as never, allowPositionals: spec.positionals ?? false, strict: true });
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: options as never,
+      allowPositionals: spec.positionals ?? false,
+      strict: true,
+    });
     return { values: values as CliValues<O>, positionals };
   } catch (e) {
     if (isParseArgsError(e)) throw new UsageError(e.message.replace(/\. To specify a positional argument.*$/s, ''));
@@ -155,7 +167,8 @@ export function failure(spec: CliSpec, e: unknown): { code: number; stderr: stri
     return { code: EXIT.usage, stderr: `${spec.name}: ${message.split('\n')[0]}\n${usageLines(spec).join('\n')}\n` };
   }
   const carried = e instanceof Error ? (e as { exitCode?: unknown }).exitCode : undefined;
-  if (typeof carried === 'number' && Number.isInteger(carried) && carried > 0) return { code: carried, stderr: `${spec.name}: ${message}\n` };
+  if (typeof carried === 'number' && Number.isInteger(carried) && carried > 0)
+    return { code: carried, stderr: `${spec.name}: ${message}\n` };
   return { code: EXIT.error, stderr: `${spec.name}: ${message}\n` };
 }
 

@@ -52,8 +52,14 @@ export function runUnchecked(program: string, args: readonly string[], options: 
       pending = lines.pop() ?? '';
       for (const line of lines) options.onLine(line);
     };
-    child.stdout!.on('data', (c: Buffer) => { out.push(c); feedLines(c); });
-    child.stderr!.on('data', (c: Buffer) => { err.push(c); feedLines(c); });
+    child.stdout!.on('data', (c: Buffer) => {
+      out.push(c);
+      feedLines(c);
+    });
+    child.stderr!.on('data', (c: Buffer) => {
+      err.push(c);
+      feedLines(c);
+    });
     child.on('error', (e) => reject(new Error(`cannot run ${program}: ${e.message}`)));
     child.on('close', (code) => {
       if (pending && options.onLine) options.onLine(pending);

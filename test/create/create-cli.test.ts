@@ -62,7 +62,10 @@ for (const [patch, functions] of expectations) {
     assert.equal(exitCode, 0, stderr);
     assert.equal(json.outcome, 'analyzed');
     assert.deepEqual(json.changed.map((c: { function: string }) => c.function).sort(), functions);
-    assert.ok(json.changed.every((c: { module: string }) => c.module === 'vmlinux'), JSON.stringify(json.changed));
+    assert.ok(
+      json.changed.every((c: { module: string }) => c.module === 'vmlinux'),
+      JSON.stringify(json.changed),
+    );
     assert.deepEqual(json.new, []);
     assert.deepEqual(json.unsafe, []);
     assert.equal(json.kernelRelease, '6.1.0-50-amd64');
@@ -82,7 +85,10 @@ test('kernel_user.patch adds an export: refused with that rule and reason, exit 
   const { exitCode, json, stderr, stdout } = await createFromCorpus('6.1.176-to-6.1.190/kernel_user.patch');
   assert.equal(exitCode, 2);
   assert.equal(json.outcome, 'unsafe');
-  assert.deepEqual(json.unsafe.map((u: { symbol: string; rule: string }) => [u.symbol, u.rule]), [['free_uid', 'export-change']]);
+  assert.deepEqual(
+    json.unsafe.map((u: { symbol: string; rule: string }) => [u.symbol, u.rule]),
+    [['free_uid', 'export-change']],
+  );
   assert.match(stderr, /free_uid: newly exported \(EXPORT_SYMBOL_GPL\).* \[export-change\]/);
   const outcome = outcomeFromJson(stdout.trim().split('\n').pop()!);
   assert.equal(exitCodeOf(outcome), exitCode);
@@ -97,12 +103,18 @@ test('without --analyze-only the run writes ksplice-<id>.tar.gz (exit 0) into --
   assert.equal(json.tarball, path.join(out, `ksplice-${json.id}.tar.gz`));
   const { manifest } = readUpdateTarball(await readFile(json.tarball), { kernelRelease: '6.1.0-50-amd64' });
   assert.equal(manifest.updateModule, `ksplice_${json.id}.ko`);
-  assert.deepEqual(manifest.changed.map((c) => c.function), ['cmdline_proc_show']);
+  assert.deepEqual(
+    manifest.changed.map((c) => c.function),
+    ['cmdline_proc_show'],
+  );
 });
 
 test('a patch that does not apply: exit 1, patch named, tree untouched', async () => {
   const bad = path.join(scratch, 'bad.patch');
-  await writeFile(bad, '--- a/fs/proc/cmdline.c\n+++ b/fs/proc/cmdline.c\n@@ -1,3 +1,3 @@\n-nothing like this\n+at all\n context\n context\n');
+  await writeFile(
+    bad,
+    '--- a/fs/proc/cmdline.c\n+++ b/fs/proc/cmdline.c\n@@ -1,3 +1,3 @@\n-nothing like this\n+at all\n context\n context\n',
+  );
   const before = await fingerprintFiles(target.sourceDir, ['fs/proc/cmdline.c']);
   const { exitCode, stderr } = await create([`--patch=${bad}`, '--analyze-only', target.sourceDir]);
   assert.equal(exitCode, 1);
@@ -113,12 +125,15 @@ test('a patch that does not apply: exit 1, patch named, tree untouched', async (
 test('a forged toolchain mismatch stops before building, naming both compilers', async () => {
   const bin = path.join(scratch, 'bin');
   await mkdir(bin, { recursive: true });
-  await writeFile(path.join(bin, 'gcc-12'), '#!/bin/sh\n[ "$1" = --version ] && { echo "gcc-12 (Debian 12.9.9-1) 12.9.9"; exit 0; }\nexec /usr/bin/gcc-12 "$@"\n');
-  await chmod(path.join(bin, 'gcc-12'), 0o755);
-  const { exitCode, stderr } = await create(
-    [`--patch=${path.join(corpus, 'examples/printk.patch')}`, '--analyze-only', target.sourceDir],
-    { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+  await writeFile(
+    path.join(bin, 'gcc-12'),
+    '#!/bin/sh\n[ "$1" = --version ] && { echo "gcc-12 (Debian 12.9.9-1) 12.9.9"; exit 0; }\nexec /usr/bin/gcc-12 "$@"\n',
   );
+  await chmod(path.join(bin, 'gcc-12'), 0o755);
+  const { exitCode, stderr } = await create([`--patch=${path.join(corpus, 'examples/printk.patch')}`, '--analyze-only', target.sourceDir], {
+    ...process.env,
+    PATH: `${bin}:${process.env.PATH}`,
+  });
   assert.equal(exitCode, 1);
   assert.match(stderr, /toolchain mismatch/);
   assert.match(stderr, /12\.2\.0-14\+deb12u1.*12\.9\.9-1/s);
@@ -135,13 +150,20 @@ test('a patch to kernel/sched/rt.c (#included by build_policy.c) builds kernel/s
 test('a patch to include/linux/kconfig.h (forced into every compile with -include) is refused as too wide, saying why', async () => {
   const { exitCode, stderr } = await createFromFixture('kconfig-forced.patch');
   assert.equal(exitCode, 1);
-  assert.match(stderr, /include\/linux\/kconfig\.h is in every object of the kernel \(kbuild forces it into every compile with -include\): too wide/);
+  assert.match(
+    stderr,
+    /include\/linux\/kconfig\.h is in every object of the kernel \(kbuild forces it into every compile with -include\): too wide/,
+  );
   assert.doesNotMatch(stderr, /pre build: /, 'nothing was built');
 });
 
 test('a forged source change in the pristine tree: exit 1, the function and offset named, no JSON', async () => {
   await withForgedCmdlineSource(target.sourceDir, async (file, forged) => {
-    const made = await createUpdate({ patch: path.join(corpus, 'examples/proc_cmdline.patch'), sourceDir: target.sourceDir, extra: ['--analyze-only'] });
+    const made = await createUpdate({
+      patch: path.join(corpus, 'examples/proc_cmdline.patch'),
+      sourceDir: target.sourceDir,
+      extra: ['--analyze-only'],
+    });
     assert.equal(made.exitCode, 1, made.stderr);
     assert.match(made.stderr, /does not reproduce the shipped kernel/);
     assert.match(made.stderr, /fs\/proc\/cmdline\.o: proc_cmdline_init\+0x[0-9a-f]+: /);
@@ -172,7 +194,10 @@ test('a config dir without the shipped vmlinux is an error, unless --skip-reprod
   const skipped = await create([patch, `--config=${dir}`, '--analyze-only', '--skip-reproduction-check', '--json', target.sourceDir]);
   assert.equal(skipped.exitCode, 0, skipped.stderr);
   assert.match(skipped.stderr, /reproduction check skipped/);
-  assert.deepEqual(skipped.json.changed.map((c: { function: string }) => c.function), ['cmdline_proc_show']);
+  assert.deepEqual(
+    skipped.json.changed.map((c: { function: string }) => c.function),
+    ['cmdline_proc_show'],
+  );
   const usage = await create(['--patch=x.patch']);
   assert.match(usage.stderr, /--skip-reproduction-check/, 'the usage names the opt-out');
 });
@@ -182,20 +207,35 @@ test('a patch adding a static helper: the tarball names toolchain, Debian source
   const { exitCode, json, stderr } = await createFromFixture('cmdline-new-helper.patch', [`--output-dir=${out}`]);
   assert.equal(exitCode, 0, stderr);
   assert.deepEqual(json.new, [{ object: 'fs/proc/cmdline.o', function: 'cmdline_proc_mark', module: 'vmlinux' }]);
-  assert.deepEqual(json.changed.map((c: { function: string }) => c.function), ['cmdline_proc_show']);
+  assert.deepEqual(
+    json.changed.map((c: { function: string }) => c.function),
+    ['cmdline_proc_show'],
+  );
   // timingsMs: one entry per stage, in milliseconds.
   const stages = Object.entries(json.timingsMs as Record<string, number>);
   assert.ok(stages.length >= 6, JSON.stringify(json.timingsMs));
-  assert.ok(stages.every(([, ms]) => Number.isInteger(ms) && ms >= 0), JSON.stringify(json.timingsMs));
-  assert.ok(stages.filter(([stage]) => /build/.test(stage)).reduce((sum, [, ms]) => sum + ms, 0) > 500, 'the build stages compile for real');
+  assert.ok(
+    stages.every(([, ms]) => Number.isInteger(ms) && ms >= 0),
+    JSON.stringify(json.timingsMs),
+  );
+  assert.ok(
+    stages.filter(([stage]) => /build/.test(stage)).reduce((sum, [, ms]) => sum + ms, 0) > 500,
+    'the build stages compile for real',
+  );
 
   const { manifest } = readUpdateTarball(await readFile(json.tarball), { kernelRelease: '6.1.0-50-amd64' });
   assert.equal(manifest.kernelRelease, '6.1.0-50-amd64');
   assert.equal(manifest.sourceVersion, '6.1.176-1');
   assert.equal(manifest.sourceVersion, target.sourceVersion, 'the version of the Debian source package the setup unpacked');
   assert.deepEqual(manifest.toolchain, { cc: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0', as: 24000, ld: 24000 });
-  assert.deepEqual(manifest.new.map((f) => [f.object, f.function]), [['fs/proc/cmdline.o', 'cmdline_proc_mark']]);
-  assert.deepEqual(manifest.changed.map((f) => f.function), ['cmdline_proc_show']);
+  assert.deepEqual(
+    manifest.new.map((f) => [f.object, f.function]),
+    [['fs/proc/cmdline.o', 'cmdline_proc_mark']],
+  );
+  assert.deepEqual(
+    manifest.changed.map((f) => f.function),
+    ['cmdline_proc_show'],
+  );
   assert.match(manifest.changed[0].address ?? '', /^ffffffff[0-9a-f]{8}$/);
 });
 
@@ -204,12 +244,20 @@ test('--kernel-release=R prepares (here: finds) the Debian target itself; with a
   const made = await create([patch, '--kernel-release=6.1.0-50-amd64', '--analyze-only', '--json']);
   assert.equal(made.exitCode, 0, made.stderr);
   assert.equal(made.json.kernelRelease, '6.1.0-50-amd64');
-  assert.deepEqual(made.json.changed.map((c: { function: string }) => c.function), ['cmdline_proc_show']);
+  assert.deepEqual(
+    made.json.changed.map((c: { function: string }) => c.function),
+    ['cmdline_proc_show'],
+  );
   assert.match(made.stderr, new RegExp(`config dir ${target.configDir}`));
 
   const both = await create([patch, '--kernel-release=6.1.0-50-amd64', '--analyze-only', target.sourceDir]);
   assert.equal(both.exitCode, 64, 'a usage error');
-  assert.match(both.stderr, new RegExp(`--kernel-release=6\\.1\\.0-50-amd64 prepares its own source tree; give it or KERNEL_SOURCE \\(${target.sourceDir}\\), not both`));
+  assert.match(
+    both.stderr,
+    new RegExp(
+      `--kernel-release=6\\.1\\.0-50-amd64 prepares its own source tree; give it or KERNEL_SOURCE \\(${target.sourceDir}\\), not both`,
+    ),
+  );
   assert.equal(both.stdout, '');
 });
 
@@ -222,7 +270,9 @@ function startCreate(args: string[]) {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   child.stdout.resume();
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, exited, stderr: () => stderr };
 }
 
@@ -264,8 +314,14 @@ test('a run killed outright (SIGKILL) with its patch applied: the next run rever
 
   const next = await create([`--patch=${path.join(corpus, 'examples/proc_cmdline.patch')}`, '--analyze-only', '--json', target.sourceDir]);
   assert.equal(next.exitCode, 0, next.stderr);
-  assert.match(next.stderr, /a previous ksplice-create \(pid \d+\) was killed with its patch applied to kernel\/printk\/printk\.c: reversing it/);
-  assert.deepEqual(next.json.changed.map((c: { function: string }) => c.function), ['cmdline_proc_show']);
+  assert.match(
+    next.stderr,
+    /a previous ksplice-create \(pid \d+\) was killed with its patch applied to kernel\/printk\/printk\.c: reversing it/,
+  );
+  assert.deepEqual(
+    next.json.changed.map((c: { function: string }) => c.function),
+    ['cmdline_proc_show'],
+  );
   assert.deepEqual(await fingerprintFiles(target.sourceDir, [printkFile]), pristine);
   assert.ok(!existsSync(path.join(target.sourceDir, PATCH_JOURNAL)));
 });
@@ -282,7 +338,12 @@ test('a killed run whose patched file was edited since: the next run refuses to 
     await appendFile(file, '/* edited by hand after the kill */\n');
     const next = await create([`--patch=${printkPatch}`, '--analyze-only', target.sourceDir]);
     assert.equal(next.exitCode, 1);
-    assert.match(next.stderr, new RegExp(`was left patched by a ksplice-create that was killed \\(journal ${path.join(target.sourceDir, PATCH_JOURNAL)}\\): kernel/printk/printk\\.c differ`));
+    assert.match(
+      next.stderr,
+      new RegExp(
+        `was left patched by a ksplice-create that was killed \\(journal ${path.join(target.sourceDir, PATCH_JOURNAL)}\\): kernel/printk/printk\\.c differ`,
+      ),
+    );
     assert.match(next.stderr, /restore those files from the kernel source and remove the journal/);
     assert.doesNotMatch(next.stderr, /pre build/, 'nothing was built on that tree');
   } finally {

@@ -34,8 +34,19 @@ test('touched files are read from the patch', async () => {
 });
 
 test("kbuild's own object list places each touched source in vmlinux, a module, or nowhere", async () => {
-  const plan = await planObjects(target.sourceDir, ['kernel/sys.c', 'fs/quota/quota_v2.c', 'drivers/net/ethernet/8390/hydra.c', 'Documentation/admin-guide/README.rst']);
-  assert.deepEqual(plan.objects.map((o) => [o.object, o.home]), [['fs/quota/quota_v2.o', 'module'], ['kernel/sys.o', 'vmlinux']]);
+  const plan = await planObjects(target.sourceDir, [
+    'kernel/sys.c',
+    'fs/quota/quota_v2.c',
+    'drivers/net/ethernet/8390/hydra.c',
+    'Documentation/admin-guide/README.rst',
+  ]);
+  assert.deepEqual(
+    plan.objects.map((o) => [o.object, o.home]),
+    [
+      ['fs/quota/quota_v2.o', 'module'],
+      ['kernel/sys.o', 'vmlinux'],
+    ],
+  );
   assert.deepEqual(plan.notBuilt, ['drivers/net/ethernet/8390/hydra.c']);
   await assert.rejects(planObjects(target.sourceDir, ['kernel/Kconfig.hz']), UnsupportedPatchError);
 });
@@ -47,7 +58,10 @@ test('a header finds the objects that include it, directly or through other head
   for (const o of ['kernel/audit.o', 'kernel/audit_tree.o', 'kernel/audit_watch.o', 'kernel/auditfilter.o', 'kernel/auditsc.o']) {
     assert.ok(objects.includes(o), `${o} includes kernel/audit.h`);
   }
-  assert.ok(objects.every((o) => o.startsWith('kernel/')), objects.join(' '));
+  assert.ok(
+    objects.every((o) => o.startsWith('kernel/')),
+    objects.join(' '),
+  );
   await assert.rejects(planObjects(target.sourceDir, ['include/linux/printk.h']), (e: Error) => {
     assert.match(e.message, new RegExp(`included by \\d+ objects of this config \\(more than ${MAX_OBJECTS_PER_UPDATE}\\)`));
     return true;
@@ -57,11 +71,14 @@ test('a header finds the objects that include it, directly or through other head
 test('a .c file #included into another maps to the objects that include it (kernel/sched/rt.c, kernel/locking/rtmutex.c)', async () => {
   const plan = await planObjects(target.sourceDir, ['kernel/locking/rtmutex.c', 'kernel/sched/idle.c', 'kernel/sched/rt.c']);
   // rwsem.c includes rtmutex.c too, under CONFIG_PREEMPT_RT: planned from the text, dropped after the pre build by its .cmd.
-  assert.deepEqual(plan.objects.map((o) => [o.object, o.home, o.because]), [
-    ['kernel/locking/rtmutex_api.o', 'vmlinux', ['kernel/locking/rtmutex.c']],
-    ['kernel/locking/rwsem.o', 'vmlinux', ['kernel/locking/rtmutex.c']],
-    ['kernel/sched/build_policy.o', 'vmlinux', ['kernel/sched/idle.c', 'kernel/sched/rt.c']],
-  ]);
+  assert.deepEqual(
+    plan.objects.map((o) => [o.object, o.home, o.because]),
+    [
+      ['kernel/locking/rtmutex_api.o', 'vmlinux', ['kernel/locking/rtmutex.c']],
+      ['kernel/locking/rwsem.o', 'vmlinux', ['kernel/locking/rtmutex.c']],
+      ['kernel/sched/build_policy.o', 'vmlinux', ['kernel/sched/idle.c', 'kernel/sched/rt.c']],
+    ],
+  );
   assert.deepEqual(plan.notBuilt, []);
 });
 
@@ -71,24 +88,35 @@ test('a patch to kernel/sched/rt.c builds kernel/sched/build_policy.o, whose .cm
   assert.deepEqual(build.objects, ['kernel/sched/build_policy.o']);
   assert.deepEqual(build.notBuilt, []);
   const section = '.text.get_rr_interval_rt';
-  assert.notDeepEqual(await sectionBytes(path.join(build.preDir, build.objects[0]), section), await sectionBytes(path.join(build.postDir, build.objects[0]), section));
+  assert.notDeepEqual(
+    await sectionBytes(path.join(build.preDir, build.objects[0]), section),
+    await sectionBytes(path.join(build.postDir, build.objects[0]), section),
+  );
 });
 
 test('headers forced into every compile with -include are refused as too wide, saying why', async () => {
   for (const header of ['include/linux/kconfig.h', 'include/linux/compiler_types.h', 'include/linux/compiler-version.h']) {
     await assert.rejects(planObjects(target.sourceDir, [header]), (e: Error) => {
       assert.ok(e instanceof UnsupportedPatchError);
-      assert.match(e.message, new RegExp(`^${header} is in every object of the kernel \\(kbuild forces it into every compile with -include\\)`));
+      assert.match(
+        e.message,
+        new RegExp(`^${header} is in every object of the kernel \\(kbuild forces it into every compile with -include\\)`),
+      );
       return true;
     });
   }
   // Included by a forced header: just as wide, though few files name it.
-  await assert.rejects(planObjects(target.sourceDir, ['include/linux/compiler_attributes.h']), /include\/linux\/compiler_types\.h includes it and kbuild forces that into every compile/);
+  await assert.rejects(
+    planObjects(target.sourceDir, ['include/linux/compiler_attributes.h']),
+    /include\/linux\/compiler_types\.h includes it and kbuild forces that into every compile/,
+  );
 });
 
 /** Objects of the tree kbuild has compiled, whose .cmd dependency list names `file`. */
 async function builtObjectsDependingOn(file: string): Promise<string[]> {
-  const found = await run('find', ['.', '-name', '.*.o.cmd', '-not', '-path', './scripts/*', '-not', '-path', './tools/*'], { cwd: target.sourceDir });
+  const found = await run('find', ['.', '-name', '.*.o.cmd', '-not', '-path', './scripts/*', '-not', '-path', './tools/*'], {
+    cwd: target.sourceDir,
+  });
   const users: string[] = [];
   for (const cmdFile of found.split('\n').filter(Boolean)) {
     const text = await readFile(path.join(target.sourceDir, cmdFile), 'utf8');
@@ -112,9 +140,18 @@ test('a header with a handful of users: the double build misses none of the obje
   const at = lines.lastIndexOf('#endif');
   const patchPath = path.join(scratch, 'tick-internal.patch');
   // An unused declaration at the end: no object's code changes, but every user must be rebuilt.
-  await writeFile(patchPath, [
-    `--- a/${header}`, `+++ b/${header}`, `@@ -${at},2 +${at},3 @@`, ` ${lines[at - 1]}`, '+extern int ksplice_test_unused_tick;', ` ${lines[at]}`, '',
-  ].join('\n'));
+  await writeFile(
+    patchPath,
+    [
+      `--- a/${header}`,
+      `+++ b/${header}`,
+      `@@ -${at},2 +${at},3 @@`,
+      ` ${lines[at - 1]}`,
+      '+extern int ksplice_test_unused_tick;',
+      ` ${lines[at]}`,
+      '',
+    ].join('\n'),
+  );
   const build = await doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, 'tick-h'), log: () => {} });
   const kbuildSays = await builtObjectsDependingOn(header);
   assert.ok(kbuildSays.includes('kernel/rcu/tree.o') && kbuildSays.length >= 5 && kbuildSays.length <= 20, kbuildSays.join(' '));
@@ -130,9 +167,18 @@ test('a header patch builds exactly the objects whose kbuild dependencies name i
   assert.ok(anchor > 0);
   const lineNo = header.slice(0, anchor).split('\n').length; // the line before #endif
   const before = header.split('\n')[lineNo - 1];
-  await writeFile(patchPath, [
-    '--- a/kernel/audit.h', '+++ b/kernel/audit.h', `@@ -${lineNo},2 +${lineNo},3 @@`, ` ${before}`, '+static inline int ksplice_test_unused(void) { return 1; }', ' #endif', '',
-  ].join('\n'));
+  await writeFile(
+    patchPath,
+    [
+      '--- a/kernel/audit.h',
+      '+++ b/kernel/audit.h',
+      `@@ -${lineNo},2 +${lineNo},3 @@`,
+      ` ${before}`,
+      '+static inline int ksplice_test_unused(void) { return 1; }',
+      ' #endif',
+      '',
+    ].join('\n'),
+  );
   const build = await doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, 'audit-h'), log: () => {} });
   const plan = await planObjects(target.sourceDir, ['kernel/audit.h']);
   assert.ok(build.objects.length > 0 && build.objects.length <= plan.objects.length);
@@ -165,13 +211,25 @@ test('printk.patch builds printk.o twice; only _printk differs; the tree is pris
 
 test('a patch that does not apply fails before building and leaves the tree untouched', async () => {
   const bad = path.join(scratch, 'bad.patch');
-  await writeFile(bad, [
-    '--- a/kernel/printk/printk.c', '+++ b/kernel/printk/printk.c', '@@ -2324,3 +2324,4 @@',
-    ' 	this line is not in printk.c', '+	vprintk("nope\\n", NULL);', ' 	nor this one', ' 	nor this', '',
-  ].join('\n'));
+  await writeFile(
+    bad,
+    [
+      '--- a/kernel/printk/printk.c',
+      '+++ b/kernel/printk/printk.c',
+      '@@ -2324,3 +2324,4 @@',
+      ' 	this line is not in printk.c',
+      '+	vprintk("nope\\n", NULL);',
+      ' 	nor this one',
+      ' 	nor this',
+      '',
+    ].join('\n'),
+  );
   const before = await fingerprintFiles(target.sourceDir, ['kernel/printk/printk.c']);
   const lines: string[] = [];
-  await assert.rejects(doubleBuild({ tree: target.sourceDir, patchPath: bad, outDir: path.join(scratch, 'bad'), log: (l) => lines.push(l) }), PatchDoesNotApplyError);
+  await assert.rejects(
+    doubleBuild({ tree: target.sourceDir, patchPath: bad, outDir: path.join(scratch, 'bad'), log: (l) => lines.push(l) }),
+    PatchDoesNotApplyError,
+  );
   assert.ok(!lines.some((l) => /pre build/.test(l)), 'nothing was built');
   assert.deepEqual(await fingerprintFiles(target.sourceDir, ['kernel/printk/printk.c']), before);
 });
@@ -182,20 +240,37 @@ test('an object kbuild reaches by two paths (arch/x86/lib/hweight.o) builds: a f
   const lines = source.split('\n');
   const at = lines.findIndex((l) => l.startsWith('SYM_FUNC_START(__sw_hweight32)'));
   assert.ok(at > 0);
-  await writeFile(patchPath, [
-    '--- a/arch/x86/lib/hweight.S', '+++ b/arch/x86/lib/hweight.S', `@@ -${at + 1},2 +${at + 1},3 @@`,
-    ` ${lines[at]}`, '+\tnop', ` ${lines[at + 1]}`, '',
-  ].join('\n'));
+  await writeFile(
+    patchPath,
+    [
+      '--- a/arch/x86/lib/hweight.S',
+      '+++ b/arch/x86/lib/hweight.S',
+      `@@ -${at + 1},2 +${at + 1},3 @@`,
+      ` ${lines[at]}`,
+      '+\tnop',
+      ` ${lines[at + 1]}`,
+      '',
+    ].join('\n'),
+  );
   const build = await doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, 'hweight'), log: () => {} });
   assert.deepEqual(build.objects, ['arch/x86/lib/hweight.o']);
-  assert.notDeepEqual(await sectionBytes(path.join(build.preDir, 'arch/x86/lib/hweight.o'), '.text'),
-    await sectionBytes(path.join(build.postDir, 'arch/x86/lib/hweight.o'), '.text'));
+  assert.notDeepEqual(
+    await sectionBytes(path.join(build.preDir, 'arch/x86/lib/hweight.o'), '.text'),
+    await sectionBytes(path.join(build.postDir, 'arch/x86/lib/hweight.o'), '.text'),
+  );
   assert.equal(await readFile(path.join(target.sourceDir, 'arch/x86/lib/hweight.S'), 'utf8'), source);
 });
 
 test('two double builds of patches to the same file at once: each sees the pristine tree (the lock covers the dry run)', async () => {
-  const patches = [path.join(corpus, 'examples/proc_cmdline.patch'), new URL('../fixtures/kmod/cmdline-second.patch', import.meta.url).pathname];
-  const builds = await Promise.all(patches.map((patchPath, i) => doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, `concurrent-${i}`), log: () => {} })));
+  const patches = [
+    path.join(corpus, 'examples/proc_cmdline.patch'),
+    new URL('../fixtures/kmod/cmdline-second.patch', import.meta.url).pathname,
+  ];
+  const builds = await Promise.all(
+    patches.map((patchPath, i) =>
+      doubleBuild({ tree: target.sourceDir, patchPath, outDir: path.join(scratch, `concurrent-${i}`), log: () => {} }),
+    ),
+  );
   for (const build of builds) assert.deepEqual(build.objects, ['fs/proc/cmdline.o']);
   // the code is the same (the message is a relocation); each post object has its own message
   const post = await Promise.all(builds.map((b) => readFile(path.join(b.postDir, 'fs/proc/cmdline.o'), 'latin1')));

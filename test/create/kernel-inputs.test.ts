@@ -18,7 +18,12 @@ before(async () => {
 after(() => rm(scratch, { recursive: true, force: true }));
 
 /** A config dir like the article's, built from the cache's pieces; `omit` leaves one out. */
-async function configDir(name: string, omit?: 'config' | 'map' | 'build', systemMap = target.systemMap, headers = target.headersDir): Promise<string> {
+async function configDir(
+  name: string,
+  omit?: 'config' | 'map' | 'build',
+  systemMap = target.systemMap,
+  headers = target.headersDir,
+): Promise<string> {
   const dir = path.join(scratch, name);
   await mkdir(dir, { recursive: true });
   if (omit !== 'config') await copyFile(target.config, path.join(dir, '.config'));
@@ -36,9 +41,15 @@ test('the prepared Debian tree and its config dir are accepted, with the release
 });
 
 test('each missing piece of the config dir is named with its fix', async () => {
-  await assert.rejects(resolveKernelInputs(target.sourceDir, await configDir('no-map', 'map')), /missing in the config directory:\n.*System\.map/);
+  await assert.rejects(
+    resolveKernelInputs(target.sourceDir, await configDir('no-map', 'map')),
+    /missing in the config directory:\n.*System\.map/,
+  );
   await assert.rejects(resolveKernelInputs(target.sourceDir, await configDir('no-config', 'config')), /\.config \(cp \/boot\/config-/);
-  await assert.rejects(resolveKernelInputs(target.sourceDir, await configDir('no-build', 'build')), /ln -s \/lib\/modules\/\$\(uname -r\)\/build/);
+  await assert.rejects(
+    resolveKernelInputs(target.sourceDir, await configDir('no-build', 'build')),
+    /ln -s \/lib\/modules\/\$\(uname -r\)\/build/,
+  );
   await assert.rejects(resolveKernelInputs(scratch), /is not a kernel source tree/);
 });
 

@@ -5,7 +5,20 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SHF_RELA_LIVEPATCH, SHN_LIVEPATCH, toKlpRelocations, unresolvedNames } from '../../src/create/klp-relocations.ts';
 import { readElf } from '../../src/elf/reader.ts';
-import { EM_X86_64, newSection, SHF_ALLOC, SHF_EXECINSTR, SHF_INFO_LINK, SHT_PROGBITS, SHT_RELA, STB_GLOBAL, STT_FUNC, STT_NOTYPE, type ElfObject, type ElfSymbol } from '../../src/elf/types.ts';
+import {
+  EM_X86_64,
+  newSection,
+  SHF_ALLOC,
+  SHF_EXECINSTR,
+  SHF_INFO_LINK,
+  SHT_PROGBITS,
+  SHT_RELA,
+  STB_GLOBAL,
+  STT_FUNC,
+  STT_NOTYPE,
+  type ElfObject,
+  type ElfSymbol,
+} from '../../src/elf/types.ts';
 import { writeElf } from '../../src/elf/writer.ts';
 import { R_X86_64_PC32, R_X86_64_PLT32 } from '../../src/x86/relocations.ts';
 
@@ -16,19 +29,40 @@ function undefinedSymbol(name: string): ElfSymbol {
 /** `ksplice_new_f`: `mov saved_command_line(%rip),%rsi; call seq_printf; call helper`. */
 function moduleObject(): ElfObject {
   const text = newSection({ name: '.text.f', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, data: Buffer.alloc(32, 0x90) });
-  const fn: ElfSymbol = { index: 0, name: 'ksplice_new_f', bind: STB_GLOBAL, type: STT_FUNC, other: 0, section: text, shndx: 0, value: 0, size: 32 };
+  const fn: ElfSymbol = {
+    index: 0,
+    name: 'ksplice_new_f',
+    bind: STB_GLOBAL,
+    type: STT_FUNC,
+    other: 0,
+    section: text,
+    shndx: 0,
+    value: 0,
+    size: 32,
+  };
   const saved = undefinedSymbol('saved_command_line');
   const printf = undefinedSymbol('seq_printf');
   const helper = undefinedSymbol('helper');
   const rela = newSection({
-    name: '.rela.text.f', type: SHT_RELA, flags: SHF_INFO_LINK, addralign: 8n, entsize: 24n,
-    rela: { target: text, entries: [
-      { offset: 3, type: R_X86_64_PC32, symbol: saved, addend: -4n },
-      { offset: 8, type: R_X86_64_PLT32, symbol: printf, addend: -4n },
-      { offset: 13, type: R_X86_64_PLT32, symbol: helper, addend: -4n },
-    ] },
+    name: '.rela.text.f',
+    type: SHT_RELA,
+    flags: SHF_INFO_LINK,
+    addralign: 8n,
+    entsize: 24n,
+    rela: {
+      target: text,
+      entries: [
+        { offset: 3, type: R_X86_64_PC32, symbol: saved, addend: -4n },
+        { offset: 8, type: R_X86_64_PLT32, symbol: printf, addend: -4n },
+        { offset: 13, type: R_X86_64_PLT32, symbol: helper, addend: -4n },
+      ],
+    },
   });
-  return { header: { osabi: 0, abiversion: 0, machine: EM_X86_64, flags: 0 }, sections: [text, rela], symbols: [fn, saved, printf, helper] };
+  return {
+    header: { osabi: 0, abiversion: 0, machine: EM_X86_64, flags: 0 },
+    sections: [text, rela],
+    symbols: [fn, saved, printf, helper],
+  };
 }
 
 test('names neither defined nor exported need the loader', () => {
@@ -41,15 +75,24 @@ test('the rewrite survives writing and reading back', () => {
   assert.deepEqual(made.sort(), ['.klp.sym.vmlinux.helper,2', '.klp.sym.vmlinux.saved_command_line,0']);
   const back = readElf(writeElf(obj));
   const klp = back.symbols.filter((s) => s.name.startsWith('.klp.sym.'));
-  assert.deepEqual(klp.map((s) => s.shndx), [SHN_LIVEPATCH, SHN_LIVEPATCH]);
+  assert.deepEqual(
+    klp.map((s) => s.shndx),
+    [SHN_LIVEPATCH, SHN_LIVEPATCH],
+  );
   const plain = back.sections.find((s) => s.name === '.rela.text.f')!;
-  assert.deepEqual(plain.rela!.entries.map((r) => r.symbol.name), ['seq_printf']);
+  assert.deepEqual(
+    plain.rela!.entries.map((r) => r.symbol.name),
+    ['seq_printf'],
+  );
   const moved = back.sections.find((s) => s.name === '.klp.rela.vmlinux..text.f')!;
   assert.ok(moved, back.sections.map((s) => s.name).join(' '));
   assert.equal(moved.flags & SHF_RELA_LIVEPATCH, SHF_RELA_LIVEPATCH);
   assert.equal(moved.rela!.target.name, '.text.f');
-  assert.deepEqual(moved.rela!.entries.map((r) => [r.offset, r.symbol.name, r.addend]), [
-    [3, '.klp.sym.vmlinux.saved_command_line,0', -4n],
-    [13, '.klp.sym.vmlinux.helper,2', -4n],
-  ]);
+  assert.deepEqual(
+    moved.rela!.entries.map((r) => [r.offset, r.symbol.name, r.addend]),
+    [
+      [3, '.klp.sym.vmlinux.saved_command_line,0', -4n],
+      [13, '.klp.sym.vmlinux.helper,2', -4n],
+    ],
+  );
 });

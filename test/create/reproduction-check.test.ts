@@ -30,7 +30,12 @@ before(async () => {
 after(() => rm(scratch, { recursive: true, force: true }));
 
 async function preObject(patch: string, object: string) {
-  const build = await doubleBuild({ tree: target.sourceDir, patchPath: path.join(corpus, patch), outDir: path.join(scratch, path.basename(patch)), log: () => {} });
+  const build = await doubleBuild({
+    tree: target.sourceDir,
+    patchPath: path.join(corpus, patch),
+    outDir: path.join(scratch, path.basename(patch)),
+    log: () => {},
+  });
   assert.ok(build.objects.includes(object));
   return readElf(await readFile(path.join(build.preDir, object)));
 }
@@ -54,7 +59,10 @@ for (const [patch, object, changed] of [
   test(`${object} built here reproduces Debian's shipped code (${patch})`, async () => {
     const report = checkReproduction(await preObject(patch, object), object, map, kernel);
     assert.deepEqual(report.mismatches, []);
-    assert.ok(report.checked.some((c) => c.function === changed), `${changed} was checked`);
+    assert.ok(
+      report.checked.some((c) => c.function === changed),
+      `${changed} was checked`,
+    );
     const fn = report.checked.find((c) => c.function === changed)!;
     assert.ok(map.addresses(changed).includes(fn.address));
   });

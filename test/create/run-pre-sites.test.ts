@@ -57,8 +57,13 @@ test('a target in a loadable module: no System.map address, the module named, it
   assert.ok(t.sites.some((s) => s.kind === 'FENTRY'));
 
   const c = descriptorSource({
-    id: 'modt', release: target.release, livepatch: false, targets: [{ ...t, newFunction: 'ksplice_new_bm_status_read' }],
-    printkMapAddr: map.unique('_printk')!, stopMachineMapAddr: map.unique('stop_machine')!, modulesMapAddr: map.unique('modules')!,
+    id: 'modt',
+    release: target.release,
+    livepatch: false,
+    targets: [{ ...t, newFunction: 'ksplice_new_bm_status_read' }],
+    printkMapAddr: map.unique('_printk')!,
+    stopMachineMapAddr: map.unique('stop_machine')!,
+    modulesMapAddr: map.unique('modules')!,
   });
   assert.match(c, /\.module = "binfmt_misc",/);
   assert.match(c, /\.symbol = "enabled", \.symbol_in_module = 1,/);

@@ -27,7 +27,12 @@ before(async () => {
 after(() => rm(scratch, { recursive: true, force: true }));
 
 async function preObject(patch: string, object: string) {
-  const build = await doubleBuild({ tree: target.sourceDir, patchPath: corpusPatch(patch), outDir: path.join(scratch, path.basename(patch)), log: () => {} });
+  const build = await doubleBuild({
+    tree: target.sourceDir,
+    patchPath: corpusPatch(patch),
+    outDir: path.join(scratch, path.basename(patch)),
+    log: () => {},
+  });
   assert.ok(build.objects.includes(object), `${object} built`);
   return readElf(await readFile(path.join(build.preDir, object)));
 }
@@ -64,7 +69,10 @@ for (const [patch, object, module, changed] of [
     const { kernel, map } = await linked(module);
     const report = checkReproduction(pre, object, map, kernel);
     assert.deepEqual(report.mismatches, []);
-    assert.ok(report.checked.some((c) => c.function === changed), `${changed} was checked`);
+    assert.ok(
+      report.checked.some((c) => c.function === changed),
+      `${changed} was checked`,
+    );
     const withCode = pre.symbols.filter((s) => isFunction(s) && s.size > 0).length;
     assert.ok(report.checked.length >= withCode / 2, `${report.checked.length} of ${withCode} functions checked`);
   });
@@ -73,7 +81,9 @@ for (const [patch, object, module, changed] of [
 test('one byte changed in a pre function is caught, naming the function and offset', async () => {
   const pre = await preObject('modules-6.1.176-to-6.1.190/net_sched_sch_multiq.patch', 'net/sched/sch_multiq.o');
   const fn = pre.symbols.find((s) => s.name === 'multiq_dequeue')!;
-  const covered = new Set((pre.sections.find((s) => s.rela?.target === fn.section)?.rela?.entries ?? []).flatMap((r) => [0, 1, 2, 3].map((i) => r.offset + i)));
+  const covered = new Set(
+    (pre.sections.find((s) => s.rela?.target === fn.section)?.rela?.entries ?? []).flatMap((r) => [0, 1, 2, 3].map((i) => r.offset + i)),
+  );
   let at = fn.value + 8;
   while (covered.has(at)) at++;
   fn.section!.data[at] ^= 0x01;
@@ -90,7 +100,14 @@ test('a config dir without the shipped modules is an error for a module patch, b
   for (const file of ['.config', 'System.map']) await copyFile(path.join(target.configDir, file), path.join(configDir, file));
   for (const link of ['build', 'vmlinux']) await symlink(await readlink(path.join(target.configDir, link)), path.join(configDir, link));
   await assert.rejects(
-    createUpdate({ sourceDir: target.sourceDir, configDir, patchPath: corpusPatch('modules-6.1.176-to-6.1.190/net_sched_sch_multiq.patch'), analyzeOnly: true, log: () => {} }),
-    (e: Error) => e instanceof MissingShippedModulesError && /net\/sched\/sch_multiq\.o/.test(e.message) && /--skip-reproduction-check/.test(e.message),
+    createUpdate({
+      sourceDir: target.sourceDir,
+      configDir,
+      patchPath: corpusPatch('modules-6.1.176-to-6.1.190/net_sched_sch_multiq.patch'),
+      analyzeOnly: true,
+      log: () => {},
+    }),
+    (e: Error) =>
+      e instanceof MissingShippedModulesError && /net\/sched\/sch_multiq\.o/.test(e.message) && /--skip-reproduction-check/.test(e.message),
   );
 });

@@ -31,13 +31,22 @@ const made: Record<string, Made> = {};
 
 async function create(name: string, patch: string): Promise<Made> {
   const out = path.join(scratch, name);
-  const result = await runUnchecked('node', ['--import', 'tsx', path.join(repo, 'src/create/cli.ts'), `--patch=${patch}`, `--output-dir=${out}`, '--json', target.sourceDir], { cwd: repo });
+  const result = await runUnchecked(
+    'node',
+    ['--import', 'tsx', path.join(repo, 'src/create/cli.ts'), `--patch=${patch}`, `--output-dir=${out}`, '--json', target.sourceDir],
+    { cwd: repo },
+  );
   assert.equal(result.exitCode, 0, result.stderr);
   const json = JSON.parse(result.stdout.trim().split('\n').pop()!) as { id: string; tarball: string };
   const dir = path.join(out, 'x');
   await run('mkdir', ['-p', dir]);
   await run('tar', ['-xzf', json.tarball, '-C', dir]);
-  return { id: json.id, tarball: json.tarball, dir: path.join(dir, `ksplice-${json.id}`), ko: path.join(dir, `ksplice-${json.id}`, `ksplice_${json.id}.ko`) };
+  return {
+    id: json.id,
+    tarball: json.tarball,
+    dir: path.join(dir, `ksplice-${json.id}`),
+    ko: path.join(dir, `ksplice-${json.id}`, `ksplice_${json.id}.ko`),
+  };
 }
 
 async function modinfo(ko: string, field: string): Promise<string> {
@@ -58,13 +67,30 @@ describe('the tarball and the update module', () => {
   test('each tarball holds the core, the module, the tools, the patch at the top and the objects under objects/pre and objects/post', async () => {
     for (const m of Object.values(made)) {
       const files = (await readdir(m.dir)).sort();
-      for (const f of ['ksplice.ko', `ksplice_${m.id}.ko`, 'ksplice-apply', 'ksplice-undo', 'ksplice-view', 'manifest.json', 'description.txt']) {
+      for (const f of [
+        'ksplice.ko',
+        `ksplice_${m.id}.ko`,
+        'ksplice-apply',
+        'ksplice-undo',
+        'ksplice-view',
+        'manifest.json',
+        'description.txt',
+      ]) {
         assert.ok(files.includes(f), `${m.tarball} has ${f}: ${files.join(' ')}`);
       }
       assert.ok(files.includes('objects'), 'an objects folder');
-      const objects = (await run('find', [path.join(m.dir, 'objects'), '-type', 'f'])).trim().split('\n').map((f) => path.relative(m.dir, f));
-      assert.ok(objects.some((f) => /^objects\/pre\/.+\.o$/.test(f)) && objects.some((f) => /^objects\/post\/.+\.o$/.test(f)), objects.join(' '));
-      assert.ok(files.some((f) => f.endsWith('.patch')), 'the patch');
+      const objects = (await run('find', [path.join(m.dir, 'objects'), '-type', 'f']))
+        .trim()
+        .split('\n')
+        .map((f) => path.relative(m.dir, f));
+      assert.ok(
+        objects.some((f) => /^objects\/pre\/.+\.o$/.test(f)) && objects.some((f) => /^objects\/post\/.+\.o$/.test(f)),
+        objects.join(' '),
+      );
+      assert.ok(
+        files.some((f) => f.endsWith('.patch')),
+        'the patch',
+      );
     }
   });
 
@@ -73,7 +99,7 @@ describe('the tarball and the update module', () => {
     assert.ok((await readFile(again.tarball)).equals(await readFile(made.cmdline!.tarball)));
   });
 
-  test('vermagic is the target kernel\'s', async () => {
+  test("vermagic is the target kernel's", async () => {
     for (const m of Object.values(made)) assert.equal(await modinfo(m.ko, 'vermagic'), '6.1.0-50-amd64 SMP preempt mod_unload modversions');
   });
 
@@ -94,7 +120,10 @@ describe('the tarball and the update module', () => {
     const arpSeqOps = map.find((s) => s.name === 'arp_seq_ops')!.address;
     assert.ok(pos >= 1 && pos <= copies.length, `position ${pos} of ${copies.length}`);
     const chosen = copies[pos - 1]!.address;
-    assert.ok(chosen < arpSeqOps && arpSeqOps - chosen < 0x1000n, `copy at ${chosen.toString(16)}, arp_seq_ops at ${arpSeqOps.toString(16)}`);
+    assert.ok(
+      chosen < arpSeqOps && arpSeqOps - chosen < 0x1000n,
+      `copy at ${chosen.toString(16)}, arp_seq_ops at ${arpSeqOps.toString(16)}`,
+    );
   });
 
   test('printk: only exported symbols, no livepatch modinfo; the new _printk is renamed', async () => {
@@ -109,9 +138,14 @@ describe('the tarball and the update module', () => {
 
   test('the manifest lists the replaced function with its System.map address', async () => {
     const manifest = JSON.parse(await readFile(path.join(made.cmdline!.dir, 'manifest.json'), 'utf8')) as {
-      changed: { function: string; address: string }[]; updateModule: string; coreModule: string;
+      changed: { function: string; address: string }[];
+      updateModule: string;
+      coreModule: string;
     };
-    assert.deepEqual(manifest.changed.map((c) => c.function), ['cmdline_proc_show']);
+    assert.deepEqual(
+      manifest.changed.map((c) => c.function),
+      ['cmdline_proc_show'],
+    );
     assert.match(manifest.changed[0]!.address, /^ffffffff8[0-9a-f]{7}$/);
     assert.equal(manifest.coreModule, 'ksplice.ko');
     assert.equal(manifest.updateModule, `ksplice_${made.cmdline!.id}.ko`);

@@ -51,20 +51,30 @@ test('GCC clones (.cold, .constprop, .isra, .part) are matched to their pre selv
   assert.deepEqual(summary.removed, []);
   // The cold part is reported with its owner, and both are shipped: the owner jumps into it.
   const cold = result.changed.find((g) => g.name === 'with_cold_part');
-  assert.deepEqual(cold?.parts.map((p) => [p.name, p.status]).sort(), [['with_cold_part', 'changed'], ['with_cold_part.cold', 'changed']]);
+  assert.deepEqual(cold?.parts.map((p) => [p.name, p.status]).sort(), [
+    ['with_cold_part', 'changed'],
+    ['with_cold_part.cold', 'changed'],
+  ]);
   assert.equal(cold?.parts.find((p) => p.name === 'with_cold_part.cold')?.section.name, '.text.unlikely.with_cold_part');
   // Clones whose parent GCC never emitted are reported under the clone's own (kallsyms) name.
   for (const clone of [/^specialized\.constprop\.\d+$/, /^reduced\.isra\.\d+$/, /^split\.part\.\d+$/]) {
-    assert.ok(summary.changed.some((n) => clone.test(n)), `${clone} in ${summary.changed.join(', ')}`);
+    assert.ok(
+      summary.changed.some((n) => clone.test(n)),
+      `${clone} in ${summary.changed.join(', ')}`,
+    );
   }
   // The callers of the clones did not change.
-  for (const caller of ['calls_specialized', 'calls_reduced', 'split_user1', 'split_user4']) assert.ok(!summary.changed.includes(caller), caller);
+  for (const caller of ['calls_specialized', 'calls_reduced', 'split_user1', 'split_user4'])
+    assert.ok(!summary.changed.includes(caller), caller);
 });
 
 test('a function that becomes a clone, or a clone that becomes a function, is changed, not new and removed', async () => {
   const forward = await diffFixture('reclone');
   const { pre, post } = pairs.get('reclone')!;
-  assert.ok(pre.symbols.some((s) => /^specialized\.constprop\.\d+$/.test(s.name)) && post.symbols.some((s) => s.name === 'specialized'), 'fixture shape');
+  assert.ok(
+    pre.symbols.some((s) => /^specialized\.constprop\.\d+$/.test(s.name)) && post.symbols.some((s) => s.name === 'specialized'),
+    'fixture shape',
+  );
   assert.deepEqual(summarize(forward), { changed: ['calls_one', 'specialized'], new: ['calls_two'], removed: [], unsafe: [] });
   const backward = diffObjects(post, pre);
   assert.deepEqual(summarize(backward), { changed: ['calls_one', 'specialized'], new: [], removed: ['calls_two'], unsafe: [] });
@@ -74,9 +84,13 @@ test('a function that becomes a clone, or a clone that becomes a function, is ch
 test('static locals whose numeric suffix moved are correlated, not new, and their data compared', async () => {
   const result = await diffFixture('statics');
   const { pre, post } = pairs.get('statics')!;
-  const calls = (o: typeof pre) => new Map(o.symbols.filter((s) => s.name.startsWith('calls.')).map((s) => [s.name, s.section!.data.readInt32LE(s.value)]));
+  const calls = (o: typeof pre) =>
+    new Map(o.symbols.filter((s) => s.name.startsWith('calls.')).map((s) => [s.name, s.section!.data.readInt32LE(s.value)]));
   // The fixture really shifts the numbers: some pre name is gone after the patch.
-  assert.ok([...calls(pre).keys()].some((name) => !calls(post).has(name)), 'numbers shifted');
+  assert.ok(
+    [...calls(pre).keys()].some((name) => !calls(post).has(name)),
+    'numbers shifted',
+  );
   assert.deepEqual(summarize(result), { changed: [], new: ['added_first'], removed: [], unsafe: [] });
   // Each pre `calls.N` is paired with the post one its function uses: same initial value.
   for (const [a, b] of result.correlation.preToPost) {
@@ -100,10 +114,19 @@ test('lines added above WARN_ON and pr_debug sites: only the edited function cha
   const bugTable = (o: typeof pre) => o.sections.find((s) => s.name === '__bug_table')!.data;
   assert.ok(!bugTable(pre).equals(bugTable(post)), 'the line numbers in __bug_table moved');
   const lineNotes = result.notes.filter((n) => /__bug_table .*line number differs/.test(n));
-  assert.ok(lineNotes.some((n) => n.includes('warns_below')), result.notes.join('\n'));
-  assert.ok(lineNotes.some((n) => n.includes('warns_further_below')), result.notes.join('\n'));
+  assert.ok(
+    lineNotes.some((n) => n.includes('warns_below')),
+    result.notes.join('\n'),
+  );
+  assert.ok(
+    lineNotes.some((n) => n.includes('warns_further_below')),
+    result.notes.join('\n'),
+  );
   // pr_debug's descriptor records the line too: a note, not unsafe data, and not a change.
-  assert.ok(result.notes.some((n) => /^__UNIQUE_ID_ddebug\d+\.\d+: line number differs/.test(n)), result.notes.join('\n'));
+  assert.ok(
+    result.notes.some((n) => /^__UNIQUE_ID_ddebug\d+\.\d+: line number differs/.test(n)),
+    result.notes.join('\n'),
+  );
   assert.deepEqual(result.unsafe, []);
 });
 
@@ -114,7 +137,10 @@ test('initialized data, a struct layout (size, field offsets), __init code and e
   assert.deepEqual(rules('limit'), ['data-change']);
   // The size of current_config, and `.mode` moved from +4 to +8: seen in the code of its readers, here and in another file.
   assert.deepEqual(rules('current_config').sort(), ['data-layout', 'data-layout']);
-  assert.ok(findings.some((u) => u.symbol === 'current_config' && /^reads_mode reaches/.test(u.reason)), 'the reader that shows the shift is named');
+  assert.ok(
+    findings.some((u) => u.symbol === 'current_config' && /^reads_mode reaches/.test(u.reason)),
+    'the reader that shows the shift is named',
+  );
   assert.deepEqual(rules('remote_config'), ['data-layout']);
   assert.deepEqual(rules('boot_setup'), ['init-code']);
   assert.deepEqual(rules('uses_limit'), ['export-change']);
@@ -136,13 +162,24 @@ test('ksplice-diff CLI: human and --json output, exit 0 on changes, 2 when unsaf
   const tsx = path.resolve(import.meta.dirname ?? '.', '../../node_modules/.bin/tsx');
   const json = await runUnchecked(tsx, [cli, prePath, postPath, '--json']);
   assert.equal(json.exitCode, 0, json.stderr);
-  assert.deepEqual(JSON.parse(json.stdout), { changed: ['changed_body'], new: ['added_function'], removed: ['removed_function'], unsafe: [] });
+  assert.deepEqual(JSON.parse(json.stdout), {
+    changed: ['changed_body'],
+    new: ['added_function'],
+    removed: ['removed_function'],
+    unsafe: [],
+  });
   await diffFixture('unsafe');
   const unsafe = pairs.get('unsafe')!;
   const refusedRun = await runUnchecked(tsx, [cli, '--json', unsafe.prePath, unsafe.postPath]);
   assert.equal(refusedRun.exitCode, 2, refusedRun.stderr);
   const refused = JSON.parse(refusedRun.stdout) as { unsafe: { rule: string; symbol: string }[] };
-  assert.deepEqual([...new Set(refused.unsafe.map((u) => u.symbol))].sort(), ['boot_setup', 'current_config', 'limit', 'remote_config', 'uses_limit']);
+  assert.deepEqual([...new Set(refused.unsafe.map((u) => u.symbol))].sort(), [
+    'boot_setup',
+    'current_config',
+    'limit',
+    'remote_config',
+    'uses_limit',
+  ]);
   assert.deepEqual([...new Set(refused.unsafe.map((u) => u.rule))].sort(), ['data-change', 'data-layout', 'export-change', 'init-code']);
   const refusedHuman = await runUnchecked(tsx, [cli, unsafe.prePath, unsafe.postPath]);
   assert.equal(refusedHuman.exitCode, 2);

@@ -88,7 +88,8 @@ test('a changed function travels with exactly its own special-section entries', 
   assert.equal(fileLabel.section.data.toString('latin1', fileLabel.value, fileLabel.section.data.indexOf(0, fileLabel.value)), 'special.c');
   // What the code refers to outside itself becomes undefined symbols to resolve in the kernel.
   const externals = new Map(extracted.externals.map((e) => [e.name, e]));
-  for (const name of ['__fentry__', 'shared_counter', 'fast_key', 'pv_ops', '__SCT__tick', '__x86_return_thunk']) assert.ok(externals.has(name), name);
+  for (const name of ['__fentry__', 'shared_counter', 'fast_key', 'pv_ops', '__SCT__tick', '__x86_return_thunk'])
+    assert.ok(externals.has(name), name);
   assert.equal(externals.get('fast_key')?.local, false);
 });
 
@@ -102,7 +103,10 @@ test('strings: the new literal is copied and referenced by a label; ld resolves 
   assert.ok(strings.some((s) => s.includes('a brand new message\n')));
   assert.ok(!strings.some((s) => s.includes('unchanged message')), 'strings of functions not extracted stay behind');
   // Link for real, at a known address, and follow the reference in changed_message to its string.
-  await writeFile(path.join(dir, 'print.s'), '.text\n.globl print, _start, __fentry__\nprint: ret\n_start: ret\n__fentry__: ret\n.section .note.GNU-stack,"",@progbits\n');
+  await writeFile(
+    path.join(dir, 'print.s'),
+    '.text\n.globl print, _start, __fentry__\nprint: ret\n_start: ret\n__fentry__: ret\n.section .note.GNU-stack,"",@progbits\n',
+  );
   await run('as', ['-o', path.join(dir, 'print.o'), path.join(dir, 'print.s')]);
   await run('ld', ['-Ttext=0x1000', '-o', path.join(dir, 'strings.exe'), path.join(dir, 'print.o'), file]);
   const dump = await run('objdump', ['-d', '-w', path.join(dir, 'strings.exe')]);
@@ -135,10 +139,19 @@ test('a function brings its .cold part; jumps between them stay inside the extra
   const { post } = await compilePair('clones', dir);
   const extracted = extractFunctions(post, ['with_cold_part']);
   const file = await writeChecked(extracted, 'cold.o');
-  assert.deepEqual(extracted.symbols.filter((s) => s.type === 2).map((s) => s.name).sort(), ['with_cold_part', 'with_cold_part.cold']);
+  assert.deepEqual(
+    extracted.symbols
+      .filter((s) => s.type === 2)
+      .map((s) => s.name)
+      .sort(),
+    ['with_cold_part', 'with_cold_part.cold'],
+  );
   assert.ok(!extracted.externals.some((e) => e.name.startsWith('with_cold_part')), 'no external reference to its own parts');
   const fromCold = await relocationsOf(file, '.text.unlikely.with_cold_part');
-  assert.ok(fromCold.some((r) => r[2]!.startsWith('report')), 'the cold part calls report()');
+  assert.ok(
+    fromCold.some((r) => r[2]!.startsWith('report')),
+    'the cold part calls report()',
+  );
 });
 
 test('calls to functions left behind become undefined symbols, marked local when they were static', async () => {
@@ -147,7 +160,10 @@ test('calls to functions left behind become undefined symbols, marked local when
   await writeChecked(extracted, 'split-user.o');
   const split = extracted.externals.find((e) => /^split\.part\.\d+$/.test(e.name));
   assert.deepEqual(split && { local: split.local, kind: split.kind }, { local: true, kind: 'function' });
-  assert.ok(extracted.externals.some((e) => e.name === 'enabled' && !e.local), 'a global variable stays global');
+  assert.ok(
+    extracted.externals.some((e) => e.name === 'enabled' && !e.local),
+    'a global variable stays global',
+  );
 });
 
 test('new data used by new code can be copied along; unknown names are refused', async () => {
@@ -157,19 +173,28 @@ test('new data used by new code can be copied along; unknown names are refused',
   const extracted = extractFunctions(post, shippedFunctions(result), { data: result.newData.map((s) => s.name) });
   const file = await writeChecked(extracted, 'statics.o');
   const relocs = await relocationsOf(file, '.text.added_first');
-  assert.ok(relocs.some((r) => r[2]!.startsWith('added_counter')), relocs.join('\n'));
-  assert.deepEqual(extracted.externals.filter((e) => e.kind === 'data'), []);
+  assert.ok(
+    relocs.some((r) => r[2]!.startsWith('added_counter')),
+    relocs.join('\n'),
+  );
+  assert.deepEqual(
+    extracted.externals.filter((e) => e.kind === 'data'),
+    [],
+  );
   assert.throws(() => extractFunctions(post, ['no_such_function']), ExtractError);
   await compileFixture('basic', dir, 'pre');
 });
 
-test('with the correlation, references to statics use the running kernel\'s (pre) names, not the renumbered post ones', async () => {
+test("with the correlation, references to statics use the running kernel's (pre) names, not the renumbered post ones", async () => {
   const { pre, post } = await compilePair('statics', dir);
   const result = diffObjects(pre, post);
   const preName = extractFunctions(pre, ['count_a']).externals.find((e) => e.kind === 'data')!.name;
   const postName = extractFunctions(post, ['count_a']).externals.find((e) => e.kind === 'data')!.name;
-  assert.notEqual(preName, postName, 'the fixture renumbers count_a\'s static');
+  assert.notEqual(preName, postName, "the fixture renumbers count_a's static");
   const extracted = extractFunctions(post, ['count_a'], { correlation: result.correlation });
-  assert.deepEqual(extracted.externals.filter((e) => e.kind === 'data').map((e) => e.name), [preName]);
+  assert.deepEqual(
+    extracted.externals.filter((e) => e.kind === 'data').map((e) => e.name),
+    [preName],
+  );
   await writeChecked(extracted, 'count_a.o');
 });

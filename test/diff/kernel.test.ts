@@ -50,7 +50,19 @@ const groundTruth: [string, DiffSummary][] = [
   ['6.1.176-to-6.1.190/kernel_sys.patch', { ...none, changed: ['prctl_set_auxv'] }],
   ['6.1.176-to-6.1.190/kernel_audit_tree.patch', none],
   // No function changes; the new export is refused with its reason rather than silently dropped.
-  ['6.1.176-to-6.1.190/kernel_user.patch', { ...none, unsafe: [finding('export-change', 'free_uid', "newly exported (EXPORT_SYMBOL_GPL): an update cannot add to the running kernel's export table")] }],
+  [
+    '6.1.176-to-6.1.190/kernel_user.patch',
+    {
+      ...none,
+      unsafe: [
+        finding(
+          'export-change',
+          'free_uid',
+          "newly exported (EXPORT_SYMBOL_GPL): an update cannot add to the running kernel's export table",
+        ),
+      ],
+    },
+  ],
 ];
 
 for (const [patch, expected] of groundTruth) {
@@ -69,7 +81,12 @@ test('printk.o: the real object round-trips through the toolkit (readelf clean, 
   await writeFile(output, writeElf(obj));
   const readelf = await runUnchecked('readelf', ['-a', '-W', output]);
   assert.equal(readelf.stderr, '');
-  const relocs = async (f: string) => (await run('readelf', ['-r', '-W', f])).split('\n').filter((l) => /^[0-9a-f]{16}\s/.test(l)).map((l) => l.replace(/^(\S+)\s+\S+/, '$1')).sort();
+  const relocs = async (f: string) =>
+    (await run('readelf', ['-r', '-W', f]))
+      .split('\n')
+      .filter((l) => /^[0-9a-f]{16}\s/.test(l))
+      .map((l) => l.replace(/^(\S+)\s+\S+/, '$1'))
+      .sort();
   assert.deepEqual(await relocs(output), await relocs(prePath));
   await run('ld', ['-r', '-o', path.join(dir, 'printk.ld.o'), output]);
 });
@@ -79,19 +96,33 @@ test('printk.o: _printk extracted from pre and post (code, mcount, ORC, return s
   const result = diffObjects(readElf(await readFile(prePath)), readElf(await readFile(postPath)));
   assert.deepEqual(shippedFunctions(result), ['_printk']);
   assert.deepEqual(replacedPreFunctions(result), ['_printk']);
-  for (const [side, obj, from] of [['post', result.post, postPath], ['pre', result.pre, prePath]] as const) {
-    const extracted = extractFunctions(obj, ['_printk'], side === 'post' ? { data: result.newData.map((s) => s.name), correlation: result.correlation } : {});
+  for (const [side, obj, from] of [
+    ['post', result.post, postPath],
+    ['pre', result.pre, prePath],
+  ] as const) {
+    const extracted = extractFunctions(
+      obj,
+      ['_printk'],
+      side === 'post' ? { data: result.newData.map((s) => s.name), correlation: result.correlation } : {},
+    );
     const file = path.join(dir, `_printk.${side}.o`);
     await writeFile(file, writeElf(extracted));
     assert.equal((await runUnchecked('readelf', ['-a', '-W', file])).stderr, '');
     await run('ld', ['-r', '-o', file.replace(/\.o$/, '.ld.o'), file]);
     const names = extracted.sections.map((s) => s.name);
-    for (const s of ['.text.unlikely._printk', '__mcount_loc', '.orc_unwind_ip', '.orc_unwind', '.return_sites']) assert.ok(names.includes(s), `${side}: ${s}`);
-    const code = async (f: string) => (await run('objcopy', ['-O', 'binary', '--only-section=.text.unlikely._printk', f, `${f}.bin`]), readFile(`${f}.bin`));
+    for (const s of ['.text.unlikely._printk', '__mcount_loc', '.orc_unwind_ip', '.orc_unwind', '.return_sites'])
+      assert.ok(names.includes(s), `${side}: ${s}`);
+    const code = async (f: string) => (
+      await run('objcopy', ['-O', 'binary', '--only-section=.text.unlikely._printk', f, `${f}.bin`]),
+      readFile(`${f}.bin`)
+    );
     assert.ok((await code(file)).equals(await code(from)), `${side}: code bytes as compiled`);
     assert.ok(extracted.externals.some((e) => e.name === 'vprintk'));
   }
   const post = extractFunctions(result.post, ['_printk']);
-  const strings = post.sections.filter((s) => s.name.includes('str1')).map((s) => s.data.toString('latin1')).join('|');
+  const strings = post.sections
+    .filter((s) => s.name.includes('str1'))
+    .map((s) => s.data.toString('latin1'))
+    .join('|');
   assert.match(strings, /Quoth the kernel/);
 });

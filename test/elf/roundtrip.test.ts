@@ -5,7 +5,18 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { readElf } from '../../src/elf/reader.ts';
-import { ElfFormatError, SHN_LORESERVE, SHT_GROUP, newSection, SHT_PROGBITS, SHF_ALLOC, SHF_EXECINSTR, STB_GLOBAL, STT_FUNC, type ElfObject } from '../../src/elf/types.ts';
+import {
+  ElfFormatError,
+  SHN_LORESERVE,
+  SHT_GROUP,
+  newSection,
+  SHT_PROGBITS,
+  SHF_ALLOC,
+  SHF_EXECINSTR,
+  STB_GLOBAL,
+  STT_FUNC,
+  type ElfObject,
+} from '../../src/elf/types.ts';
 import { writeElf } from '../../src/elf/writer.ts';
 import { R_X86_64_PLT32 } from '../../src/x86/relocations.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
@@ -33,13 +44,15 @@ async function readelfWarnings(object: string): Promise<string> {
 /** Symbols as readelf shows them, without their index (the writer puts locals first). */
 async function symbolTable(object: string): Promise<string[]> {
   const out = await run('readelf', ['-s', '-W', object]);
-  return out
-    .split('\n')
-    .filter((l) => /^\s+\d+:/.test(l))
-    .map((l) => l.trim().split(/\s+/).slice(1))
-    // Section index numbers move; the section's name is what must survive.
-    .map((f) => f.join(' '))
-    .sort();
+  return (
+    out
+      .split('\n')
+      .filter((l) => /^\s+\d+:/.test(l))
+      .map((l) => l.trim().split(/\s+/).slice(1))
+      // Section index numbers move; the section's name is what must survive.
+      .map((f) => f.join(' '))
+      .sort()
+  );
 }
 
 /** Relocations per section name: offset, type, symbol + addend (readelf's rendering). */
@@ -88,7 +101,10 @@ test('section groups, merged strings, .comment and .note.GNU-stack survive the r
   assert.ok(group?.group, 'a COMDAT group');
   assert.equal(group.group.signature.name, 'grouped_sig');
   assert.deepEqual(group.group.members.map((m) => m.name).sort(), ['.data.grouped', '.rela.data.grouped', '.text.grouped']);
-  assert.equal((await run('readelf', ['-g', '-W', output])).replace(/\[\s*\d+\]/g, ''), (await run('readelf', ['-g', '-W', input])).replace(/\[\s*\d+\]/g, ''));
+  assert.equal(
+    (await run('readelf', ['-g', '-W', output])).replace(/\[\s*\d+\]/g, ''),
+    (await run('readelf', ['-g', '-W', input])).replace(/\[\s*\d+\]/g, ''),
+  );
   const comment = (o: string) => run('readelf', ['-p', '.comment', o]);
   assert.match(await comment(output), /GCC: \(Debian 12/);
   assert.equal(await comment(output), await comment(input));
@@ -127,10 +143,19 @@ test('extended numbering: 66,000 sections read and written with e_shnum = 0, SHN
 });
 
 test('an object built in memory is written so that ld links a call through it', async () => {
-  const text = newSection({ name: '.text.caller', type: SHT_PROGBITS, flags: SHF_ALLOC | SHF_EXECINSTR, data: Buffer.from([0xe8, 0, 0, 0, 0, 0xc3]) });
+  const text = newSection({
+    name: '.text.caller',
+    type: SHT_PROGBITS,
+    flags: SHF_ALLOC | SHF_EXECINSTR,
+    data: Buffer.from([0xe8, 0, 0, 0, 0, 0xc3]),
+  });
   const caller = { index: 0, name: 'caller', bind: STB_GLOBAL, type: STT_FUNC, other: 0, section: text, shndx: 0, value: 0, size: 6 };
   const callee = { index: 0, name: 'callee', bind: STB_GLOBAL, type: 0, other: 0, section: null, shndx: 0, value: 0, size: 0 };
-  const rela = newSection({ name: '.rela.text.caller', type: 4, rela: { target: text, entries: [{ offset: 1, type: R_X86_64_PLT32, symbol: callee, addend: -4n }] } });
+  const rela = newSection({
+    name: '.rela.text.caller',
+    type: 4,
+    rela: { target: text, entries: [{ offset: 1, type: R_X86_64_PLT32, symbol: callee, addend: -4n }] },
+  });
   const obj: ElfObject = { header: { osabi: 0, abiversion: 0, machine: 62, flags: 0 }, sections: [text, rela], symbols: [caller, callee] };
   const file = path.join(dir, 'memory.o');
   await writeFile(file, writeElf(obj));

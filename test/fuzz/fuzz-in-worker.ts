@@ -34,8 +34,17 @@ export function fuzzInWorker(arm: FuzzArm, input: Buffer, iterations: number, se
     };
     const rearm = () => {
       clearTimeout(watchdog);
-      watchdog = setTimeout(() => finish(() => reject(new Error(
-        `${arm}: seed ${seed}, ${current < 0 ? 'before the first mutant' : `iteration ${current}`}: no answer in ${stallMs} ms (a hang); the worker was terminated`))), stallMs);
+      watchdog = setTimeout(
+        () =>
+          finish(() =>
+            reject(
+              new Error(
+                `${arm}: seed ${seed}, ${current < 0 ? 'before the first mutant' : `iteration ${current}`}: no answer in ${stallMs} ms (a hang); the worker was terminated`,
+              ),
+            ),
+          ),
+        stallMs,
+      );
     };
     rearm();
     worker.on('message', (m: WorkerReport) => {

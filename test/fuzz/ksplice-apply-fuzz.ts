@@ -66,15 +66,28 @@ export interface ApplyFuzzStats {
 /** The package: the modules and an object small, so mutations land in headers and the manifest often. */
 function samplePackage(release: string): { gz: Buffer; moduleSha: string } {
   const module = Buffer.from('\x7fELF update module stand-in\n');
-  const gz = writeUpdateTarball({
-    id: 'fz01', kernelRelease: release, sourceVersion: '6.1.176', toolchain: { cc: 'gcc-12', as: 24000, ld: 24000 },
-    description: 'fuzz', patch: 'proc_cmdline.patch', coreModule: 'ksplice.ko', updateModule: 'ksplice_fz01.ko',
-    changed: [{ object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', address: 'ffffffff81400000' }], new: [],
-  }, [
-    { path: 'ksplice.ko', data: Buffer.from('\x7fELF core stand-in\n') }, { path: 'ksplice_fz01.ko', data: module },
-    { path: 'objects/pre/fs/proc/cmdline.o', data: Buffer.from('pre object\n') }, { path: 'objects/post/fs/proc/cmdline.o', data: Buffer.from('post object\n') },
-    { path: 'proc_cmdline.patch', data: Buffer.from('--- a\n+++ b\n') }, { path: 'ksplice-apply', data: Buffer.from('#!/bin/sh\n'), executable: true },
-  ]);
+  const gz = writeUpdateTarball(
+    {
+      id: 'fz01',
+      kernelRelease: release,
+      sourceVersion: '6.1.176',
+      toolchain: { cc: 'gcc-12', as: 24000, ld: 24000 },
+      description: 'fuzz',
+      patch: 'proc_cmdline.patch',
+      coreModule: 'ksplice.ko',
+      updateModule: 'ksplice_fz01.ko',
+      changed: [{ object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', address: 'ffffffff81400000' }],
+      new: [],
+    },
+    [
+      { path: 'ksplice.ko', data: Buffer.from('\x7fELF core stand-in\n') },
+      { path: 'ksplice_fz01.ko', data: module },
+      { path: 'objects/pre/fs/proc/cmdline.o', data: Buffer.from('pre object\n') },
+      { path: 'objects/post/fs/proc/cmdline.o', data: Buffer.from('post object\n') },
+      { path: 'proc_cmdline.patch', data: Buffer.from('--- a\n+++ b\n') },
+      { path: 'ksplice-apply', data: Buffer.from('#!/bin/sh\n'), executable: true },
+    ],
+  );
   return { gz, moduleSha: createHash('sha256').update(module).digest('hex') };
 }
 
@@ -86,11 +99,26 @@ export async function prepareApplyFuzz(dir: string): Promise<ApplyFuzz> {
   const release = (await promisify(execFile)('/bin/busybox', ['uname', '-r'])).stdout.trim();
   const { gz, moduleSha } = samplePackage(release);
   const foreign = samplePackage(`${release}-not-this-one`).gz;
-  return { sb, dir, sysfs, gz, tar: gunzipSync(gz), foreignGz: foreign, foreignTar: gunzipSync(foreign), moduleSha, outsideBefore: await outsideState(sb) };
+  return {
+    sb,
+    dir,
+    sysfs,
+    gz,
+    tar: gunzipSync(gz),
+    foreignGz: foreign,
+    foreignTar: gunzipSync(foreign),
+    moduleSha,
+    outsideBefore: await outsideState(sb),
+  };
 }
 
 /** Runs ksplice-apply on one tarball (bytes) and checks the outcome; returns whether the module reached insmod. */
-export async function applyOnce(f: ApplyFuzz, bytes: Buffer, label: string, shell: Shell = 'dash'): Promise<{ intact: boolean; ms: number }> {
+export async function applyOnce(
+  f: ApplyFuzz,
+  bytes: Buffer,
+  label: string,
+  shell: Shell = 'dash',
+): Promise<{ intact: boolean; ms: number }> {
   const file = path.join(f.dir, 'mutants', `${label}.tar.gz`);
   await writeFile(file, bytes);
   const r = await runTool(f.sb, 'ksplice-apply', [file], { sysfs: f.sysfs, timeoutMs: PER_RUN_TIMEOUT_MS, shell });
@@ -108,7 +136,11 @@ export async function applyOnce(f: ApplyFuzz, bytes: Buffer, label: string, shel
   }
   if (intact) {
     assert.equal(r.calls.length, 1, `${where}: ${r.calls.join('; ')}`);
-    assert.match(r.calls[0], new RegExp(`^insmod \\S+/ksplice-fz01/ksplice_fz01\\.ko ${f.moduleSha}$`), `${where}: insmod given something else than the original module`);
+    assert.match(
+      r.calls[0],
+      new RegExp(`^insmod \\S+/ksplice-fz01/ksplice_fz01\\.ko ${f.moduleSha}$`),
+      `${where}: insmod given something else than the original module`,
+    );
     assert.match(r.stderr, /cannot load update module ksplice_fz01\.ko/, where);
   }
   await rm(file); // kept only when an assertion above failed
@@ -117,7 +149,12 @@ export async function applyOnce(f: ApplyFuzz, bytes: Buffer, label: string, shel
 
 /** Gzip header bytes (flags, mtime) and the trailer (CRC32, length): the hot spots of the compressed stream. */
 function gzHotFields(gz: Buffer): HotField[] {
-  return [{ offset: 3, size: 1 }, { offset: 4, size: 4 }, { offset: gz.length - 8, size: 4 }, { offset: gz.length - 4, size: 4 }];
+  return [
+    { offset: 3, size: 1 },
+    { offset: 4, size: 4 },
+    { offset: gz.length - 8, size: 4 },
+    { offset: gz.length - 4, size: 4 },
+  ];
 }
 
 /**
@@ -125,7 +162,13 @@ function gzHotFields(gz: Buffer): HotField[] {
  * downloaded) or of the tar stream under a valid gzip wrapper ('tar': headers, names, sizes,
  * the manifest's text).
  */
-export async function fuzzKspliceApply(f: ApplyFuzz, arm: 'gz' | 'tar', iterations: number, seed: number, shell: Shell = 'dash'): Promise<ApplyFuzzStats> {
+export async function fuzzKspliceApply(
+  f: ApplyFuzz,
+  arm: 'gz' | 'tar',
+  iterations: number,
+  seed: number,
+  shell: Shell = 'dash',
+): Promise<ApplyFuzzStats> {
   const rng = prng(seed);
   const gz = shell === 'busybox' ? f.foreignGz : f.gz;
   const input = arm === 'gz' ? gz : shell === 'busybox' ? f.foreignTar : f.tar;

@@ -31,7 +31,10 @@ test('the untouched package passes every check and reaches the stand-in insmod w
   assert.equal((await applyOnce(f, f.gz, 'original')).intact, true);
 });
 
-for (const [arm, seed] of [['gz', 11], ['tar', 12]] as const) {
+for (const [arm, seed] of [
+  ['gz', 11],
+  ['tar', 12],
+] as const) {
   test(`ksplice-apply refuses ${ITERATIONS} mutants of the ${arm === 'gz' ? 'compressed file' : 'tar stream'} with a message, loading nothing damaged`, async () => {
     const stats = await fuzzKspliceApply(f, arm, ITERATIONS, seed);
     assert.equal(stats.runs, ITERATIONS);
@@ -42,5 +45,8 @@ for (const [arm, seed] of [['gz', 11], ['tar', 12]] as const) {
 test(`under busybox sh, the guest's shell, ${BUSYBOX_ITERATIONS} mutants of the tar stream end the same way`, async () => {
   const stats = await fuzzKspliceApply(f, 'tar', BUSYBOX_ITERATIONS, 13, 'busybox');
   assert.equal(stats.runs, BUSYBOX_ITERATIONS);
-  assert.ok(stats.refused > BUSYBOX_ITERATIONS / 2, `${stats.refused} refused for damage, ${stats.intact} intact (refused for the release)`);
+  assert.ok(
+    stats.refused > BUSYBOX_ITERATIONS / 2,
+    `${stats.refused} refused for damage, ${stats.intact} intact (refused for the release)`,
+  );
 });

@@ -32,11 +32,17 @@ test('the update-tarball reader refuses every damaged tarball with its own error
   // the compressed file (gzip header, deflate stream, trailer), then the tar stream under a valid gzip wrapper
   const parsedGz = await fuzzInWorker('readUpdateTarball-gz', object, TARBALL_ITERATIONS, 2);
   const parsedTar = await fuzzInWorker('readUpdateTarball-tar', object, TARBALL_ITERATIONS, 3);
-  assert.ok(parsedGz < TARBALL_ITERATIONS && parsedTar < TARBALL_ITERATIONS, `most are refused (${parsedGz}, ${parsedTar} of ${TARBALL_ITERATIONS} taken)`);
+  assert.ok(
+    parsedGz < TARBALL_ITERATIONS && parsedTar < TARBALL_ITERATIONS,
+    `most are refused (${parsedGz}, ${parsedTar} of ${TARBALL_ITERATIONS} taken)`,
+  );
 });
 
 test('the watchdog fails a reader that never returns, naming the iteration, instead of hanging', async () => {
   const started = Date.now();
-  await assert.rejects(fuzzInWorker('spin-at-5', Buffer.alloc(64), 10, 9, 1500), /spin-at-5: seed 9, iteration 5: no answer in 1500 ms \(a hang\)/);
+  await assert.rejects(
+    fuzzInWorker('spin-at-5', Buffer.alloc(64), 10, 9, 1500),
+    /spin-at-5: seed 9, iteration 5: no answer in 1500 ms \(a hang\)/,
+  );
   assert.ok(Date.now() - started < 15_000, 'terminated promptly');
 });

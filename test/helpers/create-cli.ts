@@ -20,7 +20,13 @@ export interface CreateRequest {
 }
 
 export async function createUpdate(request: CreateRequest) {
-  const args = [`--patch=${request.patch}`, '--json', ...(request.outputDir ? [`--output-dir=${request.outputDir}`] : []), ...(request.extra ?? []), request.sourceDir];
+  const args = [
+    `--patch=${request.patch}`,
+    '--json',
+    ...(request.outputDir ? [`--output-dir=${request.outputDir}`] : []),
+    ...(request.extra ?? []),
+    request.sourceDir,
+  ];
   const result = await runUnchecked('node', ['--import', 'tsx', path.join(repo, 'src/create/cli.ts'), ...args], { cwd: repo });
   const last = result.stdout.trim().split('\n').pop();
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the --json shape is asserted by each test

@@ -20,10 +20,12 @@ async function body(req: IncomingMessage): Promise<Buffer> {
 }
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
-    const address = server.address();
-    resolve(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
-  }));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(`http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`);
+    }),
+  );
 }
 
 /** The results service's artifact API and the blob storage it signs URLs for. */
@@ -39,7 +41,9 @@ export async function fakeArtifactService() {
     if (url.pathname.endsWith('/CreateArtifact')) {
       const { name } = JSON.parse(data.toString()) as { name: string };
       res.writeHead(200, { 'content-type': 'application/json' });
-      return res.end(JSON.stringify({ ok: true, signedUploadUrl: `${base}/devstoreaccount1/artifacts/${encodeURIComponent(name)}?sig=fake` }));
+      return res.end(
+        JSON.stringify({ ok: true, signedUploadUrl: `${base}/devstoreaccount1/artifacts/${encodeURIComponent(name)}?sig=fake` }),
+      );
     }
     if (url.pathname.endsWith('/FinalizeArtifact')) {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -49,9 +53,16 @@ export async function fakeArtifactService() {
       const blob = decodeURIComponent(url.pathname.split('/').pop()!);
       const comp = url.searchParams.get('comp');
       if (comp === 'block') blocks.set(url.searchParams.get('blockid')!, data);
-      else if (comp === 'blocklist') uploads.set(blob, Buffer.concat([...data.toString().matchAll(/<Latest>([^<]+)<\/Latest>/g)].map((m) => blocks.get(m[1])!)));
+      else if (comp === 'blocklist')
+        uploads.set(blob, Buffer.concat([...data.toString().matchAll(/<Latest>([^<]+)<\/Latest>/g)].map((m) => blocks.get(m[1])!)));
       else uploads.set(blob, data);
-      res.writeHead(201, { etag: '"0x1"', 'last-modified': new Date().toUTCString(), 'x-ms-request-id': '1', 'x-ms-version': '2023-11-03', 'x-ms-request-server-encrypted': 'true' });
+      res.writeHead(201, {
+        etag: '"0x1"',
+        'last-modified': new Date().toUTCString(),
+        'x-ms-request-id': '1',
+        'x-ms-version': '2023-11-03',
+        'x-ms-request-server-encrypted': 'true',
+      });
       return res.end();
     }
     res.writeHead(404);
@@ -75,7 +86,9 @@ export interface FakeGitHubOptions {
  * asset of a name already on the release is refused (422), and an upload must say its length.
  */
 export async function fakeGitHub(options: FakeGitHubOptions = {}) {
-  const assets = new Map<string, { id: number; bytes: Buffer }>((options.assets ?? []).map((name, i) => [name, { id: 100 + i, bytes: Buffer.from('an older build') }]));
+  const assets = new Map<string, { id: number; bytes: Buffer }>(
+    (options.assets ?? []).map((name, i) => [name, { id: 100 + i, bytes: Buffer.from('an older build') }]),
+  );
   let released = options.existing ?? false;
   let nextAsset = 200;
   const calls: string[] = [];
@@ -89,16 +102,21 @@ export async function fakeGitHub(options: FakeGitHubOptions = {}) {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(value));
     };
-    if (req.method === 'GET' && url.pathname === '/repos/org/kernel-fixes/releases/tags/v1.0') return released ? json(200, release()) : json(404, { message: 'Not Found' });
+    if (req.method === 'GET' && url.pathname === '/repos/org/kernel-fixes/releases/tags/v1.0')
+      return released ? json(200, release()) : json(404, { message: 'Not Found' });
     if (req.method === 'POST' && url.pathname === '/repos/org/kernel-fixes/releases') {
       const wasThere = released || options.createdMeanwhile;
       released = true;
-      if (wasThere) return json(422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
+      if (wasThere)
+        return json(422, { message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
       if ((JSON.parse(data.toString()) as { tag_name: string }).tag_name !== 'v1.0') return json(400, { message: 'wrong tag_name' });
       return json(201, release());
     }
     if (req.method === 'GET' && url.pathname === '/repos/org/kernel-fixes/releases/7/assets') {
-      return json(200, [...assets].map(([name, a]) => ({ id: a.id, name, size: a.bytes.length })));
+      return json(
+        200,
+        [...assets].map(([name, a]) => ({ id: a.id, name, size: a.bytes.length })),
+      );
     }
     const deleted = /^\/repos\/org\/kernel-fixes\/releases\/assets\/(\d+)$/.exec(url.pathname);
     if (req.method === 'DELETE' && deleted) {
@@ -110,8 +128,10 @@ export async function fakeGitHub(options: FakeGitHubOptions = {}) {
     }
     if (req.method === 'POST' && url.pathname === '/uploads/repos/org/kernel-fixes/releases/7/assets') {
       const name = url.searchParams.get('name')!;
-      if (req.headers['content-length'] !== String(data.length)) return json(400, { message: `content-length ${req.headers['content-length']} for ${data.length} bytes` });
-      if (assets.has(name)) return json(422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
+      if (req.headers['content-length'] !== String(data.length))
+        return json(400, { message: `content-length ${req.headers['content-length']} for ${data.length} bytes` });
+      if (assets.has(name))
+        return json(422, { message: 'Validation Failed', errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }] });
       assets.set(name, { id: nextAsset++, bytes: data });
       return json(201, { id: nextAsset - 1, name, browser_download_url: `${base}/download/${name}` });
     }
@@ -181,6 +201,11 @@ export async function fakeDockerBin(scratch: string): Promise<{ bin: string; cal
   await chmod(path.join(bin, 'docker'), 0o755);
   const log = path.join(scratch, 'fake-docker.log');
   await writeFile(log, '');
-  const calls = async () => (await readFile(log, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as string[]);
+  const calls = async () =>
+    (await readFile(log, 'utf8'))
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as string[]);
   return { bin, calls, log };
 }

@@ -65,18 +65,36 @@ const PER_INPUT_MS = 2000;
 
 /** e_shoff, e_shnum, e_shstrndx, and each section header's offset, size, link, info, entsize. */
 export function elfHotFields(obj: Buffer): HotField[] {
-  const fields: HotField[] = [{ offset: 0x28, size: 8 }, { offset: 0x3c, size: 2 }, { offset: 0x3e, size: 2 }];
+  const fields: HotField[] = [
+    { offset: 0x28, size: 8 },
+    { offset: 0x3c, size: 2 },
+    { offset: 0x3e, size: 2 },
+  ];
   const shoff = Number(obj.readBigUInt64LE(0x28));
   const shnum = obj.readUInt16LE(0x3c);
   for (let i = 0; i < shnum; i++) {
     const h = shoff + i * 64;
-    fields.push({ offset: h + 0x18, size: 8 }, { offset: h + 0x20, size: 8 }, { offset: h + 0x28, size: 4 }, { offset: h + 0x2c, size: 4 }, { offset: h + 0x38, size: 8 });
+    fields.push(
+      { offset: h + 0x18, size: 8 },
+      { offset: h + 0x20, size: 8 },
+      { offset: h + 0x28, size: 4 },
+      { offset: h + 0x2c, size: 4 },
+      { offset: h + 0x38, size: 8 },
+    );
   }
   return fields;
 }
 
 /** Runs `parse` on `iterations` mutants; returns how many parsed. Fails on any other error or a slow parse. */
-export function fuzz(name: string, input: Buffer, hot: HotField[], iterations: number, seed: number, parse: (b: Buffer) => void, ownError: (e: unknown) => boolean): number {
+export function fuzz(
+  name: string,
+  input: Buffer,
+  hot: HotField[],
+  iterations: number,
+  seed: number,
+  parse: (b: Buffer) => void,
+  ownError: (e: unknown) => boolean,
+): number {
   const rng = prng(seed);
   let parsed = 0;
   for (let i = 0; i < iterations; i++) {
@@ -103,23 +121,41 @@ export async function realKernelObject(): Promise<Buffer> {
 }
 
 export function sampleUpdateTarball(object: Buffer): Buffer {
-  return writeUpdateTarball({
-    id: 'fuzz0001', kernelRelease: '6.1.0-50-amd64', sourceVersion: '6.1.176', toolchain: { cc: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0', as: 24000, ld: 24000 },
-    description: 'fuzz', patch: 'proc_cmdline.patch', coreModule: 'ksplice.ko', updateModule: 'ksplice_fuzz0001.ko',
-    changed: [{ object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', address: 'ffffffff81400000' }], new: [],
-  }, [
-    { path: 'ksplice.ko', data: object }, { path: 'ksplice_fuzz0001.ko', data: object.subarray(0, 4096) },
-    { path: 'objects/pre/fs/proc/cmdline.o', data: object }, { path: 'ksplice-apply', data: Buffer.from('#!/bin/sh\n'), executable: true },
-  ]);
+  return writeUpdateTarball(
+    {
+      id: 'fuzz0001',
+      kernelRelease: '6.1.0-50-amd64',
+      sourceVersion: '6.1.176',
+      toolchain: { cc: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0', as: 24000, ld: 24000 },
+      description: 'fuzz',
+      patch: 'proc_cmdline.patch',
+      coreModule: 'ksplice.ko',
+      updateModule: 'ksplice_fuzz0001.ko',
+      changed: [{ object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', address: 'ffffffff81400000' }],
+      new: [],
+    },
+    [
+      { path: 'ksplice.ko', data: object },
+      { path: 'ksplice_fuzz0001.ko', data: object.subarray(0, 4096) },
+      { path: 'objects/pre/fs/proc/cmdline.o', data: object },
+      { path: 'ksplice-apply', data: Buffer.from('#!/bin/sh\n'), executable: true },
+    ],
+  );
 }
-
 
 /** Each 512-byte tar header's name, mode, size, checksum and type fields. */
 export function tarHotFields(tar: Buffer): HotField[] {
   const fields: HotField[] = [];
   for (let h = 0; h + 512 <= tar.length && fields.length < 400; h += 512) {
     if (tar[h + 257] !== 0x75) continue; // "ustar" magic: a header block
-    fields.push({ offset: h, size: 8 }, { offset: h + 100, size: 8 }, { offset: h + 124, size: 8 }, { offset: h + 132, size: 4 }, { offset: h + 148, size: 8 }, { offset: h + 156, size: 1 });
+    fields.push(
+      { offset: h, size: 8 },
+      { offset: h + 100, size: 8 },
+      { offset: h + 124, size: 8 },
+      { offset: h + 132, size: 4 },
+      { offset: h + 148, size: 8 },
+      { offset: h + 156, size: 1 },
+    );
   }
   return fields;
 }

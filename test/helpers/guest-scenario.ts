@@ -60,5 +60,10 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
   assert.equal(verdict.steps[0].status, 'passed', `${name} ran to its end and exited 0:\n${tail}`);
   assert.deepEqual(verdict.splats, [], 'no kernel splat in the guest');
   assert.equal(verdict.failures.join('; '), '', 'a clean run');
-  return { checks: parseChecks(output.replace(/\r/g, '')), dmesg: verdict.dmesg.replace(/\r/g, ''), output: output.replace(/\r/g, ''), verdict };
+  return {
+    checks: parseChecks(output.replace(/\r/g, '')),
+    dmesg: verdict.dmesg.replace(/\r/g, ''),
+    output: output.replace(/\r/g, ''),
+    verdict,
+  };
 }

@@ -34,7 +34,10 @@ export interface ModuleUpdate {
   pre: Map<string, Buffer>;
 }
 
-export async function buildModuleUpdate(target: TargetKernel, options: { id: string; patch: string; outputDir: string }): Promise<ModuleUpdate> {
+export async function buildModuleUpdate(
+  target: TargetKernel,
+  options: { id: string; patch: string; outputDir: string },
+): Promise<ModuleUpdate> {
   const inputs = await resolveKernelInputs(target.sourceDir);
   const work = path.join(options.outputDir, options.id);
   await rm(work, { recursive: true, force: true });
@@ -55,8 +58,13 @@ export async function buildModuleUpdate(target: TargetKernel, options: { id: str
   }
   const core = await buildCore(inputs.headersDir, inputs.release);
   const built = await buildUpdateModule({
-    id: options.id, release: inputs.release, headersDir: inputs.headersDir, kmodDir: core.dir, workDir: path.join(work, 'module'),
-    map: new SystemMapIndex(inputs.symbols), objects,
+    id: options.id,
+    release: inputs.release,
+    headersDir: inputs.headersDir,
+    kmodDir: core.dir,
+    workDir: path.join(work, 'module'),
+    map: new SystemMapIndex(inputs.symbols),
+    objects,
   });
   return { id: options.id, ko: built.ko, core: core.ko, replaced: built.replaced, modules, pre };
 }

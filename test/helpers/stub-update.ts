@@ -93,12 +93,29 @@ export async function buildStubUpdate(ctx: StubContext, options: StubOptions): P
   if (typeof options.sympos === 'number') targets[0].sympos = options.sympos; // possibly wrong, on purpose
   const sites: Partial<Record<SiteKind, number>> = {};
   for (const t of targets) for (const s of t.sites) sites[s.kind] = (sites[s.kind] ?? 0) + 1;
-  await writeFile(path.join(dir, 'descriptor.c'), descriptorSource({
-    id: options.id, release: ctx.target.release, targets, livepatch: false,
-    printkMapAddr: ctx.map.unique('_printk')!, stopMachineMapAddr: ctx.map.unique('stop_machine')!,
-  }));
+  await writeFile(
+    path.join(dir, 'descriptor.c'),
+    descriptorSource({
+      id: options.id,
+      release: ctx.target.release,
+      targets,
+      livepatch: false,
+      printkMapAddr: ctx.map.unique('_printk')!,
+      stopMachineMapAddr: ctx.map.unique('stop_machine')!,
+    }),
+  );
   const stubs = targets.filter((t) => t.newFunction).map((t) => `void ${t.newFunction}(void);\nvoid ${t.newFunction}(void) { }`);
-  await writeFile(path.join(dir, 'stubs.c'), `/* STUBS: this update exists to be run-pre matched ("check"), NEVER applied. */\n${stubs.join('\n')}\n`);
-  const module = await kbuildModule({ dir, moduleName: `ksplice_${options.id}`, parts: ['descriptor.o', 'stubs.o'], headersDir: ctx.target.headersDir, kmodDir: ctx.kmodDir, unresolvedAllowed: false });
+  await writeFile(
+    path.join(dir, 'stubs.c'),
+    `/* STUBS: this update exists to be run-pre matched ("check"), NEVER applied. */\n${stubs.join('\n')}\n`,
+  );
+  const module = await kbuildModule({
+    dir,
+    moduleName: `ksplice_${options.id}`,
+    parts: ['descriptor.o', 'stubs.o'],
+    headersDir: ctx.target.headersDir,
+    kmodDir: ctx.kmodDir,
+    unresolvedAllowed: false,
+  });
   return { module, functions: targets.map((t) => t.name), skipped, sites };
 }

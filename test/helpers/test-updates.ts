@@ -34,10 +34,18 @@ async function unpack(tarball: string, id: string): Promise<{ ko: string; core: 
   return { ko: path.join(dir, `ksplice-${id}`, `ksplice_${id}.ko`), core: path.join(dir, `ksplice-${id}`, 'ksplice.ko') };
 }
 
-export async function createTestUpdate(target: TargetKernel, options: { id: string; patch: string; hooks?: string; outputDir: string }): Promise<TestUpdate> {
+export async function createTestUpdate(
+  target: TargetKernel,
+  options: { id: string; patch: string; hooks?: string; outputDir: string },
+): Promise<TestUpdate> {
   const outputDir = path.join(options.outputDir, options.id);
   const result = await createUpdate({
-    sourceDir: target.sourceDir, patchPath: options.patch, id: options.id, hooksPath: options.hooks, outputDir, log: () => {},
+    sourceDir: target.sourceDir,
+    patchPath: options.patch,
+    id: options.id,
+    hooksPath: options.hooks,
+    outputDir,
+    log: () => {},
   });
   return { id: result.id, tarball: result.tarball!, ...(await unpack(result.tarball!, result.id)) };
 }

@@ -59,7 +59,11 @@ export async function makeSandbox(root: string): Promise<Sandbox> {
   await mkdir(bin, { recursive: true });
   for (const applet of APPLETS) await symlink(BUSYBOX, path.join(bin, applet));
   // the stand-ins fail (exit 1) like a refused module, so the tools go on to their error path
-  await writeFile(path.join(bin, 'insmod'), '#!/usr/bin/dash\necho "insmod $* $(sha256sum "$1" | cut -c1-64)" >> "$KSPLICE_STANDIN_CALLS"\nexit 1\n', { mode: 0o755 });
+  await writeFile(
+    path.join(bin, 'insmod'),
+    '#!/usr/bin/dash\necho "insmod $* $(sha256sum "$1" | cut -c1-64)" >> "$KSPLICE_STANDIN_CALLS"\nexit 1\n',
+    { mode: 0o755 },
+  );
   await writeFile(path.join(bin, 'rmmod'), '#!/usr/bin/dash\necho "rmmod $*" >> "$KSPLICE_STANDIN_CALLS"\nexit 1\n', { mode: 0o755 });
   const dir = path.join(root, 'outside');
   await mkdir(path.join(dir, 'empty'), { recursive: true });
@@ -82,7 +86,15 @@ export async function outsideState(sb: Sandbox): Promise<string> {
     const p = path.join(sb.outside.dir, rel);
     const st = await lstat(p);
     // only regular files are read: a fifo a hostile tarball left would block the read
-    const what = st.isFile() ? createHash('sha256').update(await readFile(p)).digest('hex') : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'link' : 'special';
+    const what = st.isFile()
+      ? createHash('sha256')
+          .update(await readFile(p))
+          .digest('hex')
+      : st.isDirectory()
+        ? 'dir'
+        : st.isSymbolicLink()
+          ? 'link'
+          : 'special';
     lines.push(`${rel} ${what}`);
   }
   return lines.join('\n');
@@ -95,15 +107,29 @@ export async function newRunDir(sb: Sandbox): Promise<{ dir: string; tmp: string
   return { dir, tmp: path.join(dir, 'tmp') };
 }
 
-export async function runTool(sb: Sandbox, name: string, args: string[], opts: { sysfs: string; shell?: 'dash' | 'busybox'; timeoutMs?: number; runDir?: { dir: string; tmp: string } }): Promise<ToolRun> {
+export async function runTool(
+  sb: Sandbox,
+  name: string,
+  args: string[],
+  opts: { sysfs: string; shell?: 'dash' | 'busybox'; timeoutMs?: number; runDir?: { dir: string; tmp: string } },
+): Promise<ToolRun> {
   const run = opts.runDir ?? (await newRunDir(sb));
   const callsFile = `${run.dir}.calls`;
   const shell = opts.shell === 'busybox' ? [BUSYBOX, 'sh'] : [DASH];
   const started = Date.now();
   const child = spawn(shell[0], [...shell.slice(1), path.join(TOOLS_DIR, name), ...args], {
-    cwd: run.dir, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
+    cwd: run.dir,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
     // KSPLICE_STATE: where an applied update's patch is kept; never the host's /run/ksplice
-    env: { PATH: sb.bin, TMPDIR: run.tmp, KSPLICE_SYSFS: opts.sysfs, KSPLICE_STATE: `${run.dir}.state`, KSPLICE_STANDIN_CALLS: callsFile, LC_ALL: 'C' },
+    env: {
+      PATH: sb.bin,
+      TMPDIR: run.tmp,
+      KSPLICE_SYSFS: opts.sysfs,
+      KSPLICE_STATE: `${run.dir}.state`,
+      KSPLICE_STANDIN_CALLS: callsFile,
+      LC_ALL: 'C',
+    },
   });
   let stdout = '';
   let stderr = '';

@@ -36,12 +36,15 @@ test('a different compiler is refused with both versions named', async () => {
   const bin = path.join(scratch, 'bin');
   await import('node:fs/promises').then((fs) => fs.mkdir(bin, { recursive: true }));
   const fake = path.join(bin, 'gcc-12');
-  await writeFile(fake, [
-    '#!/bin/sh',
-    'if [ "$1" = "--version" ]; then echo "gcc-12 (Debian 12.3.0-1) 12.3.0"; exit 0; fi',
-    'exec /usr/bin/gcc-12 "$@"',
-    '',
-  ].join('\n'));
+  await writeFile(
+    fake,
+    [
+      '#!/bin/sh',
+      'if [ "$1" = "--version" ]; then echo "gcc-12 (Debian 12.3.0-1) 12.3.0"; exit 0; fi',
+      'exec /usr/bin/gcc-12 "$@"',
+      '',
+    ].join('\n'),
+  );
   await chmod(fake, 0o755);
   const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
   await assert.rejects(checkToolchain(target, { env }), (e: Error) => {

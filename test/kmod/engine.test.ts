@@ -38,7 +38,10 @@ function runGuest(vmlinuz: string, scenario: string, files: string[], extraTaint
 
 /** Another variable System.map holds once, whose name is as long as `name` (so a klp symbol can be renamed in place). */
 function sameLengthVariable(symbols: readonly MapSymbol[], map: SystemMapIndex, name: string): string {
-  const other = symbols.find((s) => s.type === 'B' && s.name !== name && s.name.length === name.length && /^[a-z_]+$/.test(s.name) && map.unique(s.name) !== undefined)?.name;
+  const other = symbols.find(
+    (s) =>
+      s.type === 'B' && s.name !== name && s.name.length === name.length && /^[a-z_]+$/.test(s.name) && map.unique(s.name) !== undefined,
+  )?.name;
   if (!other) throw new Error(`no other .bss variable named with ${name.length} letters`);
   return other;
 }
@@ -51,7 +54,8 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
   before(async () => {
     const target = await ensureTarget();
     vmlinuz = target.vmlinuz;
-    const make = async (id: string, patch: string, hooks?: string) => (u[id] = await createTestUpdate(target, { id, patch, hooks, outputDir: OUT }));
+    const make = async (id: string, patch: string, hooks?: string) =>
+      (u[id] = await createTestUpdate(target, { id, patch, hooks, outputDir: OUT }));
     await make('cmdline1', PROC_CMDLINE);
     await make('cmdline2', path.join(FIX, 'cmdline-second.patch'));
     await make('cmdhook', path.join(FIX, 'cmdline-hooked.patch'), path.join(FIX, 'cmdline_hooks.c'));
@@ -59,11 +63,18 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     const symbols = await readSystemMap(target.systemMap);
     map = new SystemMapIndex(symbols);
     await tamperUpdate(await make('cmdbad', PROC_CMDLINE), (ko, parts) =>
-      flipPreByte(ko, parts.preFunction('fs/proc/cmdline.o', 'cmdline_proc_show'), 0x6));
+      flipPreByte(ko, parts.preFunction('fs/proc/cmdline.o', 'cmdline_proc_show'), 0x6),
+    );
     await tamperUpdate(await make('cmdaddr', PROC_CMDLINE), (ko) =>
-      replaceAll(ko, le64(map.unique('cmdline_proc_show')!), le64(map.unique('seq_puts')!)));
+      replaceAll(ko, le64(map.unique('cmdline_proc_show')!), le64(map.unique('seq_puts')!)),
+    );
     await tamperUpdate(await make('cmdklp', PROC_CMDLINE), (ko) =>
-      replaceAll(ko, Buffer.from(`\x00${klpSymbolName('saved_command_line', 0)}\x00`), Buffer.from(`\x00${klpSymbolName(sameLengthVariable(symbols, map, 'saved_command_line'), 0)}\x00`)));
+      replaceAll(
+        ko,
+        Buffer.from(`\x00${klpSymbolName('saved_command_line', 0)}\x00`),
+        Buffer.from(`\x00${klpSymbolName(sameLengthVariable(symbols, map, 'saved_command_line'), 0)}\x00`),
+      ),
+    );
     await tamperUpdate(await make('cmdwrong', PROC_CMDLINE), (ko, parts) => {
       // the descriptor's release string only, not vermagic ("6.1.0-50-amd64 SMP ..."): the module must still load
       replaceAll(ko, Buffer.from(`\x00${target.release}\x00`), Buffer.from('\x006.1.0-99-amd64\x00'));
@@ -143,7 +154,10 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('apply1-twice-err'), 'ksplice-apply: update cmdline1 is already applied');
     assert.equal(c.get('modules-after-twice'), '1', 'the second apply loaded nothing');
     // ksplice-view --id shows what the update is: the description and patch ksplice-apply kept.
-    assert.match(c.get('view-patch-1')!, /^Description: Ksplice update cmdline1 for 6\.1\.0-50-amd64: replaces cmdline_proc_show \(from proc_cmdline\.patch\);Patch:; {2}--- a\/fs\/proc\/cmdline\.c;/);
+    assert.match(
+      c.get('view-patch-1')!,
+      /^Description: Ksplice update cmdline1 for 6\.1\.0-50-amd64: replaces cmdline_proc_show \(from proc_cmdline\.patch\);Patch:; {2}--- a\/fs\/proc\/cmdline\.c;/,
+    );
     // ...and the core checked that address against System.map + the KASLR slide before applying.
     const loaded = /^saved_command_line 0x([0-9a-f]+) 0x([0-9a-f]+) verified;$/.exec(c.get('loaded-symbols-1')!);
     assert.ok(loaded, `loaded_symbols: ${c.get('loaded-symbols-1')}`);
@@ -170,8 +184,10 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('cmdline-after-bad'), original, 'a mismatch changes nothing');
 
     assert.equal(c.get('apply-klp-rc'), '1');
-    assert.match(c.get('apply-klp-err')!,
-      /bad_address: saved_command_line: the module loader resolved it to 0x[0-9a-f]+, System\.map 0x[0-9a-f]+ \+ slide gives 0x[0-9a-f]+/);
+    assert.match(
+      c.get('apply-klp-err')!,
+      /bad_address: saved_command_line: the module loader resolved it to 0x[0-9a-f]+, System\.map 0x[0-9a-f]+ \+ slide gives 0x[0-9a-f]+/,
+    );
     assert.equal(c.get('klp-module-left'), '0');
     assert.equal(c.get('cmdline-after-klp'), original, 'a wrong resolution changes nothing');
 
@@ -181,8 +197,10 @@ describe('kmod engine in a QEMU guest (Debian 6.1.0-50-amd64, KASLR)', () => {
     assert.equal(c.get('view-unknown-err'), 'ksplice-view: update nosuchid is not loaded');
 
     assert.equal(c.get('apply-addr-rc'), '1');
-    assert.match(c.get('apply-addr-err')!,
-      /bad_address: cmdline_proc_show: System\.map address 0x[0-9a-f]+ \+ slide 0x[0-9a-f]+ is seq_puts\+0x0\/0x[0-9a-f]+ in the running kernel/);
+    assert.match(
+      c.get('apply-addr-err')!,
+      /bad_address: cmdline_proc_show: System\.map address 0x[0-9a-f]+ \+ slide 0x[0-9a-f]+ is seq_puts\+0x0\/0x[0-9a-f]+ in the running kernel/,
+    );
     assert.equal(c.get('cmdline-after-addr'), original);
 
     assert.equal(c.get('apply-wrong-rc'), '1');

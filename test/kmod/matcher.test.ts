@@ -36,8 +36,12 @@ interface GuestConfig {
 
 async function check(vmlinuz: string, modules: string[], g: GuestConfig): Promise<Map<string, string>> {
   const run = await runScenario({
-    vmlinuz, scenario: path.join(FIX, 'scenario-check.sh'), files: [core.ko, ...modules],
-    smp: g.smp, cpu: g.cpu || undefined, appendCmdline: g.append || undefined,
+    vmlinuz,
+    scenario: path.join(FIX, 'scenario-check.sh'),
+    files: [core.ko, ...modules],
+    smp: g.smp,
+    cpu: g.cpu || undefined,
+    appendCmdline: g.append || undefined,
     keepLogAs: path.join(OUT, `check-smp${g.smp}-${g.cpu || 'qemu64'}${g.append ? '-' + g.append.replace(/[^a-z0-9]+/gi, '_') : ''}.log`),
   });
   return run.checks;
@@ -86,7 +90,17 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
   test('the fixtures cover every site kind', () => {
     const kinds = new Set<string>();
     for (const id of whole) for (const k of Object.keys(built[id].sites)) kinds.add(k);
-    assert.deepEqual([...kinds].sort(), ['ALTERNATIVE', 'FENTRY', 'JUMP_LABEL', 'LOCK_PREFIX', 'PARAVIRT', 'RELOC', 'RETPOLINE', 'RETURN_THUNK', 'STATIC_CALL']);
+    assert.deepEqual([...kinds].sort(), [
+      'ALTERNATIVE',
+      'FENTRY',
+      'JUMP_LABEL',
+      'LOCK_PREFIX',
+      'PARAVIRT',
+      'RELOC',
+      'RETPOLINE',
+      'RETURN_THUNK',
+      'STATIC_CALL',
+    ]);
     assert.ok(built.corechk.functions.length > 200, `${built.corechk.functions.length} functions of sched/core.o`);
     // gcc's .cold parts ride along as companions (matched and stack-checked, not redirected).
     assert.ok(built.printkchk.functions.some((f) => f.endsWith('.cold')));
@@ -103,15 +117,24 @@ describe('run-pre matching of whole Debian objects (guest, KASLR)', () => {
     { smp: 2, cpu: 'EPYC', append: '', expect: (s) => assert.ok(s.return_thunk[0] > 0) },
     { smp: 2, cpu: 'Skylake-Client', append: '', expect: (s) => assert.ok(s.return_thunk[0] > 0) },
     // schedstats=enable turns on the sched_schedstats key: its jump labels in sched/core.o become jumps.
-    { smp: 2, cpu: '', append: 'spectre_v2=off schedstats=enable', expect: (s) => {
-      assert.ok(s.retpoline[0] > 0 && s.retpoline[1] === 0, 'inline');
-      assert.ok(s.jump_label[0] > 0, 'enabled static keys: jump labels seen rewritten');
-    } },
+    {
+      smp: 2,
+      cpu: '',
+      append: 'spectre_v2=off schedstats=enable',
+      expect: (s) => {
+        assert.ok(s.retpoline[0] > 0 && s.retpoline[1] === 0, 'inline');
+        assert.ok(s.jump_label[0] > 0, 'enabled static keys: jump labels seen rewritten');
+      },
+    },
     { smp: 2, cpu: '', append: 'spectre_v2=retpoline,lfence', expect: (s) => assert.ok(s.retpoline[0] > 0 && s.retpoline[1] === 0) },
   ];
   for (const g of configs) {
     test(`every function matches, one corrupted byte does not (-smp ${g.smp}${g.cpu ? ` -cpu ${g.cpu}` : ''}${g.append ? ` ${g.append}` : ''})`, async () => {
-      const c = await check(vmlinuz, Object.values(built).map((b) => b.module), g);
+      const c = await check(
+        vmlinuz,
+        Object.values(built).map((b) => b.module),
+        g,
+      );
       for (const id of whole) {
         assert.equal(c.get(`match-${id}`), 'none', `${id} (${built[id].functions.length} functions)`);
         assert.equal(c.get(`stage-${id}`), 'loaded', 'check changes nothing');

@@ -26,19 +26,35 @@ let slowhook: TestUpdate;
 before(async () => {
   const target = await ensureTarget();
   vmlinuz = target.vmlinuz;
-  cmdline1 = await createTestUpdate(target, { id: 'cmdline1', patch: path.join(REPO, 'corpus/examples/proc_cmdline.patch'), outputDir: OUT });
-  slowhook = await createTestUpdate(target, { id: 'slowhook', patch: path.join(FIX, 'cmdline-second.patch'), hooks: path.join(FIX, 'slow_pre_apply_hooks.c'), outputDir: OUT });
+  cmdline1 = await createTestUpdate(target, {
+    id: 'cmdline1',
+    patch: path.join(REPO, 'corpus/examples/proc_cmdline.patch'),
+    outputDir: OUT,
+  });
+  slowhook = await createTestUpdate(target, {
+    id: 'slowhook',
+    patch: path.join(FIX, 'cmdline-second.patch'),
+    hooks: path.join(FIX, 'slow_pre_apply_hooks.c'),
+    outputDir: OUT,
+  });
 });
 
 test('apply of an update whose module is going away: module_busy, nothing changed, the unload completes', async () => {
   const { checks: c, output } = await runScenario({
-    vmlinuz, scenario: path.join(FIX, 'scenario-module-busy.sh'), files: [cmdline1.core, cmdline1.ko, slowhook.ko],
+    vmlinuz,
+    scenario: path.join(FIX, 'scenario-module-busy.sh'),
+    files: [cmdline1.core, cmdline1.ko, slowhook.ko],
     keepLogAs: path.join(OUT, 'module-busy.log'),
   });
   assert.equal(c.get('state-at-apply'), 'Unloading', `the apply was asked while the module was going away\n${output}`);
   assert.notEqual(c.get('apply-rc'), '0', 'the apply failed');
   const log = [...output.matchAll(/^CHECK log: (.*)$/gm)].map((m) => m[1]);
-  assert.ok(log.includes('ksplice: Update cmdline1 aborted (the update module is being unloaded or cannot be pinned): module_busy: module ksplice_cmdline1 is going away'), log.join('\n'));
+  assert.ok(
+    log.includes(
+      'ksplice: Update cmdline1 aborted (the update module is being unloaded or cannot be pinned): module_busy: module ksplice_cmdline1 is going away',
+    ),
+    log.join('\n'),
+  );
   assert.ok(!log.some((l) => /Update cmdline1 applied/.test(l)), 'cmdline1 was never applied');
   assert.equal(c.get('cmdline'), 'original');
   assert.equal(c.get('rmmod'), 'rmmod rc 0', 'the unload completed');

@@ -43,7 +43,9 @@ test('the update names its module target', () => {
 
 test('module targets in the guest: loaded before and after apply, rmmod while patched, undo while gone, mismatches refused, two updates stacked', async () => {
   const { checks: c, output } = await runScenario({
-    vmlinuz, scenario: path.join(FIX, 'scenario-module-targets.sh'), files: [update.core, update.ko, tampered, second.ko, binfmtKo, path.join(REPO, 'kmod/tools/ksplice-view')],
+    vmlinuz,
+    scenario: path.join(FIX, 'scenario-module-targets.sh'),
+    files: [update.core, update.ko, tampered, second.ko, binfmtKo, path.join(REPO, 'kmod/tools/ksplice-view')],
     keepLogAs: path.join(OUT, 'module-targets.log'),
   });
   const log = [...output.matchAll(/^CHECK log: (.*)$/gm)].map((m) => m[1]!);
@@ -86,7 +88,12 @@ test('module targets in the guest: loaded before and after apply, rmmod while pa
   assert.equal(c.get('s4-modules'), 'binfmt_misc pending', all);
   assert.notEqual(c.get('s4-insmod-rc'), '0', 'the load of a module that does not match is refused');
   assert.equal(c.get('s4-loaded'), '0', all);
-  assert.ok(log.some((l) => /^ksplice: bmstat: refusing to load binfmt_misc: no_match: bm_status_read\+0xb: running byte 0x41, pre code 0xbe$/.test(l)), log.join('\n'));
+  assert.ok(
+    log.some((l) =>
+      /^ksplice: bmstat: refusing to load binfmt_misc: no_match: bm_status_read\+0xb: running byte 0x41, pre code 0xbe$/.test(l),
+    ),
+    log.join('\n'),
+  );
   assert.equal(c.get('s4-undo-rc'), '0', all);
   assert.equal(c.get('s4-final'), 'enabled', all);
   // 5. two updates of one module function
@@ -102,8 +109,8 @@ test('module targets in the guest: loaded before and after apply, rmmod while pa
 
 test("new code using the module's own static data is refused until the engine relocates it against the loaded module", async () => {
   const target = await ensureTarget();
-  await assert.rejects(
-    buildModuleUpdate(target, { id: 'bmstatic', patch: path.join(FIX, 'binfmt-status-static.patch'), outputDir: OUT }),
-    { name: 'ModuleSymbolsError', message: /^fs\/binfmt_misc\.o: the new code refers to (.*, )?enabled(, .*)? of module binfmt_misc, not exported: not supported yet$/ },
-  );
+  await assert.rejects(buildModuleUpdate(target, { id: 'bmstatic', patch: path.join(FIX, 'binfmt-status-static.patch'), outputDir: OUT }), {
+    name: 'ModuleSymbolsError',
+    message: /^fs\/binfmt_misc\.o: the new code refers to (.*, )?enabled(, .*)? of module binfmt_misc, not exported: not supported yet$/,
+  });
 });

@@ -36,7 +36,11 @@ describe('apply/undo under load (guest)', () => {
   before(async () => {
     const target = await ensureTarget();
     vmlinuz = target.vmlinuz;
-    update = await createTestUpdate(target, { id: 'cmdline1', patch: path.join(REPO, 'corpus/examples/proc_cmdline.patch'), outputDir: OUT });
+    update = await createTestUpdate(target, {
+      id: 'cmdline1',
+      patch: path.join(REPO, 'corpus/examples/proc_cmdline.patch'),
+      outputDir: OUT,
+    });
   });
 
   for (const [append, cycles] of Object.entries(CYCLES)) {
@@ -44,8 +48,11 @@ describe('apply/undo under load (guest)', () => {
       const cyclesFile = path.join(OUT, 'cycles');
       await writeFile(cyclesFile, `${cycles}\n`);
       const { checks: c } = await runScenario({
-        vmlinuz, scenario: path.join(FIX, 'scenario-stress.sh'), files: [update.core, update.ko, cyclesFile],
-        appendCmdline: append || undefined, timeoutSeconds: 600,
+        vmlinuz,
+        scenario: path.join(FIX, 'scenario-stress.sh'),
+        files: [update.core, update.ko, cyclesFile],
+        appendCmdline: append || undefined,
+        timeoutSeconds: 600,
         keepLogAs: path.join(OUT, `stress${append ? '-' + append.replace(/\W+/g, '_') : ''}.log`),
       });
       const applied = Number(c.get('applied'));
@@ -61,13 +68,17 @@ describe('apply/undo under load (guest)', () => {
       assert.equal(c.get('leak-cycles'), '100 0', 'every quiet cycle applied and undid');
       const [slabBefore, vmallocBefore] = c.get('memory-before')!.split(' ').map(Number);
       const [slabAfter, vmallocAfter] = c.get('memory-after')!.split(' ').map(Number);
-      console.log(`kernel memory over 100 quiet cycles: SUnreclaim ${slabBefore} → ${slabAfter} kB, VmallocUsed ${vmallocBefore} → ${vmallocAfter} kB`);
+      console.log(
+        `kernel memory over 100 quiet cycles: SUnreclaim ${slabBefore} → ${slabAfter} kB, VmallocUsed ${vmallocBefore} → ${vmallocAfter} kB`,
+      );
       assert.ok(slabAfter - slabBefore < LEAK_TOLERANCE_KB, `unreclaimable slab grew ${slabAfter - slabBefore} kB`);
       assert.ok(vmallocAfter - vmallocBefore < LEAK_TOLERANCE_KB, `vmalloc grew ${vmallocAfter - vmallocBefore} kB`);
       const stops = [...(c.get('stops') ?? '').matchAll(/(apply|undo) (\d+)/g)].map((m) => Number(m[2])).sort((a, b) => a - b);
       assert.ok(stops.length >= 2 * applied);
-      console.log(`stop_machine callback (ns) over ${stops.length} switches${append ? ` (${append})` : ''}: ` +
-        `min ${stops[0]}, median ${stops[stops.length >> 1]}, max ${stops[stops.length - 1]}; conflicts: ${c.get('conflicts') || 'none'}`);
+      console.log(
+        `stop_machine callback (ns) over ${stops.length} switches${append ? ` (${append})` : ''}: ` +
+          `min ${stops[0]}, median ${stops[stops.length >> 1]}, max ${stops[stops.length - 1]}; conflicts: ${c.get('conflicts') || 'none'}`,
+      );
     });
   }
 });

@@ -47,14 +47,32 @@ async function pack(name: string, opts: PackOptions = {}): Promise<string> {
   const root = path.join(work, name);
   const dir = path.join(root, 'ksplice-t1');
   await mkdir(path.join(dir, 'objects/pre/fs/proc'), { recursive: true });
-  const files: Record<string, string> = { 'ksplice.ko': 'core', 'ksplice_t1.ko': 'update', 'objects/pre/fs/proc/cmdline.o': 'pre', ...opts.listed };
+  const files: Record<string, string> = {
+    'ksplice.ko': 'core',
+    'ksplice_t1.ko': 'update',
+    'objects/pre/fs/proc/cmdline.o': 'pre',
+    ...opts.listed,
+  };
   for (const [f, content] of Object.entries(files)) if (!f.includes('..')) await writeFile(path.join(dir, f), content);
   if (opts.extraKo) await writeFile(path.join(dir, 'evil.ko'), 'evil');
   if (opts.extraObject) await writeFile(path.join(dir, 'objects/pre/fs/proc/extra.o'), 'not listed');
   const entries = Object.entries(files).map(([f, c]) => `    { "path": "${f}", "sha256": "${opts.corrupt ? sha(c + 'x') : sha(c)}" }`);
-  await writeFile(path.join(dir, 'manifest.json'), [
-    '{', '  "formatVersion": 1,', '  "id": "t1",', `  "kernelRelease": "${opts.release ?? hostRelease}",`,
-    '  "coreModule": "ksplice.ko",', `  "updateModule": "${opts.updateModule ?? 'ksplice_t1.ko'}",`, '  "files": [', entries.join(',\n'), '  ]', '}', ''].join('\n'));
+  await writeFile(
+    path.join(dir, 'manifest.json'),
+    [
+      '{',
+      '  "formatVersion": 1,',
+      '  "id": "t1",',
+      `  "kernelRelease": "${opts.release ?? hostRelease}",`,
+      '  "coreModule": "ksplice.ko",',
+      `  "updateModule": "${opts.updateModule ?? 'ksplice_t1.ko'}",`,
+      '  "files": [',
+      entries.join(',\n'),
+      '  ]',
+      '}',
+      '',
+    ].join('\n'),
+  );
   const tarball = path.join(work, `${name}.tar.gz`);
   await exec('tar', ['-C', root, '-czf', tarball, 'ksplice-t1']);
   return tarball;
@@ -109,7 +127,11 @@ describe('kmod/tools on the host (busybox applets, stand-in insmod/rmmod)', () =
     assert.equal(r.status, 1, r.stderr);
     assert.match(r.stderr, /ksplice-apply: cannot load update module ksplice_t1\.ko/);
     assert.equal(r.calls.length, 1, r.calls.join('\n'));
-    assert.match(r.calls[0], new RegExp(`^insmod \\S+/tmp/ksplice-apply\\.\\w+/x/ksplice-t1/ksplice_t1\\.ko ${sha('update')}$`), 'the module checked, from the private folder');
+    assert.match(
+      r.calls[0],
+      new RegExp(`^insmod \\S+/tmp/ksplice-apply\\.\\w+/x/ksplice-t1/ksplice_t1\\.ko ${sha('update')}$`),
+      'the module checked, from the private folder',
+    );
     assert.deepEqual(r.leftovers, [], 'the private folder is removed after a failed load too');
     r = await tool('ksplice-apply', [good], { sysfs: path.join(work, 'no-core-loaded') });
     assert.match(r.stderr, /cannot load the ksplice core \(ksplice\.ko\)/);
@@ -117,7 +139,8 @@ describe('kmod/tools on the host (busybox applets, stand-in insmod/rmmod)', () =
     // and rmmod: ksplice-undo of an applied update (a plain file takes the "undo" write)
     const applied = path.join(work, 'sysfs-applied');
     await mkdir(path.join(applied, 'u1'), { recursive: true });
-    for (const [k, v] of Object.entries({ stage: 'applied\n', module: 'ksplice_u1\n', stop_ns: '1\n' })) await writeFile(path.join(applied, 'u1', k), v);
+    for (const [k, v] of Object.entries({ stage: 'applied\n', module: 'ksplice_u1\n', stop_ns: '1\n' }))
+      await writeFile(path.join(applied, 'u1', k), v);
     r = await tool('ksplice-undo', ['u1'], { sysfs: applied });
     assert.deepEqual(r.calls, ['rmmod ksplice_u1']);
     assert.match(r.stderr, /could not unload the module of u1/);
@@ -140,30 +163,70 @@ describe('kmod/tools on the host (busybox applets, stand-in insmod/rmmod)', () =
     const up = (n: number) => Array(n).fill('..').join('/');
     const cases: [string, string, RegExp][] = [
       ['absolute path', await evil('abs', [{ name: path.join(outside.dir, 'evil-abs'), kind: 'file' }]), /absolute path/],
-      ['..', await evil('dotdot', [
-        { name: `ksplice-t1/${up(4)}/evil-dotdot`, kind: 'file' }, { name: `ksplice-t1/${up(6)}/outside/evil-dotdot`, kind: 'file' },
-      ]), /(absolute path or \.\.|path with \.\.)/],
-      ['symlink to a file, then a write through it', await evil('link', [
-        { name: 'ksplice-t1/ksplice.ko', kind: 'symlink', link: outside.canary }, { name: 'ksplice-t1/ksplice.ko', kind: 'file', data: 'evil' },
-      ]), /not a plain file or directory/],
-      ['symlink to a folder, then a file in it', await evil('dirlink', [
-        { name: 'ksplice-t1/objects', kind: 'symlink', link: outside.emptyDir }, { name: 'ksplice-t1/objects/evil', kind: 'file' },
-      ]), /not a plain file or directory/],
-      ['hardlink, then a write through it', await evil('hardlink', [
-        { name: 'ksplice-t1/ksplice.ko', kind: 'hardlink', link: outside.canary }, { name: 'ksplice-t1/ksplice.ko', kind: 'file', data: 'evil' },
-      ]), /not a plain file or directory/],
+      [
+        '..',
+        await evil('dotdot', [
+          { name: `ksplice-t1/${up(4)}/evil-dotdot`, kind: 'file' },
+          { name: `ksplice-t1/${up(6)}/outside/evil-dotdot`, kind: 'file' },
+        ]),
+        /(absolute path or \.\.|path with \.\.)/,
+      ],
+      [
+        'symlink to a file, then a write through it',
+        await evil('link', [
+          { name: 'ksplice-t1/ksplice.ko', kind: 'symlink', link: outside.canary },
+          { name: 'ksplice-t1/ksplice.ko', kind: 'file', data: 'evil' },
+        ]),
+        /not a plain file or directory/,
+      ],
+      [
+        'symlink to a folder, then a file in it',
+        await evil('dirlink', [
+          { name: 'ksplice-t1/objects', kind: 'symlink', link: outside.emptyDir },
+          { name: 'ksplice-t1/objects/evil', kind: 'file' },
+        ]),
+        /not a plain file or directory/,
+      ],
+      [
+        'hardlink, then a write through it',
+        await evil('hardlink', [
+          { name: 'ksplice-t1/ksplice.ko', kind: 'hardlink', link: outside.canary },
+          { name: 'ksplice-t1/ksplice.ko', kind: 'file', data: 'evil' },
+        ]),
+        /not a plain file or directory/,
+      ],
       ['fifo', await evil('fifo', [{ name: 'ksplice-t1/ksplice.ko', kind: 'fifo' }]), /not a plain file or directory/],
       ['device', await evil('device', [{ name: 'ksplice-t1/ksplice.ko', kind: 'device' }]), /not a plain file or directory/],
       ['checksum mismatch', await pack('corrupt', { corrupt: true }), /checksum mismatch/],
-      ['wrong kernel release', await pack('release', { release: '6.1.0-99-amd64' }), /update t1 is for kernel 6\.1\.0-99-amd64, this kernel is /],
+      [
+        'wrong kernel release',
+        await pack('release', { release: '6.1.0-99-amd64' }),
+        /update t1 is for kernel 6\.1\.0-99-amd64, this kernel is /,
+      ],
       ['truncated', truncated, /not a gzip'd tar archive|tar complained|cannot list|extraction failed/],
       ['not gzip', garbage, /not a gzip'd tar archive/],
       ['unlisted module', await pack('extra', { extraKo: true }), /evil\.ko is not listed in the manifest/],
-      ['update module not in the file list', await pack('unlisted-update', { updateModule: 'ksplice_t9.ko' }), /manifest: module ksplice_t9\.ko not listed/],
-      ['unlisted object', await pack('extra-object', { extraObject: true }), /objects\/pre\/fs\/proc\/extra\.o is not listed in the manifest/],
-      ['.. in a listed path', await pack('dotdot-listed', { listed: { 'objects/../ksplice.ko': 'core' } }), /manifest: bad file name objects\/\.\.\/ksplice\.ko/],
+      [
+        'update module not in the file list',
+        await pack('unlisted-update', { updateModule: 'ksplice_t9.ko' }),
+        /manifest: module ksplice_t9\.ko not listed/,
+      ],
+      [
+        'unlisted object',
+        await pack('extra-object', { extraObject: true }),
+        /objects\/pre\/fs\/proc\/extra\.o is not listed in the manifest/,
+      ],
+      [
+        '.. in a listed path',
+        await pack('dotdot-listed', { listed: { 'objects/../ksplice.ko': 'core' } }),
+        /manifest: bad file name objects\/\.\.\/ksplice\.ko/,
+      ],
       ['two top folders', twoFolders, /expected exactly one ksplice-<id>\/manifest\.json/],
-      ['module in a sub-folder', await pack('module-in-folder', { listed: { 'objects/evil.ko': 'x' }, updateModule: 'objects/evil.ko' }), /module objects\/evil\.ko must sit at the top of the package/],
+      [
+        'module in a sub-folder',
+        await pack('module-in-folder', { listed: { 'objects/evil.ko': 'x' }, updateModule: 'objects/evil.ko' }),
+        /module objects\/evil\.ko must sit at the top of the package/,
+      ],
     ];
     const outsideBefore = await outsideState(sb);
     const systemTmpBefore = (await readdir('/tmp')).filter((f) => f.startsWith('ksplice-apply.'));
@@ -183,7 +246,11 @@ describe('kmod/tools on the host (busybox applets, stand-in insmod/rmmod)', () =
     assert.equal(await readFile(outside.canary, 'utf8'), 'canary\n');
     assert.deepEqual(await readdir(outside.emptyDir), []);
     assert.ok(!existsSync(path.join(outside.dir, 'evil-abs')) && !existsSync(path.join(outside.dir, 'evil-dotdot')));
-    assert.deepEqual((await readdir('/tmp')).filter((f) => f.startsWith('ksplice-apply.') && !systemTmpBefore.includes(f)), [], 'nothing in /tmp: TMPDIR was used');
+    assert.deepEqual(
+      (await readdir('/tmp')).filter((f) => f.startsWith('ksplice-apply.') && !systemTmpBefore.includes(f)),
+      [],
+      'nothing in /tmp: TMPDIR was used',
+    );
     assert.deepEqual(await readdir(sysfs), [], 'sysfs untouched');
   });
 
@@ -192,7 +259,7 @@ describe('kmod/tools on the host (busybox applets, stand-in insmod/rmmod)', () =
     const run = await newRunDir(sb);
     const x = path.join(run.tmp, 'ksplice-apply.naive', 'x');
     await mkdir(path.join(x, 'ksplice-t1'), { recursive: true }); // the members' ".." start from ksplice-t1/
-    const py = "import tarfile, sys\nfor t in sys.argv[2:]:\n    tarfile.open(t).extractall(sys.argv[1])";
+    const py = 'import tarfile, sys\nfor t in sys.argv[2:]:\n    tarfile.open(t).extractall(sys.argv[1])';
     await exec('python3', ['-c', py, x, path.join(work, 'dotdot.tar.gz'), path.join(work, 'dirlink.tar.gz')]);
     const after = await outsideState(sb);
     assert.notEqual(after, before);
@@ -243,8 +310,13 @@ describe('kmod/tools on the host (busybox applets, stand-in insmod/rmmod)', () =
     const d = path.join(sysfs, 'abc123');
     await mkdir(d);
     const attrs: Record<string, string> = {
-      stage: 'applied\n', module: 'ksplice_abc123\n', functions: 'cmdline_proc_show 0xffffffff9140c810 ksplice_new_cmdline_proc_show [ksplice_abc123]\n',
-      stop_ns: '1410680\n', stop_total_ns: '9770590\n', attempts: '1\n', abort_cause: 'none\n',
+      stage: 'applied\n',
+      module: 'ksplice_abc123\n',
+      functions: 'cmdline_proc_show 0xffffffff9140c810 ksplice_new_cmdline_proc_show [ksplice_abc123]\n',
+      stop_ns: '1410680\n',
+      stop_total_ns: '9770590\n',
+      attempts: '1\n',
+      abort_cause: 'none\n',
     };
     for (const [k, v] of Object.entries(attrs)) await writeFile(path.join(d, k), v);
     assert.equal((await tool('ksplice-view', [])).stdout, 'abc123 applied\n');

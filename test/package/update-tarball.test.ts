@@ -7,12 +7,20 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { after, before, test } from 'node:test';
 import { readTarGz, TarballError, writeTarGz } from '../../src/package/tar.ts';
-import { readUpdateTarball, updateIdFor, writeUpdateTarball, type ManifestFields, type PackedFile } from '../../src/package/update-tarball.ts';
+import {
+  readUpdateTarball,
+  updateIdFor,
+  writeUpdateTarball,
+  type ManifestFields,
+  type PackedFile,
+} from '../../src/package/update-tarball.ts';
 import { run } from '../../src/util/exec.ts';
 import { scratchDir } from '../helpers/paths.ts';
 
 let scratch: string;
-before(async () => { scratch = await scratchDir('tar'); });
+before(async () => {
+  scratch = await scratchDir('tar');
+});
 after(() => rm(scratch, { recursive: true, force: true }));
 
 const fields: ManifestFields = {
@@ -51,7 +59,10 @@ test('the same inputs give byte-identical tarballs, whatever the order given', (
 test('GNU tar lists it sorted, owned by root, mtime 0, modes kept', async () => {
   const file = await tarball('ok.tar.gz', writeUpdateTarball(fields, files));
   const listing = await run('tar', ['--numeric-owner', '--full-time', '-tvzf', file]);
-  const names = listing.trim().split('\n').map((l) => l.split(/\s+/).pop()!);
+  const names = listing
+    .trim()
+    .split('\n')
+    .map((l) => l.split(/\s+/).pop()!);
   assert.deepEqual(names, [...names].sort());
   assert.ok(names.includes('ksplice-abc123xy/manifest.json'));
   assert.match(listing, /^-rwxr-xr-x 0\/0\s+\d+ 1970-01-01 00:00:00 ksplice-abc123xy\/bin\/ksplice-apply$/m);
@@ -75,7 +86,10 @@ test('reading back checks the manifest and every file', () => {
   assert.equal(manifest.id, 'abc123xy');
   assert.deepEqual(read.map((f) => f.path).sort(), files.map((f) => f.path).sort());
   assert.equal(read.find((f) => f.path === 'bin/ksplice-apply')?.executable, true);
-  assert.throws(() => readUpdateTarball(writeUpdateTarball(fields, files), { kernelRelease: '6.1.0-49-amd64' }), /is for kernel 6\.1\.0-50-amd64, this kernel is 6\.1\.0-49-amd64/);
+  assert.throws(
+    () => readUpdateTarball(writeUpdateTarball(fields, files), { kernelRelease: '6.1.0-49-amd64' }),
+    /is for kernel 6\.1\.0-50-amd64, this kernel is 6\.1\.0-49-amd64/,
+  );
 });
 
 test('a file changed after packing is a checksum mismatch; an unlisted one is refused', () => {
@@ -117,4 +131,3 @@ test('truncated, corrupt and non-gzip input is refused with a reason', () => {
   // Cut inside a file's data.
   assert.throws(() => readTarGz(gzipSync(tar.subarray(0, 512 * 4 + 100))), TarballError);
 });
-

@@ -39,17 +39,37 @@ before(async () => {
 after(() => rm(scratch, { recursive: true, force: true }));
 
 test('--update proves a ksplice-create update: check original, apply, check applied, view, undo, check reverted', async () => {
-  const made = await ksplice('create', `--patch=${path.join(corpus, 'examples/proc_cmdline.patch')}`, `--output-dir=${scratch}`, '--json', target.sourceDir);
+  const made = await ksplice(
+    'create',
+    `--patch=${path.join(corpus, 'examples/proc_cmdline.patch')}`,
+    `--output-dir=${scratch}`,
+    '--json',
+    target.sourceDir,
+  );
   assert.equal(made.exitCode, 0, made.stderr);
   const { tarball, id } = JSON.parse(made.stdout.trim().split('\n').pop()!) as { tarball: string; id: string };
-  const run = await ksplice('qemu', `--update=${tarball}`, `--check=${path.join(repo, 'test/fixtures/qemu/check-cmdline.sh')}`, '--serial-log=serial.log', '--json');
+  const run = await ksplice(
+    'qemu',
+    `--update=${tarball}`,
+    `--check=${path.join(repo, 'test/fixtures/qemu/check-cmdline.sh')}`,
+    '--serial-log=serial.log',
+    '--json',
+  );
   assert.equal(run.exitCode, 0, run.stderr.slice(-3000));
   const verdict = JSON.parse(run.stdout) as Verdict;
   assert.equal(verdict.ok, true);
-  assert.deepEqual(verdict.steps.map((s) => [s.name, s.status]), [
-    ['tools', 'passed'], ['check-original', 'passed'], ['apply', 'passed'], ['check-applied', 'passed'],
-    ['view', 'passed'], ['undo', 'passed'], ['check-reverted', 'passed'],
-  ]);
+  assert.deepEqual(
+    verdict.steps.map((s) => [s.name, s.status]),
+    [
+      ['tools', 'passed'],
+      ['check-original', 'passed'],
+      ['apply', 'passed'],
+      ['check-applied', 'passed'],
+      ['view', 'passed'],
+      ['undo', 'passed'],
+      ['check-reverted', 'passed'],
+    ],
+  );
   const step = (name: string) => verdict.steps.find((s) => s.name === name)!.output;
   assert.match(step('check-applied'), /\[rebootless update applied\]/);
   assert.doesNotMatch(step('check-reverted'), /rebootless/);
@@ -69,13 +89,23 @@ test('a failing step exits 3 (guestFailed) and says which in the JSON verdict', 
   const verdict = JSON.parse(run.stdout) as Verdict;
   assert.equal(verdict.ok, false);
   assert.equal(verdict.booted, true);
-  assert.deepEqual(verdict.steps.map((s) => [s.name, s.status, s.exitCode]), [['ok', 'passed', 0], ['check', 'failed', 1]]);
+  assert.deepEqual(
+    verdict.steps.map((s) => [s.name, s.status, s.exitCode]),
+    [
+      ['ok', 'passed', 0],
+      ['check', 'failed', 1],
+    ],
+  );
   assert.deepEqual(verdict.failures, ['step check failed (exit 1)']);
   assert.match(run.stderr, /FAILED/);
 });
 
 test('progress on stderr while the guest runs: every 5 s the seconds elapsed and the last console line', async () => {
-  const run = await ksplice('qemu', '--step=slow=for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "still waiting $i"; sleep 1; done', '--serial-log=slow.log');
+  const run = await ksplice(
+    'qemu',
+    '--step=slow=for i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "still waiting $i"; sleep 1; done',
+    '--serial-log=slow.log',
+  );
   assert.equal(run.exitCode, 0, run.stderr);
   const ticks = [...run.stderr.matchAll(/^\[qemu\] (\d+\.\d) s: (.*)$/gm)].map((m) => ({ at: Number(m[1]), line: m[2] }));
   assert.ok(ticks.length >= 3, `a 12 s step after a boot of seconds: at least 3 ticks\n${run.stderr}`);
@@ -83,7 +113,10 @@ test('progress on stderr while the guest runs: every 5 s the seconds elapsed and
     assert.ok(Math.abs(tick.at - 5 * (i + 1)) < 1.5, `tick ${i + 1} at ${tick.at} s, about ${5 * (i + 1)} s expected`);
   }
   // the step's own lines, live: the count moved on between ticks
-  const counts = ticks.map((t) => /^still waiting (\d+)$/.exec(t.line)?.[1]).filter((n) => n !== undefined).map(Number);
+  const counts = ticks
+    .map((t) => /^still waiting (\d+)$/.exec(t.line)?.[1])
+    .filter((n) => n !== undefined)
+    .map(Number);
   assert.ok(counts.length >= 2, `ticks show the step's last line:\n${run.stderr}`);
   assert.ok(counts[counts.length - 1] > counts[0], `the last line moved on: ${counts.join(', ')}`);
   // in order: booting, ticks and userspace, the step, its end

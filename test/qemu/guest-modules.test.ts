@@ -53,46 +53,66 @@ softdep libcrc32c pre: crc32c
 const BUILTIN = 'kernel/net/ipv6/ipv6.ko\nkernel/fs/proc/proc.ko\n';
 
 describe('module resolution (no boot)', () => {
-  test('module names: a path or a dashed name is the kernel\'s name', () => {
+  test("module names: a path or a dashed name is the kernel's name", () => {
     assert.equal(moduleName('kernel/arch/x86/crypto/crc32c-intel.ko'), 'crc32c_intel');
     assert.equal(moduleName('kernel/fs/ext4/ext4.ko.xz'), 'ext4');
     assert.equal(moduleName('sch-multiq'), 'sch_multiq');
-    assert.deepEqual(parseModulesDep(DEP).get('sctp'), { path: 'kernel/net/sctp/sctp.ko', deps: ['kernel/net/ipv6/ip6_udp_tunnel.ko', 'kernel/net/ipv4/udp_tunnel.ko', 'kernel/lib/libcrc32c.ko'] });
+    assert.deepEqual(parseModulesDep(DEP).get('sctp'), {
+      path: 'kernel/net/sctp/sctp.ko',
+      deps: ['kernel/net/ipv6/ip6_udp_tunnel.ko', 'kernel/net/ipv4/udp_tunnel.ko', 'kernel/lib/libcrc32c.ko'],
+    });
   });
 
   test('a module with no dependency is alone; dependencies come before their users; each module once', () => {
     const index = { dep: DEP, alias: ALIAS, softdep: SOFTDEP, builtin: BUILTIN };
-    assert.deepEqual(resolveModules(['sch_multiq'], index), { load: [{ name: 'sch_multiq', path: 'kernel/net/sched/sch_multiq.ko' }], builtin: [], unknown: [] });
+    assert.deepEqual(resolveModules(['sch_multiq'], index), {
+      load: [{ name: 'sch_multiq', path: 'kernel/net/sched/sch_multiq.ko' }],
+      builtin: [],
+      unknown: [],
+    });
     const sctp = resolveModules(['sctp', 'sch-multiq', 'sctp'], index).load.map((m) => m.name);
     // libcrc32c's soft dependency "crc32c" is an alias of two modules: both shipped, both in
     assert.deepEqual(sctp, ['ip6_udp_tunnel', 'udp_tunnel', 'libcrc32c', 'crc32c_intel', 'crc32c_generic', 'sctp', 'sch_multiq']);
     const ext4 = resolveModules(['ext4'], index).load.map((m) => m.name);
     assert.deepEqual(ext4, ['crc16', 'mbcache', 'jbd2', 'crc32c_intel', 'crc32c_generic', 'ext4']);
     // without modules.softdep, modules.dep alone
-    assert.deepEqual(resolveModules(['ext4'], { dep: DEP }).load.map((m) => m.name), ['crc16', 'mbcache', 'jbd2', 'ext4']);
+    assert.deepEqual(
+      resolveModules(['ext4'], { dep: DEP }).load.map((m) => m.name),
+      ['crc16', 'mbcache', 'jbd2', 'ext4'],
+    );
   });
 
   test('built-in names need nothing; unknown names are reported as given', () => {
     const r = resolveModules(['ipv6', 'no-such-module', 'dummy'], { dep: DEP, builtin: BUILTIN });
     assert.deepEqual(r, { load: [{ name: 'dummy', path: 'kernel/drivers/net/dummy.ko' }], builtin: ['ipv6'], unknown: ['no-such-module'] });
     // a soft dependency that is not shipped is skipped, not an error
-    assert.deepEqual(resolveModules(['ext4'], { dep: 'kernel/fs/ext4/ext4.ko:\n', softdep: SOFTDEP, alias: ALIAS }).load.map((m) => m.name), ['ext4']);
+    assert.deepEqual(
+      resolveModules(['ext4'], { dep: 'kernel/fs/ext4/ext4.ko:\n', softdep: SOFTDEP, alias: ALIAS }).load.map((m) => m.name),
+      ['ext4'],
+    );
   });
 
-  test('the guest\'s index files keep the lines of the modules that go in', () => {
+  test("the guest's index files keep the lines of the modules that go in", () => {
     const keep = new Set(['sctp', 'udp_tunnel', 'ip6_udp_tunnel', 'libcrc32c']);
-    assert.equal(filterIndex('modules.dep', DEP, keep), [
-      'kernel/lib/libcrc32c.ko:',
-      'kernel/net/ipv4/udp_tunnel.ko:', 'kernel/net/ipv6/ip6_udp_tunnel.ko:',
-      'kernel/net/sctp/sctp.ko: kernel/net/ipv6/ip6_udp_tunnel.ko kernel/net/ipv4/udp_tunnel.ko kernel/lib/libcrc32c.ko',
-    ].join('\n') + '\n');
+    assert.equal(
+      filterIndex('modules.dep', DEP, keep),
+      [
+        'kernel/lib/libcrc32c.ko:',
+        'kernel/net/ipv4/udp_tunnel.ko:',
+        'kernel/net/ipv6/ip6_udp_tunnel.ko:',
+        'kernel/net/sctp/sctp.ko: kernel/net/ipv6/ip6_udp_tunnel.ko kernel/net/ipv4/udp_tunnel.ko kernel/lib/libcrc32c.ko',
+      ].join('\n') + '\n',
+    );
     assert.equal(filterIndex('modules.alias', ALIAS, keep), 'alias net-pf-2-proto-132 sctp\n');
     assert.equal(filterIndex('modules.softdep', SOFTDEP, keep), 'softdep libcrc32c pre: crc32c\n');
     assert.equal(filterIndex('modules.builtin', BUILTIN, keep), BUILTIN);
   });
 
   test('the modules folder of a prepared image is next to its vmlinuz', () => {
-    assert.equal(modulesDirFor('/c/6.1.0-50-amd64/image/boot/vmlinuz-6.1.0-50-amd64'), '/c/6.1.0-50-amd64/image/lib/modules/6.1.0-50-amd64');
+    assert.equal(
+      modulesDirFor('/c/6.1.0-50-amd64/image/boot/vmlinuz-6.1.0-50-amd64'),
+      '/c/6.1.0-50-amd64/image/lib/modules/6.1.0-50-amd64',
+    );
     assert.throws(() => modulesDirFor('/tmp/bzImage'), /cannot tell the kernel release .*give modulesDir/);
   });
 });
@@ -105,7 +125,7 @@ before(async () => {
 });
 after(() => rm(scratch, { recursive: true, force: true }));
 
-describe('modules of Debian\'s kernel in the guest', () => {
+describe("modules of Debian's kernel in the guest", () => {
   test('an unknown module is refused by name before booting', async () => {
     const lines: string[] = [];
     await assert.rejects(
@@ -115,7 +135,7 @@ describe('modules of Debian\'s kernel in the guest', () => {
     assert.ok(!lines.some((l) => l.includes('booting')), lines.join('\n'));
   });
 
-  test('modprobe, rmmod, lsmod, modinfo and the kernel\'s autoload: sch_multiq with a qdisc, ext4 mounted, sctp over loopback', async () => {
+  test("modprobe, rmmod, lsmod, modinfo and the kernel's autoload: sch_multiq with a qdisc, ext4 mounted, sctp over loopback", async () => {
     const programs: string[] = [];
     for (const name of ['qdisc-netlink', 'sctp-loopback']) {
       programs.push(path.join(scratch, name));
@@ -136,57 +156,76 @@ describe('modules of Debian\'s kernel in the guest', () => {
         { guestName: 'ext4.img', hostPath: image },
       ],
       steps: [
-        { name: 'multiq', timeoutSeconds: 60, run: [
-          'set -e',
-          'modprobe sch_multiq',
-          'lsmod | grep "^sch_multiq "',
-          'modinfo sch_multiq | grep -E "^(filename|license|vermagic):"',
-          // a device with one queue (lo) is refused by multiq: a dummy one with four
-          'qdisc-netlink dummy kd0 4',
-          'ip link set kd0 up',
-          'qdisc-netlink add kd0 multiq',
-          'qdisc-netlink show kd0',
-          // busybox's tc shows what it cannot add
-          'tc qdisc show dev kd0',
-          // in use by the qdisc: not removable
-          'if rmmod sch_multiq; then echo "removed under its qdisc"; exit 1; fi',
-        ].join('\n') },
-        { name: 'multiq-reload', timeoutSeconds: 60, run: [
-          'set -e',
-          'qdisc-netlink del kd0',
-          'rmmod sch_multiq',
-          'if lsmod | grep "^sch_multiq "; then echo "still loaded"; exit 1; fi',
-          'echo "sch_multiq removed"',
-          'modprobe sch_multiq',
-          'qdisc-netlink add kd0 multiq',
-          'qdisc-netlink show kd0',
-        ].join('\n') },
-        { name: 'ext4', timeoutSeconds: 60, run: [
-          'set -e',
-          'modprobe ext4',
-          'modprobe loop',
-          'mkdir -p /mnt',
-          'mount -t ext4 -o loop ext4.img /mnt',
-          'cat /mnt/host.txt',
-          'echo "written in the guest" > /mnt/guest.txt',
-          'umount /mnt',
-          'mount -t ext4 -o loop ext4.img /mnt',
-          'grep ext4 /proc/mounts',
-          'cat /mnt/guest.txt',
-          'umount /mnt',
-        ].join('\n') },
-        { name: 'sctp', timeoutSeconds: 60, run: [
-          'set -e',
-          'ip link set lo up',
-          'if lsmod | grep "^sctp "; then echo "sctp loaded before the socket"; exit 1; fi',
-          'sctp-loopback',
-        ].join('\n') },
+        {
+          name: 'multiq',
+          timeoutSeconds: 60,
+          run: [
+            'set -e',
+            'modprobe sch_multiq',
+            'lsmod | grep "^sch_multiq "',
+            'modinfo sch_multiq | grep -E "^(filename|license|vermagic):"',
+            // a device with one queue (lo) is refused by multiq: a dummy one with four
+            'qdisc-netlink dummy kd0 4',
+            'ip link set kd0 up',
+            'qdisc-netlink add kd0 multiq',
+            'qdisc-netlink show kd0',
+            // busybox's tc shows what it cannot add
+            'tc qdisc show dev kd0',
+            // in use by the qdisc: not removable
+            'if rmmod sch_multiq; then echo "removed under its qdisc"; exit 1; fi',
+          ].join('\n'),
+        },
+        {
+          name: 'multiq-reload',
+          timeoutSeconds: 60,
+          run: [
+            'set -e',
+            'qdisc-netlink del kd0',
+            'rmmod sch_multiq',
+            'if lsmod | grep "^sch_multiq "; then echo "still loaded"; exit 1; fi',
+            'echo "sch_multiq removed"',
+            'modprobe sch_multiq',
+            'qdisc-netlink add kd0 multiq',
+            'qdisc-netlink show kd0',
+          ].join('\n'),
+        },
+        {
+          name: 'ext4',
+          timeoutSeconds: 60,
+          run: [
+            'set -e',
+            'modprobe ext4',
+            'modprobe loop',
+            'mkdir -p /mnt',
+            'mount -t ext4 -o loop ext4.img /mnt',
+            'cat /mnt/host.txt',
+            'echo "written in the guest" > /mnt/guest.txt',
+            'umount /mnt',
+            'mount -t ext4 -o loop ext4.img /mnt',
+            'grep ext4 /proc/mounts',
+            'cat /mnt/guest.txt',
+            'umount /mnt',
+          ].join('\n'),
+        },
+        {
+          name: 'sctp',
+          timeoutSeconds: 60,
+          run: [
+            'set -e',
+            'ip link set lo up',
+            'if lsmod | grep "^sctp "; then echo "sctp loaded before the socket"; exit 1; fi',
+            'sctp-loopback',
+          ].join('\n'),
+        },
         { name: 'lsmod', timeoutSeconds: 30, run: 'lsmod; cat /proc/sys/kernel/tainted' },
       ],
       log: () => {},
     });
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
-    assert.ok(verdict.ok, `${verdict.failures.join('; ')}\n${verdict.steps.map((s) => `--- ${s.name} (${s.status})\n${s.output}`).join('\n')}\n${verdict.serialLog.slice(-3000)}`);
+    assert.ok(
+      verdict.ok,
+      `${verdict.failures.join('; ')}\n${verdict.steps.map((s) => `--- ${s.name} (${s.status})\n${s.output}`).join('\n')}\n${verdict.serialLog.slice(-3000)}`,
+    );
     const out = Object.fromEntries(verdict.steps.map((s) => [s.name, s.output]));
     assert.match(out.multiq, /^sch_multiq /m);
     assert.match(out.multiq, /^filename:\s+\/lib\/modules\/6\.1\.0-50-amd64\/kernel\/net\/sched\/sch_multiq\.ko$/m);
@@ -199,12 +238,26 @@ describe('modules of Debian\'s kernel in the guest', () => {
     assert.match(out.ext4, /^written in the guest$/m);
     assert.match(out.sctp, /^sctp: ping over sctp\nsctp: pong over sctp$/m);
     // loaded by modprobe (sch_multiq, ext4, loop) and by the kernel on demand (dummy, sctp)
-    for (const m of ['sch_multiq', 'dummy', 'ext4', 'jbd2', 'mbcache', 'crc16', 'loop', 'sctp', 'libcrc32c', 'udp_tunnel', 'ip6_udp_tunnel']) {
+    for (const m of [
+      'sch_multiq',
+      'dummy',
+      'ext4',
+      'jbd2',
+      'mbcache',
+      'crc16',
+      'loop',
+      'sctp',
+      'libcrc32c',
+      'udp_tunnel',
+      'ip6_udp_tunnel',
+    ]) {
       assert.match(out.lsmod, new RegExp(`^${m} `, 'm'), `${m} in lsmod`);
     }
     assert.deepEqual(verdict.splats, []);
     // Debian's modules carry signatures from the key built into its kernel: no taint at all
     assert.deepEqual([verdict.taint.before, verdict.taint.after, verdict.taint.unexpected], [0, 0, 0]);
-    process.stderr.write(`# one guest with modules: ${seconds} s (userspace after ${((verdict.timingsMs.boot ?? 0) / 1000).toFixed(1)} s)\n`);
+    process.stderr.write(
+      `# one guest with modules: ${seconds} s (userspace after ${((verdict.timingsMs.boot ?? 0) / 1000).toFixed(1)} s)\n`,
+    );
   });
 });

@@ -39,7 +39,7 @@ before(async () => {
 after(() => rm(scratch, { recursive: true, force: true }));
 
 describe('guest runs on the Debian kernel', () => {
-  test('a module built against Debian\'s headers loads; root reads kallsyms with KASLR; files arrive; the serial log is kept', async () => {
+  test("a module built against Debian's headers loads; root reads kallsyms with KASLR; files arrive; the serial log is kept", async () => {
     const hello = await testModule('hello');
     const program = path.join(scratch, 'static-hello');
     await run('gcc-12', ['-static', '-O2', '-o', program, path.join(repo, 'test/fixtures/qemu/static-hello.c')]);
@@ -54,14 +54,24 @@ describe('guest runs on the Debian kernel', () => {
       ],
       steps: [
         { name: 'files', run: 'cat note.txt && test -x tool.sh && ! test -x note.txt && tool.sh && ./static-hello' },
-        { name: 'module', run: 'insmod hello.ko && dmesg | grep "ksplice-qemu hello: loaded" && rmmod hello && dmesg | grep "ksplice-qemu hello: unloaded"' },
+        {
+          name: 'module',
+          run: 'insmod hello.ko && dmesg | grep "ksplice-qemu hello: loaded" && rmmod hello && dmesg | grep "ksplice-qemu hello: unloaded"',
+        },
         { name: 'kallsyms', run: 'uname -r; grep -m1 " T _printk$" /proc/kallsyms' },
       ],
       serialLogPath,
       log: quiet,
     });
     assert.ok(verdict.ok, `${verdict.failures.join('; ')}\n${verdict.serialLog.slice(-2000)}`);
-    assert.deepEqual(verdict.steps.map((s) => [s.name, s.status]), [['files', 'passed'], ['module', 'passed'], ['kallsyms', 'passed']]);
+    assert.deepEqual(
+      verdict.steps.map((s) => [s.name, s.status]),
+      [
+        ['files', 'passed'],
+        ['module', 'passed'],
+        ['kallsyms', 'passed'],
+      ],
+    );
     assert.match(verdict.steps[0].output, /hello from the host\ntool ran\nstatic program ran as uid 0/);
     const kallsyms = /^([0-9a-f]{16}) T _printk/m.exec(verdict.steps[2].output);
     assert.ok(kallsyms, 'root sees _printk in kallsyms');
@@ -90,7 +100,10 @@ describe('guest runs on the Debian kernel', () => {
       log: quiet,
     });
     assert.equal(verdict.timedOut, false);
-    assert.deepEqual(verdict.steps.map((s) => s.status), ['timed-out', 'passed']);
+    assert.deepEqual(
+      verdict.steps.map((s) => s.status),
+      ['timed-out', 'passed'],
+    );
     assert.match(verdict.steps[0].output, /about to hang/);
     assert.match(verdict.steps[1].output, /^clean\n$/, 'pidof ran and found no sleep');
     assert.equal(verdict.ok, false);
@@ -101,25 +114,36 @@ describe('guest runs on the Debian kernel', () => {
     const warn = await testModule('warn');
     const started = Date.now();
     const verdict = await runGuest({
-      vmlinuz: target.vmlinuz, files: [{ guestName: 'warn.ko', hostPath: warn }],
-      steps: [{ name: 'warn', run: 'insmod warn.ko' }, { name: 'hang', run: 'echo about to hang; sleep 1000' }],
-      timeoutSeconds: 25, log: quiet,
+      vmlinuz: target.vmlinuz,
+      files: [{ guestName: 'warn.ko', hostPath: warn }],
+      steps: [
+        { name: 'warn', run: 'insmod warn.ko' },
+        { name: 'hang', run: 'echo about to hang; sleep 1000' },
+      ],
+      timeoutSeconds: 25,
+      log: quiet,
     });
     assert.equal(verdict.timedOut, true);
     assert.equal(verdict.ok, false);
-    assert.deepEqual(verdict.steps.map((s) => s.status), ['passed', 'failed']);
+    assert.deepEqual(
+      verdict.steps.map((s) => s.status),
+      ['passed', 'failed'],
+    );
     assert.match(verdict.steps[1].output, /about to hang\n\(the guest stopped during this step\)/);
     // killed before the final dmesg and taint: the kernel console had the WARN as it happened
     assert.equal(verdict.dmesg, '');
     assert.equal(verdict.taint.after, null);
     assert.match(verdict.kernelConsole, /------------\[ cut here \]------------\r?\n.*WARNING: CPU: \d+ PID: \d+ at .*warn\.c/);
-    assert.ok(verdict.splats.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*warn\.c:\d+ warn_init/.test(l)), verdict.splats.join('\n'));
+    assert.ok(
+      verdict.splats.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*warn\.c:\d+ warn_init/.test(l)),
+      verdict.splats.join('\n'),
+    );
     assert.match(verdict.failures.join('\n'), /killed after 25 s/);
     assert.match(verdict.failures.join('\n'), /kernel splat line\(s\), first: .*WARNING: CPU:/);
     assert.ok(Date.now() - started < 40_000);
   });
 
-  test('a step that prints splat-like text passes: only the kernel\'s own lines are judged', async () => {
+  test("a step that prints splat-like text passes: only the kernel's own lines are judged", async () => {
     const fake = [
       '[    1.000000] BUG: kernel NULL pointer dereference, address: 0000000000000000',
       'Oops: 0002 [#1] PREEMPT SMP NOPTI',
@@ -143,8 +167,10 @@ describe('guest runs on the Debian kernel', () => {
   test('kernel text patched under running readers (ftrace on/off 150 times) runs to its end: TCG does not run stale code', async () => {
     const script = path.join(repo, 'test/fixtures/qemu/ftrace-toggle-under-readers.sh');
     const verdict = await runGuest({
-      vmlinuz: target.vmlinuz, files: [{ guestName: 'toggle.sh', hostPath: script }],
-      steps: [{ name: 'toggle', run: 'sh ./toggle.sh 150', timeoutSeconds: 400 }], log: quiet,
+      vmlinuz: target.vmlinuz,
+      files: [{ guestName: 'toggle.sh', hostPath: script }],
+      steps: [{ name: 'toggle', run: 'sh ./toggle.sh 150', timeoutSeconds: 400 }],
+      log: quiet,
     });
     assert.deepEqual(verdict.failures, [], verdict.serialLog.slice(-3000));
     const m = /toggles: (\d+), reads: (\d+) (\d+)/.exec(verdict.steps[0].output);
@@ -157,20 +183,26 @@ describe('guest runs on the Debian kernel', () => {
     const started = Date.now();
     const verdict = await runGuest({
       vmlinuz: target.vmlinuz,
-      steps: [{ name: 'crash', run: 'echo c > /proc/sysrq-trigger', timeoutSeconds: 200 }, { name: 'never', run: 'true' }],
+      steps: [
+        { name: 'crash', run: 'echo c > /proc/sysrq-trigger', timeoutSeconds: 200 },
+        { name: 'never', run: 'true' },
+      ],
       log: quiet,
     });
     assert.ok(Date.now() - started < 60_000, 'not waited out to the timeout');
     assert.equal(verdict.ok, false);
     assert.equal(verdict.timedOut, false);
-    assert.deepEqual(verdict.steps.map((s) => s.status), ['failed', 'not-run']);
+    assert.deepEqual(
+      verdict.steps.map((s) => s.status),
+      ['failed', 'not-run'],
+    );
     assert.match(verdict.steps[0].output, /the guest stopped during this step/);
     assert.ok(verdict.splats.some((l) => /Kernel panic/.test(l)));
   });
 });
 
 describe('harness rules', () => {
-  test('taint bits are named as the kernel names them; our modules\' bits are the expected ones', () => {
+  test("taint bits are named as the kernel names them; our modules' bits are the expected ones", () => {
     assert.equal(describeTaint(TAINT_EXPECTED_FROM_MODULES), 'O(12) E(13) K(15)');
     assert.equal(describeTaint((1 << 9) | (1 << 7)), 'D(7) W(9)');
     assert.equal(describeTaint(0), 'none');
@@ -179,11 +211,27 @@ describe('harness rules', () => {
   test('a run with nothing to check, a bad step name or a bad file is refused before booting', async () => {
     await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, log: quiet }), /no steps to run/);
     await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, steps: [{ name: 'two words', run: 'true' }], log: quiet }), /must be a word/);
-    await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, steps: [{ name: 'a', run: 'true' }, { name: 'a', run: 'true' }], log: quiet }), /two steps named 'a'/);
-    await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, script: 'true', files: [{ guestName: '../x', content: '' }], log: quiet }), /plain name/);
+    await assert.rejects(
+      runGuest({
+        vmlinuz: target.vmlinuz,
+        steps: [
+          { name: 'a', run: 'true' },
+          { name: 'a', run: 'true' },
+        ],
+        log: quiet,
+      }),
+      /two steps named 'a'/,
+    );
+    await assert.rejects(
+      runGuest({ vmlinuz: target.vmlinuz, script: 'true', files: [{ guestName: '../x', content: '' }], log: quiet }),
+      /plain name/,
+    );
     const file = path.join(scratch, 'both');
     await writeFile(file, '');
-    await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, script: 'true', files: [{ guestName: 'x', content: '', hostPath: file }], log: quiet }), /one of them/);
+    await assert.rejects(
+      runGuest({ vmlinuz: target.vmlinuz, script: 'true', files: [{ guestName: 'x', content: '', hostPath: file }], log: quiet }),
+      /one of them/,
+    );
     await assert.rejects(runGuest({ vmlinuz: target.vmlinuz, script: 'true', splatPatterns: [], log: quiet }), /no splat patterns/);
   });
 });

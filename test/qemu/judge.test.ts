@@ -33,7 +33,10 @@ async function judged(name: string) {
 
 /** A fixture file without its `#` header lines. */
 async function fixtureLog(name: string): Promise<string> {
-  return (await readFile(fixture(`qemu/${name}`), 'utf8')).split('\n').filter((l) => !l.startsWith('# ')).join('\n');
+  return (await readFile(fixture(`qemu/${name}`), 'utf8'))
+    .split('\n')
+    .filter((l) => !l.startsWith('# '))
+    .join('\n');
 }
 
 /** The protocol cut just after the first line that contains `marker` (the guest stopped there). */
@@ -46,17 +49,25 @@ function cutAfter(protocol: string, marker: string): string {
 const statuses = (v: ReturnType<typeof judge>) => v.steps.map((s) => [s.name, s.status, s.exitCode]);
 
 describe('verdicts of recorded runs', () => {
-  test('pass: an update proved (apply, view, undo, checks in each phase); every step passed, our modules\' taint only', async () => {
+  test("pass: an update proved (apply, view, undo, checks in each phase); every step passed, our modules' taint only", async () => {
     const r = await recorded('update');
     const v = judge(r.transcript, r.steps, r.policy);
     assert.deepEqual(v.failures, []);
     assert.equal(v.ok, true);
     assert.equal(v.booted, true);
     assert.equal(v.timedOut, false);
-    assert.deepEqual(v.steps.map((s) => [s.name, s.status]), [
-      ['tools', 'passed'], ['check-original', 'passed'], ['apply', 'passed'], ['check-applied', 'passed'],
-      ['view', 'passed'], ['undo', 'passed'], ['check-reverted', 'passed'],
-    ]);
+    assert.deepEqual(
+      v.steps.map((s) => [s.name, s.status]),
+      [
+        ['tools', 'passed'],
+        ['check-original', 'passed'],
+        ['apply', 'passed'],
+        ['check-applied', 'passed'],
+        ['view', 'passed'],
+        ['undo', 'passed'],
+        ['check-reverted', 'passed'],
+      ],
+    );
     const output = (name: string) => v.steps.find((s) => s.name === name)!.output;
     assert.match(output('apply'), /applied successfully/);
     assert.match(output('check-applied'), /\[rebootless update applied\]/);
@@ -74,14 +85,21 @@ describe('verdicts of recorded runs', () => {
     assert.equal(v.timingsMs.boot, r.transcript.timingsMs.userspace);
     assert.equal(v.timingsMs.total, r.transcript.timingsMs.total);
     assert.equal(v.steps[2].durationMs, r.transcript.timingsMs.stepEnded[2] - r.transcript.timingsMs.stepBegun[2]);
-    assert.equal(v.timingsMs.steps, v.steps.reduce((s, x) => s + x.durationMs!, 0));
+    assert.equal(
+      v.timingsMs.steps,
+      v.steps.reduce((s, x) => s + x.durationMs!, 0),
+    );
     assert.equal(v.scriptExitCode, 0);
     assert.equal(v.scriptOutput, v.steps[0].output);
   });
 
   test('a failing step fails the run and, without keepGoing, the steps after it are not run (no failure of their own)', async () => {
     const v = await judged('failing-step');
-    assert.deepEqual(statuses(v), [['first', 'passed', 0], ['check', 'failed', 1], ['later', 'not-run', null]]);
+    assert.deepEqual(statuses(v), [
+      ['first', 'passed', 0],
+      ['check', 'failed', 1],
+      ['later', 'not-run', null],
+    ]);
     assert.equal(v.steps[1].output, 'checking\n');
     assert.deepEqual(v.failures, ['step check failed (exit 1)']);
     assert.equal(v.ok, false);
@@ -89,7 +107,11 @@ describe('verdicts of recorded runs', () => {
 
   test('keepGoing: the steps after a failure run and are judged; the run still fails', async () => {
     const v = await judged('failing-step-keep-going');
-    assert.deepEqual(statuses(v), [['first', 'passed', 0], ['check', 'failed', 1], ['later', 'passed', 0]]);
+    assert.deepEqual(statuses(v), [
+      ['first', 'passed', 0],
+      ['check', 'failed', 1],
+      ['later', 'passed', 0],
+    ]);
     assert.equal(v.steps[2].output, 'later\n');
     assert.deepEqual(v.failures, ['step check failed (exit 1)']);
   });
@@ -102,7 +124,10 @@ describe('verdicts of recorded runs', () => {
 
   test('a step killed at its own timeout is timed-out, with its output; the next step runs (keepGoing) and nothing of it survived', async () => {
     const v = await judged('step-timeout');
-    assert.deepEqual(statuses(v), [['hang', 'timed-out', 137], ['after', 'passed', 0]]);
+    assert.deepEqual(statuses(v), [
+      ['hang', 'timed-out', 137],
+      ['after', 'passed', 0],
+    ]);
     assert.match(v.steps[0].output, /about to hang/);
     assert.doesNotMatch(v.steps[0].output, /KSPLICE-/);
     assert.match(v.steps[1].output, /clean/);
@@ -114,13 +139,19 @@ describe('verdicts of recorded runs', () => {
   test('a WARN then a hang killed at the whole-run timeout: timed out, the step stopped, the WARN caught on the console alone', async () => {
     const v = await judged('warn-then-hang');
     assert.equal(v.timedOut, true);
-    assert.deepEqual(statuses(v), [['warn', 'passed', 0], ['hang', 'failed', null]]);
+    assert.deepEqual(statuses(v), [
+      ['warn', 'passed', 0],
+      ['hang', 'failed', null],
+    ]);
     assert.match(v.steps[1].output, /about to hang\n\(the guest stopped during this step\)$/);
     assert.equal(v.steps[1].durationMs, null);
     // no final dmesg and no second taint line: the console is all there is
     assert.equal(v.dmesg, '');
     assert.deepEqual(v.taint, { before: 0, after: null, unexpected: 0 });
-    assert.ok(v.splats.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*warn\.c:\d+ warn_init/.test(l)), v.splats.join('\n'));
+    assert.ok(
+      v.splats.some((l) => /WARNING: CPU: \d+ PID: \d+ at .*warn\.c:\d+ warn_init/.test(l)),
+      v.splats.join('\n'),
+    );
     assert.equal(v.failures[0], 'the run was killed after 25 s');
     assert.equal(v.failures[1], 'step hang failed');
     assert.match(v.failures[2], /^\d+ kernel splat line\(s\), first: .*WARNING: CPU:/);
@@ -139,7 +170,7 @@ describe('verdicts of recorded runs', () => {
     assert.equal(v.failures[1], 'the kernel gained taint W(9)');
   });
 
-  test('unexpected taint: only bits beyond the allowed ones count, and the allowed ones are the policy\'s', async () => {
+  test("unexpected taint: only bits beyond the allowed ones count, and the allowed ones are the policy's", async () => {
     const warn = await recorded('warn');
     const allowingW = judge(warn.transcript, warn.steps, { allowedTaint: TAINT_EXPECTED_FROM_MODULES | (1 << 9) });
     assert.equal(allowingW.taint.unexpected, 0);
@@ -165,16 +196,27 @@ describe('verdicts of recorded runs', () => {
     // a real console: warn.ko's WARNING, then a panic (sysrq c), each with its registers and trace
     const realConsole = await fixtureLog('console-warn-then-panic-6.1.0-50.txt');
     const real = judge({ ...r.transcript, console: realConsole }, r.steps, r.policy);
-    for (const kind of [/WARNING: CPU: \d+ PID: \d+ at warn\/warn\.c/, /RIP: 0010:warn_init/, /Kernel panic - not syncing: sysrq triggered crash/, /Call Trace:/]) {
-      assert.ok(real.splats.some((l) => kind.test(l)), `${kind}:\n${real.splats.join('\n')}`);
+    for (const kind of [
+      /WARNING: CPU: \d+ PID: \d+ at warn\/warn\.c/,
+      /RIP: 0010:warn_init/,
+      /Kernel panic - not syncing: sysrq triggered crash/,
+      /Call Trace:/,
+    ]) {
+      assert.ok(
+        real.splats.some((l) => kind.test(l)),
+        `${kind}:\n${real.splats.join('\n')}`,
+      );
     }
     assert.equal(real.ok, false);
   });
 
-  test('a clean boot\'s whole dmesg as the final dmesg holds no splat', async () => {
+  test("a clean boot's whole dmesg as the final dmesg holds no splat", async () => {
     const r = await recorded('update');
     const dmesg = await fixtureLog('dmesg-boot-6.1.0-50.txt');
-    const protocol = r.transcript.protocol.replace(/KSPLICE-DMESG-BEGIN\r?\n[^]*KSPLICE-DMESG-END/, `KSPLICE-DMESG-BEGIN\n${dmesg}\nKSPLICE-DMESG-END`);
+    const protocol = r.transcript.protocol.replace(
+      /KSPLICE-DMESG-BEGIN\r?\n[^]*KSPLICE-DMESG-END/,
+      `KSPLICE-DMESG-BEGIN\n${dmesg}\nKSPLICE-DMESG-END`,
+    );
     const v = judge({ ...r.transcript, protocol }, r.steps, r.policy);
     assert.match(v.dmesg, /Linux version 6\.1\.0-50-amd64/);
     assert.deepEqual(v.splats, []);
@@ -190,7 +232,10 @@ describe('verdicts of recorded runs', () => {
 
   test('a panic mid-step: that step failed (the guest stopped during it), the next not run, the panic a splat; not "timed out"', async () => {
     const v = await judged('panic');
-    assert.deepEqual(statuses(v), [['crash', 'failed', null], ['never', 'not-run', null]]);
+    assert.deepEqual(statuses(v), [
+      ['crash', 'failed', null],
+      ['never', 'not-run', null],
+    ]);
     assert.match(v.steps[0].output, /the guest stopped during this step/);
     assert.equal(v.timedOut, false);
     assert.ok(v.splats.some((l) => /Kernel panic/.test(l)));
@@ -203,11 +248,23 @@ describe('verdicts of recorded runs', () => {
 describe('verdicts of recorded runs, cut or edited', () => {
   test('a guest that never reached userspace (its protocol port silent, a panic on the console)', async () => {
     const r = await recorded('failing-step');
-    const v = judge({ ...r.transcript, protocol: '', console: await fixtureLog('console-warn-then-panic-6.1.0-50.txt'), timingsMs: { ...r.transcript.timingsMs, userspace: null, stepBegun: {}, stepEnded: {} } }, r.steps, r.policy);
+    const v = judge(
+      {
+        ...r.transcript,
+        protocol: '',
+        console: await fixtureLog('console-warn-then-panic-6.1.0-50.txt'),
+        timingsMs: { ...r.transcript.timingsMs, userspace: null, stepBegun: {}, stepEnded: {} },
+      },
+      r.steps,
+      r.policy,
+    );
     assert.equal(v.booted, false);
     assert.equal(v.failures[0], 'the guest never reached userspace');
     assert.ok(!v.failures.includes('no step ran'), 'not booted says it');
-    assert.deepEqual(v.steps.map((s) => s.status), ['not-run', 'not-run', 'not-run']);
+    assert.deepEqual(
+      v.steps.map((s) => s.status),
+      ['not-run', 'not-run', 'not-run'],
+    );
     assert.equal(v.timingsMs.boot, null);
     assert.equal(v.scriptExitCode, null);
   });
@@ -222,7 +279,10 @@ describe('verdicts of recorded runs, cut or edited', () => {
   test('a step missing: the guest stopped between two steps, or finished without one it was given', async () => {
     const r = await recorded('update');
     const between = judge({ ...r.transcript, protocol: cutAfter(r.transcript.protocol, 'KSPLICE-STEP-END 2 ') }, r.steps, r.policy);
-    assert.deepEqual(between.steps.map((s) => s.status), ['passed', 'passed', 'passed', 'not-run', 'not-run', 'not-run', 'not-run']);
+    assert.deepEqual(
+      between.steps.map((s) => s.status),
+      ['passed', 'passed', 'passed', 'not-run', 'not-run', 'not-run', 'not-run'],
+    );
     assert.deepEqual(between.failures, ['the guest did not finish its run']);
     const extra = judge(r.transcript, [...r.steps, { name: 'extra', run: 'true' }], r.policy);
     assert.deepEqual(extra.failures, ['step extra never ran']);

@@ -15,7 +15,7 @@ function after(args: string[], flag: string): string | undefined {
   return i === -1 ? undefined : args[i + 1];
 }
 
-test('TCG defaults: single-threaded, QEMU\'s own CPU, 1 GiB, 2 vCPUs, no reboot, the kernel and initramfs given', () => {
+test("TCG defaults: single-threaded, QEMU's own CPU, 1 GiB, 2 vCPUs, no reboot, the kernel and initramfs given", () => {
   const args = qemuArgs({ ...base, accelerator: 'tcg' });
   assert.equal(TCG_THREAD_DEFAULT, 'single');
   assert.equal(after(args, '-accel'), 'tcg,thread=single');
@@ -49,9 +49,15 @@ test('KVM takes the host CPU; a given CPU model, memory, vCPUs and TCG threading
   assert.equal(after(qemuArgs({ ...base, accelerator: 'kvm', tcgThread: 'multi' }), '-accel'), 'kvm');
 });
 
-test('the kernel command line: panics end the run unless told not to, quiet unless told not to, the caller\'s words last', () => {
+test("the kernel command line: panics end the run unless told not to, quiet unless told not to, the caller's words last", () => {
   assert.equal(kernelCmdline({}), 'console=ttyS0 panic=-1 oops=panic softlockup_panic=1 quiet loglevel=3');
   assert.equal(kernelCmdline({ panicOnOops: false, quietBoot: false }), 'console=ttyS0 panic=-1');
-  assert.equal(kernelCmdline({ appendCmdline: 'nokaslr mitigations=off' }), 'console=ttyS0 panic=-1 oops=panic softlockup_panic=1 quiet loglevel=3 nokaslr mitigations=off');
-  assert.equal(after(qemuArgs({ ...base, accelerator: 'tcg', appendCmdline: 'nokaslr' }), '-append'), kernelCmdline({ appendCmdline: 'nokaslr' }));
+  assert.equal(
+    kernelCmdline({ appendCmdline: 'nokaslr mitigations=off' }),
+    'console=ttyS0 panic=-1 oops=panic softlockup_panic=1 quiet loglevel=3 nokaslr mitigations=off',
+  );
+  assert.equal(
+    after(qemuArgs({ ...base, accelerator: 'tcg', appendCmdline: 'nokaslr' }), '-append'),
+    kernelCmdline({ appendCmdline: 'nokaslr' }),
+  );
 });

@@ -17,7 +17,10 @@ const fixtures = fixture('qemu');
 
 /** A captured log without the fixture's own "# " header. */
 async function capturedLog(name: string): Promise<string> {
-  return (await readFile(path.join(fixtures, name), 'latin1')).split('\n').filter((l) => !l.startsWith('# ')).join('\n');
+  return (await readFile(path.join(fixtures, name), 'latin1'))
+    .split('\n')
+    .filter((l) => !l.startsWith('# '))
+    .join('\n');
 }
 
 /** Splat lines of 6.1 kernels, each as the kernel prints it on the console. */
@@ -69,7 +72,11 @@ describe('splat patterns on 6.1 kernel lines', () => {
   }
 
   test('every pattern in the list is exercised by one of those lines (a new pattern needs its real line here)', () => {
-    for (const pattern of SPLAT_PATTERNS) assert.ok(Object.values(SPLATS).some((l) => pattern.test(l)), `no sample line for ${pattern}`);
+    for (const pattern of SPLAT_PATTERNS)
+      assert.ok(
+        Object.values(SPLATS).some((l) => pattern.test(l)),
+        `no sample line for ${pattern}`,
+      );
   });
 
   test('boot advice and ordinary messages are no splats', () => {
@@ -118,6 +125,9 @@ describe('kernel lines only', () => {
   });
 
   test('with no dmesg (a guest killed or dead before its end) the console alone is judged', () => {
-    assert.deepEqual(findSplats(kernelLogLines(`${SPLATS.rcuSelf}\r\n${SPLATS.softLockup}\r\n`, '').join('\n')), [SPLATS.rcuSelf, SPLATS.softLockup]);
+    assert.deepEqual(findSplats(kernelLogLines(`${SPLATS.rcuSelf}\r\n${SPLATS.softLockup}\r\n`, '').join('\n')), [
+      SPLATS.rcuSelf,
+      SPLATS.softLockup,
+    ]);
   });
 });

@@ -65,17 +65,26 @@ async function assertCleanBootApplies(tarball: string): Promise<void> {
 }
 
 test('a guest reset in the middle of ksplice-apply boots clean, and the update applies there', async () => {
-  const update = await createTestUpdate(target, { id: 'killed', patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'), outputDir: out });
+  const update = await createTestUpdate(target, {
+    id: 'killed',
+    patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'),
+    outputDir: out,
+  });
   const proof = updateSteps({ tarball: update.tarball, check });
   const tools = proof.steps.find((s) => s.name === 'tools')!;
   const killed = await runGuest({
-    vmlinuz: target.vmlinuz, files: proof.files, log: () => {},
-    steps: [tools, {
-      name: 'apply-and-reset',
-      // reset while the apply runs: after the update module is loaded, before or during the switch
-      run: `${applyUntilLoaded(update.tarball, 'killed', 'KSPLICE-RESET-AT-STAGE')}; echo b > /proc/sysrq-trigger; sleep 30`,
-      timeoutSeconds: 120,
-    }],
+    vmlinuz: target.vmlinuz,
+    files: proof.files,
+    log: () => {},
+    steps: [
+      tools,
+      {
+        name: 'apply-and-reset',
+        // reset while the apply runs: after the update module is loaded, before or during the switch
+        run: `${applyUntilLoaded(update.tarball, 'killed', 'KSPLICE-RESET-AT-STAGE')}; echo b > /proc/sysrq-trigger; sleep 30`,
+        timeoutSeconds: 120,
+      },
+    ],
   });
   assertKilledMidApply(killed, 'KSPLICE-RESET-AT-STAGE');
   assert.match(killed.serialLog, /sysrq: Resetting/);
@@ -117,7 +126,10 @@ async function killQemuOnMarker(serialLogPath: string, marker: string, giveUpMs:
 
 test('QEMU killed by the host in the middle of ksplice-apply: the next boot is clean, and the update applies and undoes', async () => {
   const update = await createTestUpdate(target, {
-    id: 'hostkill', patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'), hooks: path.join(repo, 'test/reliability/slow_pre_apply_hooks.c'), outputDir: out,
+    id: 'hostkill',
+    patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'),
+    hooks: path.join(repo, 'test/reliability/slow_pre_apply_hooks.c'),
+    outputDir: out,
   });
   const proof = updateSteps({ tarball: update.tarball, check });
   const tools = proof.steps.find((s) => s.name === 'tools')!;
@@ -126,7 +138,10 @@ test('QEMU killed by the host in the middle of ksplice-apply: the next boot is c
   const marker = 'KSPLICE-HOST-KILL-AT-STAGE';
   const [killed, killMs] = await Promise.all([
     runGuest({
-      vmlinuz: target.vmlinuz, files: proof.files, log: () => {}, serialLogPath,
+      vmlinuz: target.vmlinuz,
+      files: proof.files,
+      log: () => {},
+      serialLogPath,
       // the apply waits 5 s in pre_apply: the kill comes well inside it
       steps: [tools, { name: 'apply-and-wait', run: `${applyUntilLoaded(update.tarball, 'hostkill', marker)}; wait`, timeoutSeconds: 120 }],
     }),

@@ -23,21 +23,33 @@ before(async () => {
 });
 after(() => (process.env.KEEP_SCRATCH ? undefined : rm(scratch, { recursive: true, force: true })));
 
-const create = (extra: string[]) => createUpdate({ patch: path.join(example, 'cmdline-reads.patch'), sourceDir: target.sourceDir, outputDir: scratch, extra });
+const create = (extra: string[]) =>
+  createUpdate({ patch: path.join(example, 'cmdline-reads.patch'), sourceDir: target.sourceDir, outputDir: scratch, extra });
 
 test('without hooks the patch is refused: its new state would start empty', async () => {
   const r = await create(['--analyze-only']);
   assert.equal(r.exitCode, 2, r.stderr.slice(-1500));
-  assert.deepEqual(r.json.unsafe.map((u: { symbol: string }) => u.symbol), ['cmdline_reads_enabled']);
+  assert.deepEqual(
+    r.json.unsafe.map((u: { symbol: string }) => u.symbol),
+    ['cmdline_reads_enabled'],
+  );
 });
 
 test('with --hooks and --accept: built, applied in the guest, fixed behaviour seen, undone without a trace', async () => {
   const made = await create([`--hooks=${path.join(example, 'cmdline-reads-hooks.c')}`, '--accept=cmdline_reads_enabled']);
   assert.equal(made.exitCode, 0, made.stderr.slice(-3000));
-  assert.deepEqual(made.json.accepted.map((a: { symbol: string }) => a.symbol), ['cmdline_reads_enabled']);
+  assert.deepEqual(
+    made.json.accepted.map((a: { symbol: string }) => a.symbol),
+    ['cmdline_reads_enabled'],
+  );
   const id: string = made.json.id;
 
-  const { checks, output } = await runScenario({ vmlinuz: target.vmlinuz, scenario: path.join(repo, 'test/fixtures/safety/scenario-hooks.sh'), files: [made.json.tarball], keepLogAs: path.join(scratch, 'hooks.log') });
+  const { checks, output } = await runScenario({
+    vmlinuz: target.vmlinuz,
+    scenario: path.join(repo, 'test/fixtures/safety/scenario-hooks.sh'),
+    files: [made.json.tarball],
+    keepLogAs: path.join(scratch, 'hooks.log'),
+  });
   const before = checks.get('before')!;
   assert.ok(before.length > 0);
   assert.equal(checks.get('apply-rc'), '0', output);
@@ -67,8 +79,15 @@ test('with --hooks and --accept: built, applied in the guest, fixed behaviour se
     new RegExp(`^ksplice: Update ${id} reversed: freed \\d+ shadow variable\\(s\\)$`),
     new RegExp(`^ksplice: Update ${id} reversed successfully$`),
   ].map(at);
-  assert.ok(order.every((i) => i >= 0), `every hook and core line is logged:\n${log.join('\n')}`);
-  assert.deepEqual([...order].sort((a, b) => a - b), order, `in this order:\n${log.join('\n')}`);
+  assert.ok(
+    order.every((i) => i >= 0),
+    `every hook and core line is logged:\n${log.join('\n')}`,
+  );
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    order,
+    `in this order:\n${log.join('\n')}`,
+  );
   assert.ok(!log.some((l) => /fail_apply/.test(l)), 'fail_apply did not run');
   // The hook read a non-exported kernel variable through a livepatch relocation: the real count.
   const nrThreads = Number(/nr_threads (\d+)/.exec(log[order[1]!]!)![1]);
@@ -78,10 +97,20 @@ test('with --hooks and --accept: built, applied in the guest, fixed behaviour se
 });
 
 test('shadow API contract; a check_apply refusal runs fail_apply and frees what pre_apply attached; undo frees the rest', async () => {
-  const r = await createUpdate({ patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'), sourceDir: target.sourceDir, outputDir: scratch, extra: [`--hooks=${path.join(repo, 'test/fixtures/safety/shadow-hooks.c')}`] });
+  const r = await createUpdate({
+    patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'),
+    sourceDir: target.sourceDir,
+    outputDir: scratch,
+    extra: [`--hooks=${path.join(repo, 'test/fixtures/safety/shadow-hooks.c')}`],
+  });
   assert.equal(r.exitCode, 0, r.stderr.slice(-3000));
   const made = r.json as { id: string; tarball: string };
-  const { checks, output } = await runScenario({ vmlinuz: target.vmlinuz, scenario: path.join(repo, 'test/fixtures/safety/scenario-shadow.sh'), files: [made.tarball], keepLogAs: path.join(scratch, 'shadow.log') });
+  const { checks, output } = await runScenario({
+    vmlinuz: target.vmlinuz,
+    scenario: path.join(repo, 'test/fixtures/safety/scenario-shadow.sh'),
+    files: [made.tarball],
+    keepLogAs: path.join(scratch, 'shadow.log'),
+  });
   assert.equal(checks.get('loaded'), 'loaded');
   assert.match(output, /^CHECK refused-output: ksplice-apply: error applying update \S+: call_failed: check_apply hook refused$/m);
   assert.equal(checks.get('refused-module'), '0', 'the refused update module was unloaded');

@@ -24,7 +24,8 @@ before(async () => {
 });
 after(() => (process.env.KEEP_SCRATCH ? undefined : rm(scratch, { recursive: true, force: true })));
 
-const create = (extra: string[]) => createUpdate({ patch: path.join(example, 'tcp-reordering.patch'), sourceDir: target.sourceDir, outputDir: scratch, extra });
+const create = (extra: string[]) =>
+  createUpdate({ patch: path.join(example, 'tcp-reordering.patch'), sourceDir: target.sourceDir, outputDir: scratch, extra });
 
 /** Unbounded: every write goes through. Bounded: 0, above the namespace's own max, and max 0 are refused. */
 const UNBOUNDED = 'zero=ok above-max=ok max-zero=ok in-range=ok';
@@ -34,7 +35,10 @@ test('the fix alone is refused: it changes ipv4_net_table, data the running kern
   const r = await create(['--analyze-only']);
   assert.equal(r.exitCode, 2, r.stderr.slice(-1500));
   assert.deepEqual(r.json.changed.map((c: { function: string }) => c.function).sort(), ['ipv4_sysctl_init_net', 'tcp_write_xmit']);
-  assert.deepEqual(r.json.unsafe.map((u: { symbol: string; rule: string }) => [u.symbol, u.rule]), [['ipv4_net_table', 'data-change']]);
+  assert.deepEqual(
+    r.json.unsafe.map((u: { symbol: string; rule: string }) => [u.symbol, u.rule]),
+    [['ipv4_net_table', 'data-change']],
+  );
   // The difference itself is named: the table's handler changed.
   assert.match(r.json.unsafe[0].reason, /proc_dointvec → .*proc_dointvec_minmax/);
 });
@@ -44,7 +48,12 @@ test('with its hooks: bounded in every network namespace while applied, each by 
   assert.equal(made.exitCode, 0, made.stderr.slice(-3000));
   const id: string = made.json.id;
 
-  const { checks, output } = await runScenario({ vmlinuz: target.vmlinuz, scenario: path.join(repo, 'test/fixtures/safety/scenario-tcp-reordering.sh'), files: [made.json.tarball], keepLogAs: path.join(scratch, 'tcp-reordering.log') });
+  const { checks, output } = await runScenario({
+    vmlinuz: target.vmlinuz,
+    scenario: path.join(repo, 'test/fixtures/safety/scenario-tcp-reordering.sh'),
+    files: [made.json.tarball],
+    keepLogAs: path.join(scratch, 'tcp-reordering.log'),
+  });
   assert.equal(checks.get('defaults'), '3 300');
   // The bug, in the running kernel: any value goes.
   assert.equal(checks.get('before-init'), UNBOUNDED, output);
@@ -68,17 +77,39 @@ test('with its hooks: bounded in every network namespace while applied, each by 
   const applied = log.find((l) => l.startsWith('tcp_reordering: post_apply:'));
   const reversed = log.find((l) => l.startsWith('tcp_reordering: post_reverse:'));
   // Inside the stop: init_net and the namespace made before the apply (at least those two).
-  assert.match(applied ?? '', /^tcp_reordering: post_apply: bounded in ([2-9]|\d\d+) network namespace\(s\) inside the stop, \d+ now$/, log.join('\n'));
-  assert.match(reversed ?? '', /^tcp_reordering: post_reverse: unbounded in ([3-9]|\d\d+) network namespace\(s\) inside the stop, \d+ now$/, log.join('\n'));
-  const order = [applied!, `ksplice: Update ${id} applied successfully`, reversed!, `ksplice: Update ${id} reversed successfully`].map((l) => log.indexOf(l));
-  assert.ok(order.every((i) => i >= 0), log.join('\n'));
-  assert.deepEqual([...order].sort((a, b) => a - b), order, `hooks and core lines in order:\n${log.join('\n')}`);
+  assert.match(
+    applied ?? '',
+    /^tcp_reordering: post_apply: bounded in ([2-9]|\d\d+) network namespace\(s\) inside the stop, \d+ now$/,
+    log.join('\n'),
+  );
+  assert.match(
+    reversed ?? '',
+    /^tcp_reordering: post_reverse: unbounded in ([3-9]|\d\d+) network namespace\(s\) inside the stop, \d+ now$/,
+    log.join('\n'),
+  );
+  const order = [applied!, `ksplice: Update ${id} applied successfully`, reversed!, `ksplice: Update ${id} reversed successfully`].map(
+    (l) => log.indexOf(l),
+  );
+  assert.ok(
+    order.every((i) => i >= 0),
+    log.join('\n'),
+  );
+  assert.deepEqual(
+    [...order].sort((a, b) => a - b),
+    order,
+    `hooks and core lines in order:\n${log.join('\n')}`,
+  );
 });
 
 test('accepted without its hooks, the update applies and fixes nothing a sysctl write can see: why the fix alone is refused', async () => {
   const made = await create(['--accept=ipv4_net_table']);
   assert.equal(made.exitCode, 0, made.stderr.slice(-3000));
-  const { checks, output } = await runScenario({ vmlinuz: target.vmlinuz, scenario: path.join(repo, 'test/fixtures/safety/scenario-tcp-reordering.sh'), files: [made.json.tarball], keepLogAs: path.join(scratch, 'tcp-reordering-no-hooks.log') });
+  const { checks, output } = await runScenario({
+    vmlinuz: target.vmlinuz,
+    scenario: path.join(repo, 'test/fixtures/safety/scenario-tcp-reordering.sh'),
+    files: [made.json.tarball],
+    keepLogAs: path.join(scratch, 'tcp-reordering-no-hooks.log'),
+  });
   assert.equal(checks.get('apply-rc'), '0', output);
   // The new code runs, but the tables it would bound are the running kernel's, left as they were.
   assert.equal(checks.get('applied-init'), UNBOUNDED, output);

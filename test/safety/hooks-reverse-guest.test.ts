@@ -30,19 +30,26 @@ after(() => (process.env.KEEP_SCRATCH ? undefined : rm(scratch, { recursive: tru
 
 /** The kernel log lines of the run that say what the hooks and the core did (not timings). */
 function hookAndCoreLines(output: string): string[] {
-  return [...output.matchAll(/^CHECK log: (.*)$/gm)].map((m) => m[1]!).filter((l) => !/: machine stopped for | loaded \(\d+ functions\)$/.test(l));
+  return [...output.matchAll(/^CHECK log: (.*)$/gm)]
+    .map((m) => m[1]!)
+    .filter((l) => !/: machine stopped for | loaded \(\d+ functions\)$/.test(l));
 }
 
 test('reverse hooks: refused undos leave the update applied and run fail_reverse; the undo after them runs post_reverse; shadows go with the module', async () => {
   const made = await createUpdate({
-    patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'), sourceDir: target.sourceDir, outputDir: scratch,
+    patch: path.join(repo, 'corpus/examples/proc_cmdline.patch'),
+    sourceDir: target.sourceDir,
+    outputDir: scratch,
     extra: [`--hooks=${path.join(fixtures, 'reverse-hooks.c')}`],
   });
   assert.equal(made.exitCode, 0, made.stderr.slice(-3000));
   const id: string = made.json.id;
   const { checks, output } = await runScenario({
-    vmlinuz: target.vmlinuz, scenario: path.join(fixtures, 'scenario-reverse-hooks.sh'), files: [made.json.tarball],
-    extraTaint: TAINT_FORCED_RMMOD, keepLogAs: path.join(scratch, 'reverse-hooks.log'),
+    vmlinuz: target.vmlinuz,
+    scenario: path.join(fixtures, 'scenario-reverse-hooks.sh'),
+    files: [made.json.tarball],
+    extraTaint: TAINT_FORCED_RMMOD,
+    keepLogAs: path.join(scratch, 'reverse-hooks.log'),
   });
   const before = checks.get('before')!;
   const applied = `${before} [rebootless update applied]`;
@@ -51,7 +58,10 @@ test('reverse hooks: refused undos leave the update applied and run fail_reverse
   assert.equal(checks.get('applied-shadows'), '3', 'the apply hook attached three shadows inside the stop');
 
   // Each refusal: ksplice-undo fails with the core's reason, the update stays applied and working.
-  for (const [name, stage] of [['check-refused', 'check_reverse'], ['pre-refused', 'pre_reverse']]) {
+  for (const [name, stage] of [
+    ['check-refused', 'check_reverse'],
+    ['pre-refused', 'pre_reverse'],
+  ]) {
     assert.equal(checks.get(`${name}-rc`), '1', output);
     assert.equal(checks.get(`${name}-output`), `ksplice-undo: error reversing update ${id}: call_failed: ${stage} hook refused`);
     assert.equal(checks.get(`${name}-stage`), 'applied');
@@ -77,29 +87,33 @@ test('reverse hooks: refused undos leave the update applied and run fail_reverse
   assert.equal(checks.get('forced-sysfs'), '1', `/sys/kernel/ksplice/${id} removed`);
 
   const update = `ksplice: Update ${id}`;
-  assert.deepEqual(hookAndCoreLines(output), [
-    `${update} applied successfully`,
-    // 1. check_reverse refuses inside the stop: the core aborts, then fail_reverse runs.
-    'revtest: pre_reverse refuse_pre=0 refuse_check=1',
-    `${update} aborted (a hook of the update returned an error): call_failed: check_reverse hook refused`,
-    'revtest: fail_reverse: calls: pre_reverse check_reverse(refused) fail_reverse; shadow attached=1',
-    // pre_reverse refuses before the stop: no check_reverse, no switch.
-    'revtest: pre_reverse refuse_pre=1 refuse_check=0',
-    `${update} aborted (a hook of the update returned an error): call_failed: pre_reverse hook refused`,
-    'revtest: fail_reverse: calls: pre_reverse(refused) fail_reverse; shadow attached=1',
-    // The undo: every reverse hook in its place, shadows freed after post_reverse.
-    'revtest: pre_reverse refuse_pre=0 refuse_check=0',
-    'revtest: post_reverse: calls: pre_reverse check_reverse reverse post_reverse; shadow attached=1',
-    `${update} reversed: freed 3 shadow variable(s)`,
-    `${update} reversed successfully`,
-    // 2. rmmod of the loaded, never applied update.
-    `${update} unloaded: freed 2 shadow variable(s)`,
-    // 3. rmmod -f of the applied update.
-    `${update} applied successfully`,
-    `${update}: forced unload while applied, reversing it first`,
-    'revtest: pre_reverse refuse_pre=0 refuse_check=1',
-    'revtest: post_reverse: calls: pre_reverse check_reverse(refused) reverse post_reverse; shadow attached=1',
-    `${update} reversed: freed 4 shadow variable(s)`,
-    `${update} reversed successfully`,
-  ], output);
+  assert.deepEqual(
+    hookAndCoreLines(output),
+    [
+      `${update} applied successfully`,
+      // 1. check_reverse refuses inside the stop: the core aborts, then fail_reverse runs.
+      'revtest: pre_reverse refuse_pre=0 refuse_check=1',
+      `${update} aborted (a hook of the update returned an error): call_failed: check_reverse hook refused`,
+      'revtest: fail_reverse: calls: pre_reverse check_reverse(refused) fail_reverse; shadow attached=1',
+      // pre_reverse refuses before the stop: no check_reverse, no switch.
+      'revtest: pre_reverse refuse_pre=1 refuse_check=0',
+      `${update} aborted (a hook of the update returned an error): call_failed: pre_reverse hook refused`,
+      'revtest: fail_reverse: calls: pre_reverse(refused) fail_reverse; shadow attached=1',
+      // The undo: every reverse hook in its place, shadows freed after post_reverse.
+      'revtest: pre_reverse refuse_pre=0 refuse_check=0',
+      'revtest: post_reverse: calls: pre_reverse check_reverse reverse post_reverse; shadow attached=1',
+      `${update} reversed: freed 3 shadow variable(s)`,
+      `${update} reversed successfully`,
+      // 2. rmmod of the loaded, never applied update.
+      `${update} unloaded: freed 2 shadow variable(s)`,
+      // 3. rmmod -f of the applied update.
+      `${update} applied successfully`,
+      `${update}: forced unload while applied, reversing it first`,
+      'revtest: pre_reverse refuse_pre=0 refuse_check=1',
+      'revtest: post_reverse: calls: pre_reverse check_reverse(refused) reverse post_reverse; shadow attached=1',
+      `${update} reversed: freed 4 shadow variable(s)`,
+      `${update} reversed successfully`,
+    ],
+    output,
+  );
 });

@@ -68,21 +68,35 @@ for (const [patch, symbol, rule] of cases) {
 
 test('changed __exit code: the object is built in (vmlinux), and only the __exit function is named', async () => {
   const r = await analyzeFixture('exit-code.patch');
-  assert.deepEqual(r.json?.unsafe.map((u) => u.symbol), ['cubictcp_unregister'], JSON.stringify(r.json?.unsafe));
+  assert.deepEqual(
+    r.json?.unsafe.map((u) => u.symbol),
+    ['cubictcp_unregister'],
+    JSON.stringify(r.json?.unsafe),
+  );
   assert.ok(!r.json?.unsafe.some((u) => u.rule === 'module-code'), 'net/ipv4/tcp_cubic.o is built into vmlinux');
 });
 
 test('a notrace function is named notrace, not one of several guesses; the other fast accessors are not involved', async () => {
   const r = await analyzeFixture('notrace.patch');
   assert.deepEqual(r.json?.changed, [{ object: 'kernel/time/timekeeping.o', function: 'ktime_get_boot_fast_ns', module: 'vmlinux' }]);
-  assert.deepEqual(r.json?.unsafe.map((u) => [u.symbol, u.rule, u.acceptable]), [['ktime_get_boot_fast_ns', 'notrace', false]]);
+  assert.deepEqual(
+    r.json?.unsafe.map((u) => [u.symbol, u.rule, u.acceptable]),
+    [['ktime_get_boot_fast_ns', 'notrace', false]],
+  );
 });
 
 test('export removed or made GPL-only: each refused alone, the function code itself unchanged', async () => {
-  for (const [patch, symbol] of [['export-removed.patch', 'jiffies_to_msecs'], ['export-gpl.patch', 'ns_to_timespec64']]) {
+  for (const [patch, symbol] of [
+    ['export-removed.patch', 'jiffies_to_msecs'],
+    ['export-gpl.patch', 'ns_to_timespec64'],
+  ]) {
     const r = await analyzeFixture(patch!);
     assert.equal(r.exitCode, 2);
-    assert.deepEqual(r.json?.unsafe.map((u) => u.symbol), [symbol], `${patch}: ${JSON.stringify(r.json?.unsafe)}`);
+    assert.deepEqual(
+      r.json?.unsafe.map((u) => u.symbol),
+      [symbol],
+      `${patch}: ${JSON.stringify(r.json?.unsafe)}`,
+    );
     assert.ok(!r.json?.changed.some((c) => c.function === symbol), `${symbol}'s code did not change`);
   }
 });
@@ -92,11 +106,19 @@ test('a header inline lists its callers: the changed functions that reach it, no
   const reason = r.json!.unsafe.find((u) => u.symbol === 'clocksource_delta')!.reason;
   const listed = /here (.*) — and loadable modules/.exec(reason)?.[1]?.split(', ') ?? [];
   // Real callers in both objects that include the header, each by name and object.
-  for (const caller of ['ktime_get (kernel/time/timekeeping.o)', 'ktime_get_raw (kernel/time/timekeeping.o)', 'timekeeping_advance (kernel/time/timekeeping.o)', 'cycles_to_nsec_safe (kernel/time/clocksource.o)']) {
+  for (const caller of [
+    'ktime_get (kernel/time/timekeeping.o)',
+    'ktime_get_raw (kernel/time/timekeeping.o)',
+    'timekeeping_advance (kernel/time/timekeeping.o)',
+    'cycles_to_nsec_safe (kernel/time/clocksource.o)',
+  ]) {
     assert.ok(listed.includes(caller), `${caller} in ${listed.join(', ')}`);
   }
   // The patch also changes ktime_get_resolution_ns, which does not call clocksource_delta.
-  assert.ok(r.json!.changed.some((c) => c.function === 'ktime_get_resolution_ns'), JSON.stringify(r.json!.changed));
+  assert.ok(
+    r.json!.changed.some((c) => c.function === 'ktime_get_resolution_ns'),
+    JSON.stringify(r.json!.changed),
+  );
   assert.ok(!listed.some((c) => c.startsWith('ktime_get_resolution_ns ')), listed.join(', '));
   assert.equal(listed.length, r.json!.changed.length - 1, `every other changed function calls it: ${listed.join(', ')}`);
 });
@@ -104,7 +126,11 @@ test('a header inline lists its callers: the changed functions that reach it, no
 test('changed export (corpus kernel_user.patch): refused with the export named', async () => {
   const r = await analyze(path.join(corpus, '6.1.176-to-6.1.190/kernel_user.patch'));
   assert.equal(r.exitCode, 2, r.stderr.slice(-2000));
-  assert.deepEqual(r.json?.unsafe.map((u) => [u.symbol, u.rule]), [['free_uid', 'export-change']], JSON.stringify(r.json?.unsafe));
+  assert.deepEqual(
+    r.json?.unsafe.map((u) => [u.symbol, u.rule]),
+    [['free_uid', 'export-change']],
+    JSON.stringify(r.json?.unsafe),
+  );
 });
 
 test('--accept lets a reviewed finding through: the patch is analysed as an update (exit 0)', async () => {
@@ -112,15 +138,25 @@ test('--accept lets a reviewed finding through: the patch is analysed as an upda
   assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
   assert.equal(r.json?.outcome, 'analyzed');
   assert.deepEqual(r.json?.unsafe, []);
-  assert.deepEqual(r.json?.accepted.map((a) => [a.symbol, a.rule]), [['cmdline_reads', 'new-data']]);
+  assert.deepEqual(
+    r.json?.accepted.map((a) => [a.symbol, a.rule]),
+    [['cmdline_reads', 'new-data']],
+  );
   assert.deepEqual(r.json?.changed, [{ object: 'fs/proc/cmdline.o', function: 'cmdline_proc_show', module: 'vmlinux' }]);
 });
 
 test('--accept of one finding still refuses the others; a name that matches nothing, or a function ftrace cannot redirect, is an error', async () => {
   const partial = await analyze(path.join(fixtures, 'lib-y.patch'), ['--accept=lib/cmdline.o']);
   assert.equal(partial.exitCode, 2);
-  assert.deepEqual(partial.json?.unsafe, [{ rule: 'no-fentry', symbol: 'get_option', reason: partial.json?.unsafe[0]?.reason, acceptable: false }], 'JSON findings are {rule, symbol, reason, acceptable}');
-  assert.deepEqual(partial.json?.accepted.map((a) => a.symbol), ['lib/cmdline.o']);
+  assert.deepEqual(
+    partial.json?.unsafe,
+    [{ rule: 'no-fentry', symbol: 'get_option', reason: partial.json?.unsafe[0]?.reason, acceptable: false }],
+    'JSON findings are {rule, symbol, reason, acceptable}',
+  );
+  assert.deepEqual(
+    partial.json?.accepted.map((a) => a.symbol),
+    ['lib/cmdline.o'],
+  );
   const never = await analyze(path.join(fixtures, 'noinstr.patch'), ['--accept=__stack_chk_fail']);
   assert.equal(never.exitCode, 1);
   assert.match(never.stderr, /cannot be accepted, change the patch instead:\n {2}__stack_chk_fail: .* \[noinstr\]/);

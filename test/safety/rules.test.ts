@@ -13,8 +13,18 @@ import { diffObjects, summarize, type DiffResult } from '../../src/diff/diff.ts'
 import { finding, isRuleCode } from '../../src/diff/findings.ts';
 import { whyCannotBeRedirected } from '../../src/diff/safety-rules.ts';
 import {
-  canonicalMember, changedLines, enclosingBlock, functionBodies, functionsReaching, inlineFunctionOfHeader, isLibArchiveMember, sameMembers,
-  sourceSafetyFindings, stripForBraces, structWhoseLayoutChanges, typedefNameOfBlock,
+  canonicalMember,
+  changedLines,
+  enclosingBlock,
+  functionBodies,
+  functionsReaching,
+  inlineFunctionOfHeader,
+  isLibArchiveMember,
+  sameMembers,
+  sourceSafetyFindings,
+  stripForBraces,
+  structWhoseLayoutChanges,
+  typedefNameOfBlock,
 } from '../../src/diff/source-rules.ts';
 import { readElf } from '../../src/elf/reader.ts';
 import { run } from '../../src/util/exec.ts';
@@ -29,7 +39,9 @@ before(async () => {
   dir = await scratchDir('safety');
   const build = async (variant: 'pre' | 'post') => {
     const out = path.join(dir, `rules.${variant}.o`);
-    await run('gcc-12', [...KERNEL_CFLAGS, ...(variant === 'post' ? ['-DPOST'] : []), `-I${elfFixtures}`, '-o', out, 'rules.c'], { cwd: fixtures });
+    await run('gcc-12', [...KERNEL_CFLAGS, ...(variant === 'post' ? ['-DPOST'] : []), `-I${elfFixtures}`, '-o', out, 'rules.c'], {
+      cwd: fixtures,
+    });
     return readElf(await readFile(out));
   };
   rules = diffObjects(await build('pre'), await build('post'));
@@ -42,7 +54,13 @@ function ruleFor(symbol: string): string | undefined {
 
 test('object rules: exactly the expected findings on the gcc fixture, each with a rule of the table and a reason', () => {
   assert.deepEqual(summarize(rules).changed, ['counted', 'entry_helper', 'keyed', 'limited', 'untraced']);
-  assert.deepEqual(rules.unsafe.map((u) => `${u.symbol} ${u.rule}`).sort(), ['boot_value init-data', 'entry_helper noinstr', 'keyed static-key', 'seen new-data', 'untraced notrace']);
+  assert.deepEqual(rules.unsafe.map((u) => `${u.symbol} ${u.rule}`).sort(), [
+    'boot_value init-data',
+    'entry_helper noinstr',
+    'keyed static-key',
+    'seen new-data',
+    'untraced notrace',
+  ]);
   for (const u of rules.unsafe) assert.ok(isRuleCode(u.rule) && u.reason.length > 0, JSON.stringify(u));
 });
 
@@ -70,7 +88,7 @@ test('a function that starts testing a static key is a changed static-key user',
   assert.match(rules.unsafe.find((u) => u.symbol === 'keyed')!.reason, /\bfast_key\b/);
 });
 
-test('new writable data a changed function uses must be initialized; a new helper\'s static local is not asked', () => {
+test("new writable data a changed function uses must be initialized; a new helper's static local is not asked", () => {
   assert.equal(ruleFor('seen'), 'new-data');
   assert.ok(!rules.unsafe.some((u) => u.symbol.startsWith('calls') || u.symbol.startsWith('_rs')), JSON.stringify(rules.unsafe));
 });
@@ -96,10 +114,20 @@ test('source rules: a typedef of a struct with no tag is named by its typedef (a
   const counterLine = typesH.split('\n').findIndex((l, i, all) => l === '\tint counter;' && all[i + 1] === '} atomic_t;') + 1;
   assert.ok(counterLine > 0, 'include/linux/types.h defines atomic_t as a tagless typedef');
   assert.equal(typedefNameOfBlock(stripForBraces(typesH), counterLine), 'atomic_t');
-  const patch = ['--- a/include/linux/types.h', '+++ b/include/linux/types.h', `@@ -${counterLine},2 +${counterLine},3 @@`,
-    ' \tint counter;', '+\tint generation;', ' } atomic_t;', ''].join('\n');
+  const patch = [
+    '--- a/include/linux/types.h',
+    '+++ b/include/linux/types.h',
+    `@@ -${counterLine},2 +${counterLine},3 @@`,
+    ' \tint counter;',
+    '+\tint generation;',
+    ' } atomic_t;',
+    '',
+  ].join('\n');
   const findings = await sourceSafetyFindings({ patchText: patch, readPre, objects: [] });
-  assert.deepEqual(findings.map((f) => [f.rule, f.symbol]), [['data-layout', 'struct atomic_t (typedef)']]);
+  assert.deepEqual(
+    findings.map((f) => [f.rule, f.symbol]),
+    [['data-layout', 'struct atomic_t (typedef)']],
+  );
   // Attributes between the brace and the name are not the name.
   assert.equal(typedefNameOfBlock(stripForBraces('typedef struct {\n\tint a;\n} __packed __aligned(4) foo_t;\n'), 2), 'foo_t');
 });
@@ -114,31 +142,74 @@ test('source rules: struct layout, and the corpus audit_tree respelling that is 
 });
 
 test('source rules: header inlines, lib-y members', async () => {
-  assert.equal(inlineFunctionOfHeader('kernel/time/timekeeping_internal.h', 'static inline u64 clocksource_delta(u64 now, u64 last, u64 mask)'), 'clocksource_delta');
+  assert.equal(
+    inlineFunctionOfHeader('kernel/time/timekeeping_internal.h', 'static inline u64 clocksource_delta(u64 now, u64 last, u64 mask)'),
+    'clocksource_delta',
+  );
   assert.equal(inlineFunctionOfHeader('kernel/time/timekeeping.c', 'static inline u64 f(void)'), null);
   assert.equal(inlineFunctionOfHeader('a.h', 'struct s'), null);
-  assert.deepEqual(functionBodies(stripForBraces('struct s { int a; };\nstatic int t[] = { 1 };\nint f(int a) __cold\n{ if (a) { g(); } }\n')).map((b) => [b.name, b.body.trim()]), [['f', 'if (a) { g(); }']]);
-  assert.deepEqual([...functionsReaching(['g'], [{ name: 'f', body: 'h();' }, { name: 'h', body: 'g();' }, { name: 'i', body: 'gg();' }])].sort(), ['f', 'h']);
-  const makefile = 'obj-y += a.o\nlib-y := ctype.o string.o \\\n\tvsprintf.o cmdline.o\nlib-$(CONFIG_SMP) += cpumask.o\nlib-y += memcpy_$(BITS).o\n';
+  assert.deepEqual(
+    functionBodies(stripForBraces('struct s { int a; };\nstatic int t[] = { 1 };\nint f(int a) __cold\n{ if (a) { g(); } }\n')).map((b) => [
+      b.name,
+      b.body.trim(),
+    ]),
+    [['f', 'if (a) { g(); }']],
+  );
+  assert.deepEqual(
+    [
+      ...functionsReaching(
+        ['g'],
+        [
+          { name: 'f', body: 'h();' },
+          { name: 'h', body: 'g();' },
+          { name: 'i', body: 'gg();' },
+        ],
+      ),
+    ].sort(),
+    ['f', 'h'],
+  );
+  const makefile =
+    'obj-y += a.o\nlib-y := ctype.o string.o \\\n\tvsprintf.o cmdline.o\nlib-$(CONFIG_SMP) += cpumask.o\nlib-y += memcpy_$(BITS).o\n';
   assert.ok(isLibArchiveMember('lib/cmdline.o', makefile));
   assert.ok(isLibArchiveMember('lib/cpumask.o', makefile));
   assert.ok(isLibArchiveMember('arch/x86/lib/memcpy_64.o', makefile));
   assert.ok(!isLibArchiveMember('lib/a.o', makefile));
   const findings = await sourceSafetyFindings({
-    patchText: ['--- a/k.h', '+++ b/k.h', '@@ -1,3 +1,3 @@', ' static inline int twice(int x)', ' {', '-\treturn 2 * x;', '+\treturn x + x + 0;', ''].join('\n'),
-    readPre: async (f) => ({
-      'k.h': 'static inline int twice(int x)\n{\n\treturn 2 * x;\n}\n',
-      // caller_b reaches twice through an inlined static helper; other changed for its own reasons.
-      'k.c': '#include "k.h"\nstatic int helper(int x) { return twice(x) + 1; }\nint caller_a(int x)\n{\n\treturn twice(x);\n}\nint caller_b(int x) { return helper(x); }\nstruct s { int (*f)(int); } t = { .f = 0 };\nint other(int x) { return x - 1; }\n',
-      // An object built from a .c file that #includes another (as kernel/sched/build_policy.c).
-      'dir/all.c': '#include "part.c"\n',
-      'dir/part.c': 'void in_part(void) { twice(1); }\n',
-    })[f] ?? '',
-    objects: [{ object: 'k.o', changedFunctions: ['caller_a', 'caller_b.constprop.0', 'other'] }, { object: 'dir/all.o', changedFunctions: ['in_part'] }, { object: 'gone.o', changedFunctions: ['mystery'] }],
+    patchText: [
+      '--- a/k.h',
+      '+++ b/k.h',
+      '@@ -1,3 +1,3 @@',
+      ' static inline int twice(int x)',
+      ' {',
+      '-\treturn 2 * x;',
+      '+\treturn x + x + 0;',
+      '',
+    ].join('\n'),
+    readPre: async (f) =>
+      ({
+        'k.h': 'static inline int twice(int x)\n{\n\treturn 2 * x;\n}\n',
+        // caller_b reaches twice through an inlined static helper; other changed for its own reasons.
+        'k.c':
+          '#include "k.h"\nstatic int helper(int x) { return twice(x) + 1; }\nint caller_a(int x)\n{\n\treturn twice(x);\n}\nint caller_b(int x) { return helper(x); }\nstruct s { int (*f)(int); } t = { .f = 0 };\nint other(int x) { return x - 1; }\n',
+        // An object built from a .c file that #includes another (as kernel/sched/build_policy.c).
+        'dir/all.c': '#include "part.c"\n',
+        'dir/part.c': 'void in_part(void) { twice(1); }\n',
+      })[f] ?? '',
+    objects: [
+      { object: 'k.o', changedFunctions: ['caller_a', 'caller_b.constprop.0', 'other'] },
+      { object: 'dir/all.o', changedFunctions: ['in_part'] },
+      { object: 'gone.o', changedFunctions: ['mystery'] },
+    ],
   });
-  assert.deepEqual(findings.map((f) => [f.rule, f.symbol]), [['header-inline', 'twice']]);
+  assert.deepEqual(
+    findings.map((f) => [f.rule, f.symbol]),
+    [['header-inline', 'twice']],
+  );
   // The callers the update must replace, listed for the author.
-  assert.match(findings[0]!.reason, /inline function twice of header k\.h changed: .*— here caller_a \(k\.o\), caller_b\.constprop\.0 \(k\.o\), in_part \(dir\/all\.o\); changed in objects whose source was not read: mystery \(gone\.o\) — /);
+  assert.match(
+    findings[0]!.reason,
+    /inline function twice of header k\.h changed: .*— here caller_a \(k\.o\), caller_b\.constprop\.0 \(k\.o\), in_part \(dir\/all\.o\); changed in objects whose source was not read: mystery \(gone\.o\) — /,
+  );
 });
 
 test('--accept: accepted findings pass, the others still refuse, unknown names are an error', () => {
@@ -149,29 +220,51 @@ test('--accept: accepted findings pass, the others still refuse, unknown names a
   assert.deepEqual(applyAccepts(findings, ['a', 'c'], false), { unsafe: [findings[1]], accepted: [findings[0]] });
   // No hook makes a function ftrace cannot redirect safe: that rule cannot be accepted, on either path.
   assert.equal(rules.unsafe.find((u) => u.symbol === 'untraced')?.acceptable, false);
-  assert.throws(() => applyAccepts(rules.unsafe, ['untraced']), /cannot be accepted, change the patch instead:\n {2}untraced: .*\[notrace\]/);
+  assert.throws(
+    () => applyAccepts(rules.unsafe, ['untraced']),
+    /cannot be accepted, change the patch instead:\n {2}untraced: .*\[notrace\]/,
+  );
   assert.throws(() => applyAccepts(rules.unsafe, ['untraced']), UnacceptableError);
   assert.throws(() => applyAccepts([finding('module-code', 'fs/ext4/namei.o', 'x')], ['fs/ext4/namei.o'], false), UnacceptableError);
   assert.equal(applyAccepts(rules.unsafe, ['seen']).accepted.length, 1);
 });
 
 test('hooks: registrations read in order, dispatchers stop at the first refusal', () => {
-  const source = '/* ksplice_apply(commented); */\nksplice_pre_apply(one);\nksplice_pre_apply(two);\n  ksplice_apply(convert);\n#define X ksplice_apply(in_macro)\nksplice_bogus(x);\n';
+  const source =
+    '/* ksplice_apply(commented); */\nksplice_pre_apply(one);\nksplice_pre_apply(two);\n  ksplice_apply(convert);\n#define X ksplice_apply(in_macro)\nksplice_bogus(x);\n';
   const hooks = hookRegistrations(source);
-  assert.deepEqual(hooks, [{ stage: 'pre_apply', fn: 'one' }, { stage: 'pre_apply', fn: 'two' }, { stage: 'apply', fn: 'convert' }]);
+  assert.deepEqual(hooks, [
+    { stage: 'pre_apply', fn: 'one' },
+    { stage: 'pre_apply', fn: 'two' },
+    { stage: 'apply', fn: 'convert' },
+  ]);
   const c = hookDispatchers(hooks).join('\n');
-  assert.match(c, /static int ksplice_run_pre_apply\(void\)\n\{\n\tint ret;\n\n\tret = __ksplice_hook_pre_apply_one\(\);\n\tif \(ret\)\n\t\treturn ret;\n\tret = __ksplice_hook_pre_apply_two\(\);/);
+  assert.match(
+    c,
+    /static int ksplice_run_pre_apply\(void\)\n\{\n\tint ret;\n\n\tret = __ksplice_hook_pre_apply_one\(\);\n\tif \(ret\)\n\t\treturn ret;\n\tret = __ksplice_hook_pre_apply_two\(\);/,
+  );
   assert.match(c, /static void ksplice_run_apply\(void\)\n\{\n\t__ksplice_hook_apply_convert\(\);\n\}/);
   assert.match(c, /#define KSPLICE_HOOK_TABLE \{ \.pre_apply = ksplice_run_pre_apply, \.apply = ksplice_run_apply \}/);
 });
 
 test('hooks: a hook pointer in the built module that was not read from the source is reported', () => {
-  const module = { symbols: [{ name: '__ksplice_hook_apply_convert', section: {} }, { name: '__ksplice_hook_apply_hidden', section: {} }, { name: '__ksplice_hook_apply_undef', section: null }] } as unknown as ElfObject;
+  const module = {
+    symbols: [
+      { name: '__ksplice_hook_apply_convert', section: {} },
+      { name: '__ksplice_hook_apply_hidden', section: {} },
+      { name: '__ksplice_hook_apply_undef', section: null },
+    ],
+  } as unknown as ElfObject;
   assert.deepEqual(unregisteredHooks(module, [{ stage: 'apply', fn: 'convert' }]), ['__ksplice_hook_apply_hidden']);
 });
 
 test('findings as GitHub annotations of the patch file, escaped', () => {
-  const lines = findingAnnotations('/ws/fixes/fix.patch', [finding('data-layout', 'struct a,b', '100% wrong:\nsee')], [finding('new-data', 'x', 'ok')], '/ws');
+  const lines = findingAnnotations(
+    '/ws/fixes/fix.patch',
+    [finding('data-layout', 'struct a,b', '100% wrong:\nsee')],
+    [finding('new-data', 'x', 'ok')],
+    '/ws',
+  );
   assert.deepEqual(lines, [
     '::error file=fixes/fix.patch,title=ksplice%3A needs custom code (struct a%2Cb)::struct a,b: 100%25 wrong:%0Asee [data-layout]',
     '::notice file=fixes/fix.patch,title=ksplice%3A accepted with custom code (x)::x: ok [new-data]',

@@ -39,8 +39,16 @@ test('a setup killed while unpacking leaves no ready marker, and the next run re
     assert.equal(await findReadyTarget(RELEASE, cacheDir), null);
 
     const lines: string[] = [];
-    const target = await ensureTarget({ cacheDir, debDir: path.join(defaultCacheDir(), 'debs'), skipHostPackages: true, log: (l) => lines.push(l) });
-    assert.ok(lines.some((l) => /ready in/.test(l)), 'the second run prepared the tree again');
+    const target = await ensureTarget({
+      cacheDir,
+      debDir: path.join(defaultCacheDir(), 'debs'),
+      skipHostPackages: true,
+      log: (l) => lines.push(l),
+    });
+    assert.ok(
+      lines.some((l) => /ready in/.test(l)),
+      'the second run prepared the tree again',
+    );
     assert.ok((await stat(path.join(target.sourceDir, 'scripts/mod/modpost'))).isFile());
     assert.deepEqual(await findReadyTarget(RELEASE, cacheDir), target);
   } finally {

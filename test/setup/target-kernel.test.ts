@@ -51,12 +51,18 @@ test('the config dir is laid out as the article has it', async () => {
 test("a module built against the cached headers carries Debian's vermagic and CRCs", async () => {
   const dir = await scratchDir('hello');
   try {
-    await writeFile(path.join(dir, 'hello.c'), [
-      '#include <linux/module.h>',
-      'static int __init hello_init(void) { pr_info("hello\\n"); return 0; }',
-      'static void __exit hello_exit(void) { }',
-      'module_init(hello_init);', 'module_exit(hello_exit);', 'MODULE_LICENSE("GPL");', '',
-    ].join('\n'));
+    await writeFile(
+      path.join(dir, 'hello.c'),
+      [
+        '#include <linux/module.h>',
+        'static int __init hello_init(void) { pr_info("hello\\n"); return 0; }',
+        'static void __exit hello_exit(void) { }',
+        'module_init(hello_init);',
+        'module_exit(hello_exit);',
+        'MODULE_LICENSE("GPL");',
+        '',
+      ].join('\n'),
+    );
     await writeFile(path.join(dir, 'Makefile'), 'obj-m := hello.o\n');
     await run('make', ['-C', target.headersDir, `M=${dir}`, 'modules']);
     const info = await run('modinfo', [path.join(dir, 'hello.ko')]);

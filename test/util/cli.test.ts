@@ -28,7 +28,11 @@ test('--help of each tool lists every option of its table (and nothing else), th
     }
     assert.match(help, new RegExp(`^usage: ${spec.name} `, 'm'));
     const codes = [...help.slice(help.indexOf('Exit codes:')).matchAll(/^ {2}(\d+) /gm)].map((m) => Number(m[1]));
-    assert.deepEqual(codes, exitCodeTable(spec.exitCodes).map(([code]) => code), spec.name);
+    assert.deepEqual(
+      codes,
+      exitCodeTable(spec.exitCodes).map(([code]) => code),
+      spec.name,
+    );
     assert.ok(codes.includes(EXIT.usage) && codes.includes(EXIT.ok) && codes.includes(EXIT.error), `${spec.name}: ok, error and usage`);
   }
   // Each option the table declares is one the parser takes: a value for strings, none for flags.
@@ -38,7 +42,10 @@ test('--help of each tool lists every option of its table (and nothing else), th
 });
 
 test('an unknown option, a missing value or a stray argument is a usage error: exit 64, one line, then the usage', () => {
-  assert.throws(() => parseCli(DIFF_CLI, ['--frobnicate', 'a.o', 'b.o']), (e: Error) => e instanceof UsageError && e.message === "Unknown option '--frobnicate'");
+  assert.throws(
+    () => parseCli(DIFF_CLI, ['--frobnicate', 'a.o', 'b.o']),
+    (e: Error) => e instanceof UsageError && e.message === "Unknown option '--frobnicate'",
+  );
   assert.throws(() => parseCli(CREATE_CLI, ['--patch']), UsageError);
   assert.throws(() => parseCli(SETUP_CLI, ['6.1.0-50-amd64']), UsageError);
   const { code, stderr } = failure(DIFF_CLI, new UsageError('expected two objects'));
@@ -50,18 +57,20 @@ test('an unknown option, a missing value or a stray argument is a usage error: e
 });
 
 test('every tool, run: --help on stdout with exit 0; an unknown option exits 64 with its one line and the usage', async () => {
-  await Promise.all(TOOLS.map(async ([source, spec]) => {
-    const run = (...args: string[]) => runUnchecked('node', ['--import', 'tsx', path.join(REPO, source), ...args], { cwd: REPO });
-    const [help, unknown] = await Promise.all([run('--help'), run('--frobnicate')]);
-    assert.equal(help.exitCode, 0, help.stderr);
-    assert.equal(help.stdout, helpText(spec));
-    assert.equal(unknown.exitCode, EXIT.usage, unknown.stderr);
-    const lines = unknown.stderr.trimEnd().split('\n');
-    assert.equal(lines[0], `${spec.name}: Unknown option '--frobnicate'`);
-    assert.match(lines[1], new RegExp(`^usage: ${spec.name} `));
-    assert.equal(lines.length, 1 + spec.usage.length, unknown.stderr);
-    assert.equal(unknown.stdout, '');
-  }));
+  await Promise.all(
+    TOOLS.map(async ([source, spec]) => {
+      const run = (...args: string[]) => runUnchecked('node', ['--import', 'tsx', path.join(REPO, source), ...args], { cwd: REPO });
+      const [help, unknown] = await Promise.all([run('--help'), run('--frobnicate')]);
+      assert.equal(help.exitCode, 0, help.stderr);
+      assert.equal(help.stdout, helpText(spec));
+      assert.equal(unknown.exitCode, EXIT.usage, unknown.stderr);
+      const lines = unknown.stderr.trimEnd().split('\n');
+      assert.equal(lines[0], `${spec.name}: Unknown option '--frobnicate'`);
+      assert.match(lines[1], new RegExp(`^usage: ${spec.name} `));
+      assert.equal(lines.length, 1 + spec.usage.length, unknown.stderr);
+      assert.equal(unknown.stdout, '');
+    }),
+  );
 });
 
 test('ksplice-setup without --release or --host-packages-only starts nothing: a usage error naming both', async () => {

@@ -1,5 +1,23 @@
 #!/usr/bin/env node
 import {
+  checkToolchain,
+  configValue
+} from "./chunks/chunk-KDVOPVSK.js";
+import {
+  CommandError,
+  Progress,
+  SystemMapIndex,
+  defaultCacheDir,
+  ensureTarget,
+  kbuildArgs,
+  kbuildObjects,
+  readSystemMap,
+  run,
+  runUnchecked,
+  stderrSink,
+  withLock
+} from "./chunks/chunk-E7X4KMXC.js";
+import {
   ET_REL,
   ElfFormatError,
   NULL_SYMBOL,
@@ -55,31 +73,13 @@ import {
   specialSectionLayout,
   summarize,
   symbolBytes
-} from "./chunks/chunk-2UWAYHF6.js";
-import {
-  checkToolchain,
-  configValue
-} from "./chunks/chunk-AJSKX66K.js";
-import {
-  CommandError,
-  Progress,
-  SystemMapIndex,
-  defaultCacheDir,
-  ensureTarget,
-  kbuildArgs,
-  kbuildObjects,
-  readSystemMap,
-  run,
-  runUnchecked,
-  stderrSink,
-  withLock
-} from "./chunks/chunk-IAR2P6FZ.js";
+} from "./chunks/chunk-NTZ7BIJ7.js";
 import {
   OUTCOME_EXIT_CODES,
   UsageError,
   defineCli,
   runCli
-} from "./chunks/chunk-LBMNRH7Z.js";
+} from "./chunks/chunk-DGMV7F27.js";
 
 // src/create/cli.ts
 import path14 from "node:path";
@@ -95,7 +95,10 @@ function escapeProperty(s) {
 function findingAnnotations(patchPath, unsafe, accepted, workspace = process.env.GITHUB_WORKSPACE) {
   const file = workspace ? path.relative(workspace, patchPath) : patchPath;
   const line = (kind, title, f) => `::${kind} file=${escapeProperty(file)},title=${escapeProperty(`ksplice: ${title} (${f.symbol})`)}::${escapeData(describeFinding(f))}`;
-  return [...unsafe.map((f) => line("error", "needs custom code", f)), ...accepted.map((f) => line("notice", "accepted with custom code", f))];
+  return [
+    ...unsafe.map((f) => line("error", "needs custom code", f)),
+    ...accepted.map((f) => line("notice", "accepted with custom code", f))
+  ];
 }
 
 // src/create/cli-spec.ts
@@ -109,16 +112,41 @@ var CREATE_CLI = defineCli({
   positionals: true,
   options: {
     patch: { type: "string", value: "FILE", description: "the source patch (unified diff, applied with -p1 to the kernel tree)" },
-    config: { type: "string", value: "DIR", description: "the target's .config, System.map, build -> headers and shipped vmlinux (default: KERNEL_SOURCE/ksplice)" },
+    config: {
+      type: "string",
+      value: "DIR",
+      description: "the target's .config, System.map, build -> headers and shipped vmlinux (default: KERNEL_SOURCE/ksplice)"
+    },
     id: { type: "string", value: "ID", description: "the update id (default: derived from the patch)" },
     "output-dir": { type: "string", value: "DIR", description: "where ksplice-<id>.tar.gz is written (default: the current folder)" },
     json: { type: "boolean", default: false, description: "print the outcome as one JSON object on stdout, whatever the outcome" },
     "analyze-only": { type: "boolean", default: false, description: "stop after the safety verdict: no modules built, no tarball" },
-    "allow-toolchain-mismatch": { type: "boolean", default: false, description: "build even if this machine's compiler is not the one that built the target" },
-    "skip-reproduction-check": { type: "boolean", default: false, description: "build without the shipped vmlinux/.ko: run-pre matching at apply time is the only check" },
-    "kernel-release": { type: "string", value: "RELEASE", description: "a Debian release (6.1.0-50-amd64): the setup prepares its tree, instead of KERNEL_SOURCE" },
-    hooks: { type: "string", value: "FILE.c", description: "the author's hook code (kmod/ksplice_hooks.h), compiled into the update module (docs/hooks.md)" },
-    accept: { type: "string", multiple: true, value: "SYMBOL[,SYMBOL]", description: "findings of the safety analysis the author has reviewed (their `symbol`): they no longer refuse the update" }
+    "allow-toolchain-mismatch": {
+      type: "boolean",
+      default: false,
+      description: "build even if this machine's compiler is not the one that built the target"
+    },
+    "skip-reproduction-check": {
+      type: "boolean",
+      default: false,
+      description: "build without the shipped vmlinux/.ko: run-pre matching at apply time is the only check"
+    },
+    "kernel-release": {
+      type: "string",
+      value: "RELEASE",
+      description: "a Debian release (6.1.0-50-amd64): the setup prepares its tree, instead of KERNEL_SOURCE"
+    },
+    hooks: {
+      type: "string",
+      value: "FILE.c",
+      description: "the author's hook code (kmod/ksplice_hooks.h), compiled into the update module (docs/hooks.md)"
+    },
+    accept: {
+      type: "string",
+      multiple: true,
+      value: "SYMBOL[,SYMBOL]",
+      description: "findings of the safety analysis the author has reviewed (their `symbol`): they no longer refuse the update"
+    }
   },
   notes: [
     'Without --json the tarball path is printed on stdout; a refusal and "No changes detected" go to stderr. In GitHub Actions (GITHUB_ACTIONS=true) each finding is also printed on stderr as an annotation of the patch file.'
@@ -349,7 +377,11 @@ async function sourceSafetyFindings(input) {
     const inlines = /* @__PURE__ */ new Set();
     for (const l of lines) {
       const opener = enclosingBlock(stripped, l.preLine);
-      const struct = structWhoseLayoutChanges(opener, l.text, opener && /^typedef\s+(struct|union)\b/.test(opener) ? typedefNameOfBlock(stripped, l.preLine) : null);
+      const struct = structWhoseLayoutChanges(
+        opener,
+        l.text,
+        opener && /^typedef\s+(struct|union)\b/.test(opener) ? typedefNameOfBlock(stripped, l.preLine) : null
+      );
       if (struct) {
         const members = structs.get(struct) ?? { removed: [], added: [] };
         (l.kind === "-" ? members.removed : members.added).push(l.text);
@@ -360,19 +392,23 @@ async function sourceSafetyFindings(input) {
     }
     for (const [s, members] of structs) {
       if (sameMembers(members.removed, members.added)) continue;
-      findings.push(finding(
-        "data-layout",
-        s,
-        `data layout of ${s} changed in ${file}: the running kernel's ${s} objects keep the old layout and code the update does not replace (other objects, loaded modules) keeps the old offsets; keep the layout and attach new fields as shadow variables (ksplice_shadow_* in kmod/ksplice_hooks.h)`
-      ));
+      findings.push(
+        finding(
+          "data-layout",
+          s,
+          `data layout of ${s} changed in ${file}: the running kernel's ${s} objects keep the old layout and code the update does not replace (other objects, loaded modules) keeps the old offsets; keep the layout and attach new fields as shadow variables (ksplice_shadow_* in kmod/ksplice_hooks.h)`
+        )
+      );
     }
     const headerBodies = inlines.size ? functionBodies(stripped) : [];
     for (const f of inlines) {
-      findings.push(finding(
-        "header-inline",
-        f,
-        `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them \u2014 ${await callersOfInline(f, headerBodies, input)} \u2014 and loadable modules built with the old ${f} keep it`
-      ));
+      findings.push(
+        finding(
+          "header-inline",
+          f,
+          `inline function ${f} of header ${file} changed: its code is copied into every caller, so the update must replace all of them \u2014 ${await callersOfInline(f, headerBodies, input)} \u2014 and loadable modules built with the old ${f} keep it`
+        )
+      );
     }
   }
   for (const { object, changedFunctions } of input.objects) {
@@ -380,19 +416,23 @@ async function sourceSafetyFindings(input) {
     const dir = object.includes("/") ? object.slice(0, object.lastIndexOf("/")) : ".";
     const makefile = await input.readPre(`${dir}/Makefile`).catch(() => "");
     if (isLibArchiveMember(object, makefile)) {
-      findings.push(finding(
-        "lib-archive",
-        object,
-        `${object} is a lib-y archive member (${dir}/Makefile): it is linked into vmlinux only if something refers to it, may be built without ftrace, and the running kernel may lack or duplicate its functions (${changedFunctions.join(", ")})`
-      ));
+      findings.push(
+        finding(
+          "lib-archive",
+          object,
+          `${object} is a lib-y archive member (${dir}/Makefile): it is linked into vmlinux only if something refers to it, may be built without ftrace, and the running kernel may lack or duplicate its functions (${changedFunctions.join(", ")})`
+        )
+      );
     }
     const source = object.replace(/\.o$/, ".S");
     if (input.patchText.includes(`/${source}`) && isAssemblySource(source)) {
-      findings.push(finding(
-        "assembly",
-        object,
-        `${source} is assembly: its functions (${changedFunctions.join(", ")}) have no fentry call for ftrace to redirect, and hand-written entry/low-level code cannot be switched under a running CPU`
-      ));
+      findings.push(
+        finding(
+          "assembly",
+          object,
+          `${source} is assembly: its functions (${changedFunctions.join(", ")}) have no fentry call for ftrace to redirect, and hand-written entry/low-level code cannot be switched under a running CPU`
+        )
+      );
     }
   }
   return findings;
@@ -593,7 +633,15 @@ async function removeEmptyDirsLeftBy(tree, files, before) {
 // src/create/header-users.ts
 import { readFile as readFile2 } from "node:fs/promises";
 import path3 from "node:path";
-var X86_INCLUDE_ROOTS = ["arch/x86/include/", "arch/x86/include/generated/", "include/", "arch/x86/include/uapi/", "arch/x86/include/generated/uapi/", "include/uapi/", "include/generated/uapi/"];
+var X86_INCLUDE_ROOTS = [
+  "arch/x86/include/",
+  "arch/x86/include/generated/",
+  "include/",
+  "arch/x86/include/uapi/",
+  "arch/x86/include/generated/uapi/",
+  "include/uapi/",
+  "include/generated/uapi/"
+];
 var OTHER_ARCHES = "alpha|arc|arm|arm64|csky|hexagon|ia64|loongarch|m68k|microblaze|mips|nios2|openrisc|parisc|powerpc|riscv|s390|sh|sparc|um|xtensa";
 function parseIncludeLines(grepOutput) {
   const lines = [];
@@ -657,18 +705,22 @@ var INCLUDE_LINE = {
   "c-files": '^\\s*#\\s*include\\s*[<"][^>"]*\\.c[>"]'
 };
 async function readIncludeGraph(tree, scope = "all") {
-  const result = await runUnchecked("grep", [
-    "-rEH",
-    "--include=*.c",
-    "--include=*.h",
-    "--include=*.S",
-    INCLUDE_LINE[scope],
-    "--exclude-dir=Documentation",
-    "--exclude-dir=tools",
-    "--exclude-dir=samples",
-    "--exclude-dir=.git",
-    "."
-  ], { cwd: tree });
+  const result = await runUnchecked(
+    "grep",
+    [
+      "-rEH",
+      "--include=*.c",
+      "--include=*.h",
+      "--include=*.S",
+      INCLUDE_LINE[scope],
+      "--exclude-dir=Documentation",
+      "--exclude-dir=tools",
+      "--exclude-dir=samples",
+      "--exclude-dir=.git",
+      "."
+    ],
+    { cwd: tree }
+  );
   return includeGraphFrom(parseIncludeLines(result.stdout), scope);
 }
 var FLAG_MAKEFILES = ["Makefile", "scripts/Makefile.lib", "arch/x86/Makefile"];
@@ -766,31 +818,62 @@ async function doubleBuild(options) {
   const log = options.log ?? stderrSink;
   const jobs = options.jobs ?? os2.availableParallelism();
   const progress = new Progress("double build", 3, log);
-  return withLock(`${tree}.build.lock`, async () => {
-    progress.step(`checking that ${path4.basename(patchPath)} applies; planning objects`);
-    await recoverInterruptedRun(tree, (l) => progress.info(l));
-    await assertPatchApplies(tree, patchPath);
-    const plan = await planObjects(tree, touchedFiles(await readFile3(patchPath, "utf8")), (l) => progress.info(l));
-    for (const source of plan.notBuilt) progress.info(`${source} is not compiled in this configuration: skipped`);
-    const preDir = path4.join(outDir, "pre");
-    const postDir = path4.join(outDir, "post");
-    progress.step(`pre build: ${plan.objects.length} object(s)`);
-    await removeObjects(tree, plan.objects.map((o) => o.object));
-    await buildObjects(tree, plan.objects.map((o) => o.object), jobs, progress);
-    const objects = await dropObjectsNotDependingOnTheirHeaders(tree, plan.objects);
-    await collectObjects(tree, objects, preDir);
-    progress.step(`post build (patch applied): ${objects.join(" ")}`);
-    if (objects.length === 0) {
-      progress.done("no object of this configuration is affected by the patch");
-      return { objects, notBuilt: plan.notBuilt, homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])), preDir, postDir, timingsMs: progress.timings };
-    }
-    await withPatchApplied(tree, patchPath, async () => {
-      await buildObjects(tree, objects, jobs, progress);
-      await collectObjects(tree, objects, postDir);
-    }, log);
-    progress.done(`${objects.length} object(s) built twice; tree pristine again`);
-    return { objects, notBuilt: plan.notBuilt, homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])), preDir, postDir, timingsMs: progress.timings };
-  }, log);
+  return withLock(
+    `${tree}.build.lock`,
+    async () => {
+      progress.step(`checking that ${path4.basename(patchPath)} applies; planning objects`);
+      await recoverInterruptedRun(tree, (l) => progress.info(l));
+      await assertPatchApplies(tree, patchPath);
+      const plan = await planObjects(tree, touchedFiles(await readFile3(patchPath, "utf8")), (l) => progress.info(l));
+      for (const source of plan.notBuilt) progress.info(`${source} is not compiled in this configuration: skipped`);
+      const preDir = path4.join(outDir, "pre");
+      const postDir = path4.join(outDir, "post");
+      progress.step(`pre build: ${plan.objects.length} object(s)`);
+      await removeObjects(
+        tree,
+        plan.objects.map((o) => o.object)
+      );
+      await buildObjects(
+        tree,
+        plan.objects.map((o) => o.object),
+        jobs,
+        progress
+      );
+      const objects = await dropObjectsNotDependingOnTheirHeaders(tree, plan.objects);
+      await collectObjects(tree, objects, preDir);
+      progress.step(`post build (patch applied): ${objects.join(" ")}`);
+      if (objects.length === 0) {
+        progress.done("no object of this configuration is affected by the patch");
+        return {
+          objects,
+          notBuilt: plan.notBuilt,
+          homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])),
+          preDir,
+          postDir,
+          timingsMs: progress.timings
+        };
+      }
+      await withPatchApplied(
+        tree,
+        patchPath,
+        async () => {
+          await buildObjects(tree, objects, jobs, progress);
+          await collectObjects(tree, objects, postDir);
+        },
+        log
+      );
+      progress.done(`${objects.length} object(s) built twice; tree pristine again`);
+      return {
+        objects,
+        notBuilt: plan.notBuilt,
+        homes: Object.fromEntries(plan.objects.map((o) => [o.object, o.home])),
+        preDir,
+        postDir,
+        timingsMs: progress.timings
+      };
+    },
+    log
+  );
 }
 async function dropObjectsNotDependingOnTheirHeaders(tree, planned) {
   const kept = [];
@@ -837,7 +920,10 @@ var BadInputError = class extends Error {
   }
 };
 async function exists(file) {
-  return stat(file).then(() => true, () => false);
+  return stat(file).then(
+    () => true,
+    () => false
+  );
 }
 async function utsRelease(dir) {
   const text = await readFile4(path5.join(dir, "include/generated/utsrelease.h"), "utf8").catch(() => null);
@@ -853,7 +939,8 @@ async function resolveKernelInputs(sourceDir, configDir = path5.join(sourceDir, 
   const missing = [];
   if (!await exists(config)) missing.push(`${config} (cp /boot/config-$(uname -r) ${config})`);
   if (!await exists(systemMap)) missing.push(`${systemMap} (the real System.map of the running kernel)`);
-  if (!await exists(path5.join(headersDir, "Makefile"))) missing.push(`${headersDir} (ln -s /lib/modules/$(uname -r)/build ${headersDir})`);
+  if (!await exists(path5.join(headersDir, "Makefile")))
+    missing.push(`${headersDir} (ln -s /lib/modules/$(uname -r)/build ${headersDir})`);
   if (missing.length > 0) throw new BadInputError(`missing in the config directory:
   ${missing.join("\n  ")}`);
   const symbols = await readSystemMap(systemMap).catch((e) => {
@@ -862,7 +949,10 @@ async function resolveKernelInputs(sourceDir, configDir = path5.join(sourceDir, 
   const release = await utsRelease(headersDir);
   if (!release) throw new BadInputError(`${headersDir} has no include/generated/utsrelease.h: not the headers of a built kernel`);
   const treeConfig = await readFile4(path5.join(sourceDir, ".config"), "utf8").catch(() => null);
-  if (treeConfig === null) throw new BadInputError(`${sourceDir} has no .config: cp ${config} ${sourceDir}/.config and run make olddefconfig prepare modules_prepare`);
+  if (treeConfig === null)
+    throw new BadInputError(
+      `${sourceDir} has no .config: cp ${config} ${sourceDir}/.config and run make olddefconfig prepare modules_prepare`
+    );
   if (treeConfig !== await readFile4(config, "utf8")) {
     throw new BadInputError(`${sourceDir}/.config differs from ${config}: the tree must be configured as the running kernel`);
   }
@@ -1034,7 +1124,8 @@ function checkReproduction(obj, objectName, map, kernel) {
     }
     if (matched !== null) report.checked.push({ object: objectName, function: fn.name, address: matched });
     else if (fn.bind === STB_WEAK) report.overriddenWeak.push(fn.name);
-    else if (best) report.mismatches.push({ object: objectName, function: fn.name, offset: best.difference.offset, reason: best.difference.reason });
+    else if (best)
+      report.mismatches.push({ object: objectName, function: fn.name, offset: best.difference.offset, reason: best.difference.reason });
   }
   return report;
 }
@@ -1054,7 +1145,11 @@ function parseShippedKernel(file) {
     const o = phoff + i * phentsize;
     if (o + 56 > file.length) throw new Error("the shipped vmlinux has a truncated program header table");
     if (file.readUInt32LE(o) !== PT_LOAD) continue;
-    segments.push({ vaddr: file.readBigUInt64LE(o + 16), fileOffset: Number(file.readBigUInt64LE(o + 8)), fileSize: Number(file.readBigUInt64LE(o + 32)) });
+    segments.push({
+      vaddr: file.readBigUInt64LE(o + 16),
+      fileOffset: Number(file.readBigUInt64LE(o + 8)),
+      fileSize: Number(file.readBigUInt64LE(o + 32))
+    });
   }
   if (segments.length === 0) throw new Error("the shipped vmlinux has no loadable segment");
   const locate = (address, length) => {
@@ -1221,7 +1316,9 @@ function writeTarGz(entries) {
   }
   const seen = /* @__PURE__ */ new Set();
   const blocks = [];
-  const all = [...[...dirs].map((d) => ({ path: d, dir: true })), ...files.map((f) => ({ ...f, dir: false }))].sort((a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  const all = [...[...dirs].map((d) => ({ path: d, dir: true })), ...files.map((f) => ({ ...f, dir: false }))].sort(
+    (a, b) => a.path < b.path ? -1 : a.path > b.path ? 1 : 0
+  );
   for (const entry of all) {
     if (seen.has(entry.path)) throw new TarballError(`duplicate tarball entry: ${entry.path}`);
     seen.add(entry.path);
@@ -1324,7 +1421,14 @@ var Extractor = class {
     this.sections.push(newSection({ name: ".note.GNU-stack", type: SHT_PROGBITS }));
     for (const [target, entries] of this.relas) {
       this.sections.push(
-        newSection({ name: `.rela${target.name}`, type: SHT_RELA, flags: SHF_INFO_LINK, addralign: 8n, entsize: 24n, rela: { target, entries } })
+        newSection({
+          name: `.rela${target.name}`,
+          type: SHT_RELA,
+          flags: SHF_INFO_LINK,
+          addralign: 8n,
+          entsize: 24n,
+          rela: { target, entries }
+        })
       );
     }
     return {
@@ -1403,7 +1507,17 @@ var Extractor = class {
   external(name, bind, type, kind) {
     let e = this.externals.get(name);
     if (!e) {
-      const symbol = { index: 0, name, bind: bind === STB_WEAK ? STB_WEAK : STB_GLOBAL, type: kind === "section" ? STT_NOTYPE : type, other: 0, section: null, shndx: 0, value: 0, size: 0 };
+      const symbol = {
+        index: 0,
+        name,
+        bind: bind === STB_WEAK ? STB_WEAK : STB_GLOBAL,
+        type: kind === "section" ? STT_NOTYPE : type,
+        other: 0,
+        section: null,
+        shndx: 0,
+        value: 0,
+        size: 0
+      };
       e = { symbol, ref: { name, local: bind === STB_LOCAL, kind } };
       this.externals.set(name, e);
     }
@@ -1413,7 +1527,13 @@ var Extractor = class {
   stringLabel(original, text) {
     let strings = this.stringSections.get(original);
     if (!strings) {
-      const section = newSection({ name: original.name, type: original.type, flags: original.flags & ~SHF_GROUP, addralign: original.addralign, entsize: original.entsize });
+      const section = newSection({
+        name: original.name,
+        type: original.type,
+        flags: original.flags & ~SHF_GROUP,
+        addralign: original.addralign,
+        entsize: original.entsize
+      });
       this.sections.push(section);
       strings = { section, labels: /* @__PURE__ */ new Map() };
       this.stringSections.set(original, strings);
@@ -1426,7 +1546,17 @@ var Extractor = class {
       const bytes = Buffer.concat([Buffer.from(text, "latin1"), Buffer.alloc(width)]);
       section.data = Buffer.concat([section.data, bytes]);
       section.size = section.data.length;
-      label = { index: 0, name: `.LC${this.symbols.length}`, bind: STB_LOCAL, type: STT_NOTYPE, other: 0, section, shndx: 0, value, size: 0 };
+      label = {
+        index: 0,
+        name: `.LC${this.symbols.length}`,
+        bind: STB_LOCAL,
+        type: STT_NOTYPE,
+        other: 0,
+        section,
+        shndx: 0,
+        value,
+        size: 0
+      };
       this.symbols.push(label);
       strings.labels.set(text, label);
     }
@@ -1469,7 +1599,13 @@ var Extractor = class {
   specialCopy(original) {
     let copy = this.specialCopies.get(original.name);
     if (!copy) {
-      copy = newSection({ name: original.name, type: original.type, flags: original.flags & ~SHF_GROUP, addralign: original.addralign, entsize: original.entsize });
+      copy = newSection({
+        name: original.name,
+        type: original.type,
+        flags: original.flags & ~SHF_GROUP,
+        addralign: original.addralign,
+        entsize: original.entsize
+      });
       this.specialCopies.set(original.name, copy);
       this.sections.push(copy);
     }
@@ -1756,14 +1892,16 @@ function toKlpRelocations(obj, names, positionOf) {
     const moved = section.rela.entries.filter((r) => klpSymbols.has(r.symbol));
     if (moved.length === 0) continue;
     section.rela.entries = section.rela.entries.filter((r) => !klpSymbols.has(r.symbol));
-    added.push(newSection({
-      name: klpRelaName(section.rela.target),
-      type: SHT_RELA,
-      flags: SHF_RELA_LIVEPATCH | SHF_INFO_LINK,
-      addralign: 8n,
-      entsize: 24n,
-      rela: { target: section.rela.target, entries: moved }
-    }));
+    added.push(
+      newSection({
+        name: klpRelaName(section.rela.target),
+        type: SHT_RELA,
+        flags: SHF_RELA_LIVEPATCH | SHF_INFO_LINK,
+        addralign: 8n,
+        entsize: 24n,
+        rela: { target: section.rela.target, entries: moved }
+      })
+    );
   }
   obj.sections.push(...added);
   return made;
@@ -1859,10 +1997,11 @@ function referencedString(rela) {
   return at >= 0 && end >= 0 ? section.data.toString("latin1", at, end) : void 0;
 }
 var SiteCollector = class {
-  constructor(obj, fn, map) {
+  constructor(obj, fn, map, inModule = false) {
     this.obj = obj;
     this.fn = fn;
     this.map = map;
+    this.inModule = inModule;
     this.code = fn.section.data;
     this.start = fn.value;
     this.end = fn.value + fn.size;
@@ -1871,6 +2010,7 @@ var SiteCollector = class {
   obj;
   fn;
   map;
+  inModule;
   sites = [];
   code;
   start;
@@ -1898,7 +2038,38 @@ var SiteCollector = class {
     }
     return first?.symbol.name;
   }
+  /**
+   * A module target's relocation: the module's own symbols (defined in the object, or a section's
+   * holder) have no System.map address, the engine resolves them in the loaded module by name; an
+   * undefined symbol System.map has is a vmlinux export (computed with the slide); any other one
+   * (`__this_module`, another module's export) is looked for in the module, else learned.
+   * Example: `call bm_entry_read` (static) → symbol bm_entry_read, symbolInModule; `call kfree` → System.map.
+   */
+  moduleRelocation(r) {
+    const sym = r.symbol;
+    let name = sym.name;
+    let mapAddr;
+    if (sym.type === STT_SECTION) name = (sym.section ? sectionHolder(this.obj, sym.section) : void 0) ?? sym.section?.name ?? name;
+    else if (sym.section === null) mapAddr = this.map.unique(sym.name);
+    const targetString = sym.type === STT_SECTION ? referencedString(r) : void 0;
+    return {
+      offset: r.offset - this.start,
+      length: relocationSiteLength(r.type),
+      kind: "RELOC",
+      relocType: r.type,
+      symbol: name,
+      symbolMapAddr: mapAddr ?? 0n,
+      symbolIsPercpu: mapAddr !== void 0 && this.map.isPerCpu(mapAddr),
+      symbolInModule: mapAddr === void 0 && targetString === void 0,
+      targetString,
+      addend: r.addend
+    };
+  }
   relocations() {
+    if (this.inModule) {
+      for (const r of this.funcRelocs) this.sites.push(this.moduleRelocation(r));
+      return;
+    }
     for (const r of this.funcRelocs) {
       const sym = r.symbol;
       let name = sym.name;
@@ -1940,14 +2111,35 @@ var SiteCollector = class {
   }
   runtimePatched() {
     this.entries("__mcount_loc", (t) => this.sites.push({ offset: t, length: FENTRY_CALL_LENGTH, kind: "FENTRY", symbol: "__fentry__" }));
-    this.entries(".return_sites", (t) => this.sites.push({ offset: t, length: returnThunkLength(this.byte(t)), kind: "RETURN_THUNK", symbol: "__x86_return_thunk" }));
+    this.entries(
+      ".return_sites",
+      (t) => this.sites.push({ offset: t, length: returnThunkLength(this.byte(t)), kind: "RETURN_THUNK", symbol: "__x86_return_thunk" })
+    );
     this.entries(".retpoline_sites", (t) => {
       const thunk = this.relocSymbolAt(t) ?? "";
       this.sites.push({ offset: t, kind: "RETPOLINE", symbol: thunk, ...retpolineSite(this.code, this.start + t, thunk) });
     });
-    this.entries(".static_call_sites", (t) => this.sites.push({ offset: t, length: STATIC_CALL_LENGTH, kind: "STATIC_CALL", symbol: this.relocSymbolAt(t), isJump: isJumpOpcode(this.byte(t)) }));
+    this.entries(
+      ".static_call_sites",
+      (t) => this.sites.push({
+        offset: t,
+        length: STATIC_CALL_LENGTH,
+        kind: "STATIC_CALL",
+        symbol: this.relocSymbolAt(t),
+        isJump: isJumpOpcode(this.byte(t))
+      })
+    );
     this.entries(".smp_locks", (t) => this.sites.push({ offset: t, length: 1, kind: "LOCK_PREFIX" }));
-    this.entries(".parainstructions", (t, entry, section) => this.sites.push({ offset: t, length: section.data[entry + PARAVIRT_LENGTH_OFFSET], kind: "PARAVIRT", symbol: this.relocSymbolAt(t) ?? "pv_ops", replacements: [] }));
+    this.entries(
+      ".parainstructions",
+      (t, entry, section) => this.sites.push({
+        offset: t,
+        length: section.data[entry + PARAVIRT_LENGTH_OFFSET],
+        kind: "PARAVIRT",
+        symbol: this.relocSymbolAt(t) ?? "pv_ops",
+        replacements: []
+      })
+    );
     this.alternatives();
     this.jumpLabels();
   }
@@ -1974,7 +2166,10 @@ var SiteCollector = class {
     this.entries("__jump_table", (t, entry, table) => {
       const targetRela = relaFor(this.obj, table)?.entries.find((r) => r.offset === entry + JUMP_ENTRY.targetOffset);
       const target = targetRela && this.offsetInFunction(targetRela);
-      if (target === void 0) throw new RunPreError(`${this.fn.name}: jump label at +0x${t.toString(16)} jumps outside the function (not supported by the engine yet)`);
+      if (target === void 0)
+        throw new RunPreError(
+          `${this.fn.name}: jump label at +0x${t.toString(16)} jumps outside the function (not supported by the engine yet)`
+        );
       this.sites.push({ offset: t, length: jumpLabelLength(this.byte(t)), kind: "JUMP_LABEL", targetOffset: target });
     });
   }
@@ -1983,8 +2178,8 @@ var SiteCollector = class {
     return this.sites.sort((a, b) => a.offset - b.offset || (a.kind === "RELOC" ? 1 : 0) - (b.kind === "RELOC" ? 1 : 0));
   }
 };
-function runPreSites(obj, fn, map) {
-  const collector = new SiteCollector(obj, fn, map);
+function runPreSites(obj, fn, map, inModule = false) {
+  const collector = new SiteCollector(obj, fn, map, inModule);
   collector.relocations();
   collector.runtimePatched();
   return collector.sorted();
@@ -2009,6 +2204,24 @@ function runPreTarget(obj, name, map, companion = false) {
     mapAddr: candidates.length === 1 ? candidates[0] : 0n,
     candidates,
     sympos,
+    pre: Buffer.from(fn.section.data.subarray(fn.value, fn.value + fn.size)),
+    sites,
+    companion
+  };
+}
+function runPreModuleTarget(obj, name, map, module, companion = false) {
+  const fn = functionSymbol(obj, name);
+  if (obj.symbols.filter((s) => s.name === name && s.type === STT_FUNC && s.section !== null).length > 1) {
+    throw new RunPreError(`${name}: defined several times in the object of module ${module}`);
+  }
+  const sites = runPreSites(obj, fn, map, true);
+  if (!companion && !isTraceable(sites)) throw new RunPreError(`${name}: no fentry call (notrace): ftrace cannot redirect it`);
+  return {
+    name,
+    mapAddr: 0n,
+    candidates: [],
+    sympos: 0,
+    module,
     pre: Buffer.from(fn.section.data.subarray(fn.value, fn.value + fn.size)),
     sites,
     companion
@@ -2100,6 +2313,7 @@ function siteFields(s, f, i) {
   if (s.symbol !== void 0) fields.push(`.symbol = ${cBytesString(s.symbol)}`);
   if (s.symbolMapAddr) fields.push(`.symbol_map_addr = ${hexAddr(s.symbolMapAddr)}`);
   if (s.symbolIsPercpu) fields.push(".symbol_is_percpu = 1");
+  if (s.symbolInModule) fields.push(".symbol_in_module = 1");
   if (s.targetString !== void 0) fields.push(`.target_string = ${cBytesString(s.targetString)}`);
   if (s.addend) fields.push(`.addend = ${s.addend}L`);
   if (s.targetOffset !== void 0) fields.push(`.target_offset = 0x${s.targetOffset.toString(16)}`);
@@ -2115,13 +2329,16 @@ function targetTables(t) {
 };`];
   t.sites.forEach((s, i) => {
     if (!s.replacements?.length) return;
-    s.replacements.forEach((r, k) => out.push(`static const unsigned char ksplice_rep_${f}_${i}_${k}[] = { ${r.length ? hexBytes(r) : "0"} };`));
+    s.replacements.forEach(
+      (r, k) => out.push(`static const unsigned char ksplice_rep_${f}_${i}_${k}[] = { ${r.length ? hexBytes(r) : "0"} };`)
+    );
     out.push(`static const struct ksplice_alt_replacement ksplice_reps_${f}_${i}[] = {`);
     s.replacements.forEach((r, k) => out.push(`	{ ksplice_rep_${f}_${i}_${k}, ${r.length} },`));
     out.push("};");
   });
   out.push(`static const struct ksplice_site ksplice_sites_${f}[] = {`, ...t.sites.map((s, i) => siteFields(s, f, i)), "};");
-  if (!t.mapAddr) out.push(`static const unsigned long ksplice_candidates_${f}[] = { ${t.candidates.map(hexAddr).join(", ")} };`);
+  if (!t.mapAddr && !t.module)
+    out.push(`static const unsigned long ksplice_candidates_${f}[] = { ${t.candidates.map(hexAddr).join(", ")} };`);
   return [...out, ""];
 }
 function loadedSymbolTables(symbols) {
@@ -2136,7 +2353,9 @@ function loadedSymbolTables(symbols) {
     '	"	.popsection\\n");',
     "extern const unsigned long ksplice_loaded_values[];",
     "static const struct ksplice_loaded_symbol ksplice_loaded_symbols[] = {",
-    ...symbols.map((s, i) => `	{ .name = ${cBytesString(s.name)}, .map_addr = ${hexAddr(s.mapAddr)},${s.isPercpu ? " .is_percpu = 1," : ""} .loaded = &ksplice_loaded_values[${i}] },`),
+    ...symbols.map(
+      (s, i) => `	{ .name = ${cBytesString(s.name)}, .map_addr = ${hexAddr(s.mapAddr)},${s.isPercpu ? " .is_percpu = 1," : ""} .loaded = &ksplice_loaded_values[${i}] },`
+    ),
     "};",
     ""
   ];
@@ -2144,10 +2363,20 @@ function loadedSymbolTables(symbols) {
 function funcEntry(t) {
   const f = cIdent(t.name);
   const lines = [`	{`, `		.name = ${cBytesString(t.name)},`, `		.map_addr = ${hexAddr(t.mapAddr)},`];
+  if (t.module) lines.push(`		.module = ${cBytesString(t.module)}, /* located in that module when it is loaded */`);
   if (t.sympos) lines.push(`		.sympos = ${t.sympos},`);
-  if (!t.mapAddr) lines.push(`		.map_candidates = ksplice_candidates_${f},`, `		.nr_map_candidates = ARRAY_SIZE(ksplice_candidates_${f}),`);
-  lines.push(t.companion || !t.newFunction ? "		.new_func = NULL, /* companion: matched and stack-checked, not redirected */" : `		.new_func = ${t.newFunction},`);
-  lines.push(`		.pre_code = ksplice_pre_${f},`, `		.pre_size = sizeof(ksplice_pre_${f}),`, `		.sites = ksplice_sites_${f},`, `		.nr_sites = ARRAY_SIZE(ksplice_sites_${f}),`, "	},");
+  if (!t.mapAddr && !t.module)
+    lines.push(`		.map_candidates = ksplice_candidates_${f},`, `		.nr_map_candidates = ARRAY_SIZE(ksplice_candidates_${f}),`);
+  lines.push(
+    t.companion || !t.newFunction ? "		.new_func = NULL, /* companion: matched and stack-checked, not redirected */" : `		.new_func = ${t.newFunction},`
+  );
+  lines.push(
+    `		.pre_code = ksplice_pre_${f},`,
+    `		.pre_size = sizeof(ksplice_pre_${f}),`,
+    `		.sites = ksplice_sites_${f},`,
+    `		.nr_sites = ARRAY_SIZE(ksplice_sites_${f}),`,
+    "	},"
+  );
   return lines.join("\n");
 }
 function descriptorSource(input) {
@@ -2173,6 +2402,7 @@ function descriptorSource(input) {
     `	.kernel_release = "${input.release}",`,
     `	.printk_map_addr = ${hexAddr(input.printkMapAddr)},`,
     `	.stop_machine_map_addr = ${hexAddr(input.stopMachineMapAddr)},`,
+    ...input.modulesMapAddr ? [`	.modules_map_addr = ${hexAddr(input.modulesMapAddr)},`] : [],
     "	.funcs = ksplice_funcs,",
     "	.nr_funcs = ARRAY_SIZE(ksplice_funcs),",
     ...input.loadedSymbols?.length ? ["	.loaded_symbols = ksplice_loaded_symbols,", "	.nr_loaded_symbols = ARRAY_SIZE(ksplice_loaded_symbols),"] : [],
@@ -2193,6 +2423,18 @@ var UpdateModuleError = class extends Error {
     this.name = "UpdateModuleError";
   }
 };
+var ModuleSymbolsError = class extends UpdateModuleError {
+  constructor(object, module, names) {
+    super(`${object}: the new code refers to ${names.join(", ")} of module ${module}, not exported: not supported yet`);
+    this.object = object;
+    this.module = module;
+    this.names = names;
+    this.name = "ModuleSymbolsError";
+  }
+  object;
+  module;
+  names;
+};
 function renameNewCode(code) {
   for (const sym of code.symbols) {
     if (sym.type !== STT_FUNC || sym.section === null) continue;
@@ -2200,8 +2442,9 @@ function renameNewCode(code) {
     sym.bind = STB_GLOBAL;
   }
 }
-function targetsOf(diff, map) {
+function targetsOf(diff, map, module) {
   const targets = [];
+  const runPre = (name, companion = false) => module ? runPreModuleTarget(diff.pre, name, map, module, companion) : runPreTarget(diff.pre, name, map, companion);
   const companions = /* @__PURE__ */ new Set();
   for (const change of diff.changed) {
     for (const part of change.parts) {
@@ -2210,12 +2453,12 @@ function targetsOf(diff, map) {
         companions.add(part.pre.name);
         continue;
       }
-      targets.push({ ...runPreTarget(diff.pre, part.pre.name, map), newFunction: newFunctionName(part.name) });
+      targets.push({ ...runPre(part.pre.name), newFunction: newFunctionName(part.name) });
       const cold = coldPartOf(diff.pre, part.pre.name);
       if (cold) companions.add(cold);
     }
   }
-  for (const name of companions) targets.push(runPreTarget(diff.pre, name, map, true));
+  for (const name of companions) targets.push(runPre(name, true));
   return targets;
 }
 function klpPosition(name, map, anchor) {
@@ -2245,28 +2488,39 @@ async function buildUpdateModule(input) {
   const parts = ["descriptor.o"];
   const unresolved = /* @__PURE__ */ new Map();
   const exported = await readExports([path9.join(input.headersDir, "Module.symvers"), path9.join(input.kmodDir, "Module.symvers")]);
-  for (const [i, { object, diff }] of input.objects.entries()) {
+  for (const [i, { object, diff, module: home }] of input.objects.entries()) {
     const shipped = shippedFunctions(diff);
     if (shipped.length === 0) continue;
+    const module = home && home !== "vmlinux" ? home : void 0;
     let objectTargets;
     try {
-      objectTargets = targetsOf(diff, input.map);
+      objectTargets = targetsOf(diff, input.map, module);
     } catch (e) {
       if (e instanceof RunPreError) throw new UpdateModuleError(`${object}: ${e.message}`);
       throw e;
     }
     targets.push(...objectTargets);
     for (const t of objectTargets.filter((t2) => !t2.companion)) {
+      if (module) {
+        replaced.push({ object, function: t.name });
+        continue;
+      }
       const address = t.mapAddr || t.candidates[t.sympos - 1] || t.candidates[0];
       replaced.push({ object, function: t.name, address: address.toString(16).padStart(16, "0") });
     }
     const code = extractFunctions(diff.post, shipped, { data: diff.newData.map((s) => s.name), correlation: diff.correlation });
     const sectionRefs = code.externals.filter((e) => e.kind === "section");
     if (sectionRefs.length > 0) {
-      throw new UpdateModuleError(`${object}: the new code refers to anonymous data (${sectionRefs.map((e) => e.name).join(", ")}), which the running kernel cannot name`);
+      throw new UpdateModuleError(
+        `${object}: the new code refers to anonymous data (${sectionRefs.map((e) => e.name).join(", ")}), which the running kernel cannot name`
+      );
     }
     renameNewCode(code);
-    for (const name of unresolvedNames(code, exported)) if (!unresolved.has(name)) unresolved.set(name, anchorFor(diff.pre, name, input.map));
+    const unexported = unresolvedNames(code, exported);
+    if (module && unexported.length > 0) {
+      throw new ModuleSymbolsError(object, module, unexported);
+    }
+    for (const name of unexported) if (!unresolved.has(name)) unresolved.set(name, anchorFor(diff.pre, name, input.map));
     const part = `post-${i}.o`;
     await writeFile3(path9.join(input.workDir, `${part}_shipped`), writeElf(code));
     await writeFile3(path9.join(input.workDir, `.${part}.cmd`), `savedcmd_${part} := cat ${part}_shipped > ${part}
@@ -2285,23 +2539,37 @@ async function buildUpdateModule(input) {
   }
   const livepatch = unresolved.size > 0 || input.hooksPath !== void 0;
   const build = async () => {
-    await writeFile3(path9.join(input.workDir, "descriptor.c"), descriptorSource({
-      id: input.id,
-      release: input.release,
-      targets,
-      livepatch,
-      loadedSymbols: loadedSymbolsOf(unresolved, input.map),
-      printkMapAddr: mustUnique(input.map, "_printk"),
-      stopMachineMapAddr: mustUnique(input.map, "stop_machine"),
-      hooks
-    }));
-    return kbuildModule({ dir: input.workDir, moduleName, parts, headersDir: input.headersDir, kmodDir: input.kmodDir, unresolvedAllowed: livepatch });
+    await writeFile3(
+      path9.join(input.workDir, "descriptor.c"),
+      descriptorSource({
+        id: input.id,
+        release: input.release,
+        targets,
+        livepatch,
+        loadedSymbols: loadedSymbolsOf(unresolved, input.map),
+        printkMapAddr: mustUnique(input.map, "_printk"),
+        stopMachineMapAddr: mustUnique(input.map, "stop_machine"),
+        hooks,
+        modulesMapAddr: targets.some((t) => t.module) ? mustUnique(input.map, "modules") : void 0
+      })
+    );
+    return kbuildModule({
+      dir: input.workDir,
+      moduleName,
+      parts,
+      headersDir: input.headersDir,
+      kmodDir: input.kmodDir,
+      unresolvedAllowed: livepatch
+    });
   };
   let ko = await build();
   if (input.hooksPath) {
     const module = readElf(await readFile9(ko));
     const missed = unregisteredHooks(module, hooks);
-    if (missed.length > 0) throw new UpdateModuleError(`hook registrations ksplice-create could not read in ${input.hooksPath}: ${missed.join(", ")} (write each ksplice_<stage>(fn); on a line of its own)`);
+    if (missed.length > 0)
+      throw new UpdateModuleError(
+        `hook registrations ksplice-create could not read in ${input.hooksPath}: ${missed.join(", ")} (write each ksplice_<stage>(fn); on a line of its own)`
+      );
     const anchorObject = input.objects[0].diff.pre;
     const before = unresolved.size;
     for (const name of unresolvedNames(module, exported)) {
@@ -2338,7 +2606,8 @@ function projectRoot() {
   if (root) return root;
   for (let dir = path10.dirname(fileURLToPath(import.meta.url)); ; dir = path10.dirname(dir)) {
     if (existsSync(path10.join(dir, "kmod", "Kbuild"))) return root = dir;
-    if (path10.dirname(dir) === dir) throw new Error(`cannot find the ksplice-action folder (with kmod/Kbuild) above ${fileURLToPath(import.meta.url)}`);
+    if (path10.dirname(dir) === dir)
+      throw new Error(`cannot find the ksplice-action folder (with kmod/Kbuild) above ${fileURLToPath(import.meta.url)}`);
   }
 }
 function projectPath(...parts) {
@@ -2355,7 +2624,8 @@ async function buildCore(headersDir, release, options = {}) {
   const sourceDir = options.sourceDir ?? projectPath("kmod");
   const sources = await coreSources(sourceDir);
   const hash = createHash3("sha256");
-  for (const name of sources) hash.update(`${name}\0`).update(await readFile10(path11.join(sourceDir, name))).update("\0");
+  for (const name of sources)
+    hash.update(`${name}\0`).update(await readFile10(path11.join(sourceDir, name))).update("\0");
   hash.update(await readFile10(path11.join(headersDir, "Module.symvers")));
   const dir = path11.join(options.cacheDir ?? defaultCacheDir(), "core", `${release}-${hash.digest("hex").slice(0, 16)}`);
   const core = { ko: path11.join(dir, "ksplice.ko"), dir };
@@ -2405,22 +2675,25 @@ async function writeUpdatePackage(input) {
   }
   const description = `Ksplice update ${input.id} for ${input.release}: replaces ${input.changed.map((c) => c.function).join(", ")} (from ${patchName})`;
   files.push({ path: "description.txt", data: Buffer.from(description + "\n") });
-  const gz = writeUpdateTarball({
-    id: input.id,
-    kernelRelease: input.release,
-    sourceVersion: await sourceVersion(input.sourceDir, input.banner),
-    toolchain: {
-      cc: configValue(configText, "CONFIG_CC_VERSION_TEXT") ?? "",
-      as: Number(configValue(configText, "CONFIG_AS_VERSION") ?? 0),
-      ld: Number(configValue(configText, "CONFIG_LD_VERSION") ?? 0)
+  const gz = writeUpdateTarball(
+    {
+      id: input.id,
+      kernelRelease: input.release,
+      sourceVersion: await sourceVersion(input.sourceDir, input.banner),
+      toolchain: {
+        cc: configValue(configText, "CONFIG_CC_VERSION_TEXT") ?? "",
+        as: Number(configValue(configText, "CONFIG_AS_VERSION") ?? 0),
+        ld: Number(configValue(configText, "CONFIG_LD_VERSION") ?? 0)
+      },
+      description,
+      patch: patchName,
+      coreModule: "ksplice.ko",
+      updateModule: path12.basename(input.updateKo),
+      changed: input.changed,
+      new: input.new
     },
-    description,
-    patch: patchName,
-    coreModule: "ksplice.ko",
-    updateModule: path12.basename(input.updateKo),
-    changed: input.changed,
-    new: input.new
-  }, files);
+    files
+  );
   await mkdir5(input.outputDir, { recursive: true });
   const tarball = path12.resolve(input.outputDir, `ksplice-${input.id}.tar.gz`);
   await writeFile5(tarball, gz);
@@ -2470,7 +2743,11 @@ var ReproductionError = class extends Error {
   mismatches;
 };
 async function refuseWhatTheSourceShows(error, patchText, tree, report, accept) {
-  const findings = await sourceSafetyFindings({ patchText: patchText.toString("utf8"), readPre: (file) => readFile12(path13.join(tree, file), "utf8"), objects: [] });
+  const findings = await sourceSafetyFindings({
+    patchText: patchText.toString("utf8"),
+    readPre: (file) => readFile12(path13.join(tree, file), "utf8"),
+    objects: []
+  });
   const { unsafe, accepted } = applyAccepts(findings, accept, false);
   if (unsafe.length === 0) return null;
   return { ...report, outcome: "unsafe", tarball: null, unsafe, accepted, notes: [`not built: ${error.message}`] };
@@ -2508,7 +2785,8 @@ async function readAndCheckObjects(build, tree, shipped) {
   const objects = /* @__PURE__ */ new Map();
   const linked = /* @__PURE__ */ new Map();
   const moduleObjects = build.objects.filter((o) => build.homes[o] === "module");
-  if (shipped.vmlinux && moduleObjects.length > 0 && !shipped.modulesDir) throw new MissingShippedModulesError(shipped.configDir, moduleObjects);
+  if (shipped.vmlinux && moduleObjects.length > 0 && !shipped.modulesDir)
+    throw new MissingShippedModulesError(shipped.configDir, moduleObjects);
   for (const object of build.objects) {
     const pre = readElf(await readFile12(path13.join(build.preDir, object)));
     const post = readElf(await readFile12(path13.join(build.postDir, object)));
@@ -2517,7 +2795,8 @@ async function readAndCheckObjects(build, tree, shipped) {
     let against = shipped.vmlinux;
     if (build.homes[object] === "module") {
       const module = await moduleOfObject(tree, object, "module");
-      if (!linked.has(module)) linked.set(module, linkShippedModule(readElf(await readFile12(await shippedModulePath(shipped.modulesDir, module)))));
+      if (!linked.has(module))
+        linked.set(module, linkShippedModule(readElf(await readFile12(await shippedModulePath(shipped.modulesDir, module)))));
       against = linked.get(module);
     }
     const report = checkReproduction(pre, object, against.map, against.kernel);
@@ -2528,20 +2807,23 @@ async function readAndCheckObjects(build, tree, shipped) {
   return { objects, checked, modules: [...linked.keys()] };
 }
 async function diffEachObject(objects, build, tree) {
-  const out = { diffs: [], changed: [], new: [], notes: [], findings: [] };
+  const out = {
+    diffs: [],
+    changed: [],
+    new: [],
+    notes: [],
+    findings: []
+  };
   for (const [object, { pre, post }] of objects) {
     const diff = diffObjects(pre, post);
-    out.diffs.push({ object, diff });
     const summary = summarize(diff);
     const module = await moduleOfObject(tree, object, build.homes[object] ?? "vmlinux");
+    out.diffs.push({ object, diff, module });
     out.changed.push(...summary.changed.map((f) => ({ object, function: f, module })));
     out.new.push(...summary.new.map((f) => ({ object, function: f, module })));
     out.findings.push(...summary.unsafe);
     out.notes.push(...diff.notes.map((n) => `${object}: ${n}`));
     for (const f of summary.removed) out.notes.push(`${object}: ${f} removed (its callers changed and are replaced)`);
-    if (module !== "vmlinux" && (summary.changed.length > 0 || summary.new.length > 0)) {
-      out.findings.push(finding("module-code", object, `the object is part of a loadable module (${module}); updates of module code are not supported yet`));
-    }
   }
   return out;
 }
@@ -2580,22 +2862,30 @@ async function createUpdate(options) {
     progress.step("reproduction check against the shipped vmlinux and modules");
     const map = new SystemMapIndex(inputs.symbols);
     const shipped = inputs.vmlinux ? await openShippedKernel(inputs.vmlinux) : null;
-    if (!shipped) progress.info("WARNING: reproduction check skipped (no vmlinux, as asked): the pre build is checked at apply time only (run-pre matching)");
+    if (!shipped)
+      progress.info(
+        "WARNING: reproduction check skipped (no vmlinux, as asked): the pre build is checked at apply time only (run-pre matching)"
+      );
     const { objects, checked, modules } = await readAndCheckObjects(build, inputs.sourceDir, {
       vmlinux: shipped ? { kernel: shipped, map } : null,
       modulesDir: inputs.modulesDir,
       configDir: inputs.configDir
     });
     report.reproduction = { checked, shippedVmlinux: shipped !== null, shippedModules: modules };
-    if (shipped) progress.info(`${checked} functions of the pre build equal the shipped code${modules.length > 0 ? ` (vmlinux, ${modules.map((m) => `${m}.ko`).join(", ")})` : ""}`);
+    if (shipped)
+      progress.info(
+        `${checked} functions of the pre build equal the shipped code${modules.length > 0 ? ` (vmlinux, ${modules.map((m) => `${m}.ko`).join(", ")})` : ""}`
+      );
     progress.step("diff");
     const { diffs, changed, new: added, notes, findings } = await diffEachObject(objects, build, inputs.sourceDir);
     Object.assign(report, { changed, new: added, notes });
-    findings.push(...await sourceSafetyFindings({
-      patchText: patchText.toString("utf8"),
-      readPre: (file) => readFile12(path13.join(inputs.sourceDir, file), "utf8"),
-      objects: diffs.map(({ object, diff }) => ({ object, changedFunctions: summarize(diff).changed }))
-    }));
+    findings.push(
+      ...await sourceSafetyFindings({
+        patchText: patchText.toString("utf8"),
+        readPre: (file) => readFile12(path13.join(inputs.sourceDir, file), "utf8"),
+        objects: diffs.map(({ object, diff }) => ({ object, changedFunctions: summarize(diff).changed }))
+      })
+    );
     for (const c of report.changed) progress.info(`changed: ${c.function} (${c.object}, ${c.module})`);
     for (const n of report.new) progress.info(`new: ${n.function} (${n.object}, ${n.module})`);
     progress.step("safety verdict");
@@ -2608,17 +2898,28 @@ async function createUpdate(options) {
     }
     progress.step("update module");
     const core = await buildCore(inputs.headersDir, inputs.release);
-    const built = await buildUpdateModule({
-      id,
-      release: inputs.release,
-      headersDir: inputs.headersDir,
-      kmodDir: core.dir,
-      workDir: path13.join(scratch, "module"),
-      map,
-      objects: diffs,
-      hooksPath: options.hooksPath,
-      log: (line) => progress.info(line)
-    });
+    let built;
+    try {
+      built = await buildUpdateModule({
+        id,
+        release: inputs.release,
+        headersDir: inputs.headersDir,
+        kmodDir: core.dir,
+        workDir: path13.join(scratch, "module"),
+        map,
+        objects: diffs,
+        hooksPath: options.hooksPath,
+        log: (line) => progress.info(line)
+      });
+    } catch (e) {
+      if (!(e instanceof ModuleSymbolsError)) throw e;
+      const refusal2 = finding(
+        "module-code",
+        e.object,
+        `the object is part of a loadable module (${e.module}); its new code refers to the module's own non-exported ${e.names.slice(0, 5).join(", ")}${e.names.length > 5 ? ` and ${e.names.length - 5} more` : ""}: not supported yet`
+      );
+      return { ...report, outcome: "unsafe", tarball: null, unsafe: [refusal2] };
+    }
     progress.step("tarball");
     const tarball = await writeUpdatePackage({
       id,
@@ -2685,11 +2986,15 @@ function annotate(patchPath, outcome) {
 }
 runCli(CREATE_CLI, async ({ values, positionals }) => {
   if (values["kernel-release"] && positionals.length > 0) {
-    throw new UsageError(`--kernel-release=${values["kernel-release"]} prepares its own source tree; give it or KERNEL_SOURCE (${positionals.join(" ")}), not both`);
+    throw new UsageError(
+      `--kernel-release=${values["kernel-release"]} prepares its own source tree; give it or KERNEL_SOURCE (${positionals.join(" ")}), not both`
+    );
   }
   if (!values.patch) throw new UsageError("--patch=FILE is required");
   if (positionals.length !== 1 && !values["kernel-release"]) {
-    throw new UsageError(positionals.length === 0 ? "give KERNEL_SOURCE or --kernel-release=RELEASE" : `one KERNEL_SOURCE, not ${positionals.length} (${positionals.join(" ")})`);
+    throw new UsageError(
+      positionals.length === 0 ? "give KERNEL_SOURCE or --kernel-release=RELEASE" : `one KERNEL_SOURCE, not ${positionals.length} (${positionals.join(" ")})`
+    );
   }
   const sourceDir = positionals[0] ?? (await ensureTarget({ release: values["kernel-release"] })).sourceDir;
   const outcome = await createUpdate({

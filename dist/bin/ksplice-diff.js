@@ -3,13 +3,13 @@ import {
   diffObjects,
   readElf,
   summarize
-} from "./chunks/chunk-2UWAYHF6.js";
+} from "./chunks/chunk-NTZ7BIJ7.js";
 import {
   OUTCOME_EXIT_CODES,
   UsageError,
   defineCli,
   runCli
-} from "./chunks/chunk-LBMNRH7Z.js";
+} from "./chunks/chunk-DGMV7F27.js";
 
 // src/diff/cli.ts
 import { readFile } from "node:fs/promises";
@@ -21,9 +21,15 @@ var DIFF_CLI = defineCli({
   usage: ["PRE.o POST.o [--json]"],
   positionals: true,
   options: {
-    json: { type: "boolean", default: false, description: "print one JSON object: { changed, new, removed, unsafe: [{ rule, symbol, reason, acceptable }] }" }
+    json: {
+      type: "boolean",
+      default: false,
+      description: "print one JSON object: { changed, new, removed, unsafe: [{ rule, symbol, reason, acceptable }] }"
+    }
   },
-  notes: ['Without --json: one line per changed, new or removed function and per finding (`unsafe (RULE): SYMBOL: REASON`), or "No changes detected".'],
+  notes: [
+    'Without --json: one line per changed, new or removed function and per finding (`unsafe (RULE): SYMBOL: REASON`), or "No changes detected".'
+  ],
   exitCodes: ["ok", "error", "unsafe", "usage"]
 });
 
@@ -32,7 +38,8 @@ function humanReport(result) {
   const lines = [];
   for (const g of result.changed) {
     lines.push(`changed: ${g.name}`);
-    for (const p of g.parts) if (p.status !== "unchanged") lines.push(`  ${p.name} (${p.section.name}): ${p.status}${p.reason ? `, ${p.reason}` : ""}`);
+    for (const p of g.parts)
+      if (p.status !== "unchanged") lines.push(`  ${p.name} (${p.section.name}): ${p.status}${p.reason ? `, ${p.reason}` : ""}`);
   }
   for (const g of result.new) lines.push(`new: ${g.name}`);
   for (const name of result.removed) lines.push(`removed: ${name}`);

@@ -7,13 +7,13 @@ import {
   seconds,
   stderrSink,
   withLock
-} from "./chunks/chunk-IAR2P6FZ.js";
+} from "./chunks/chunk-E7X4KMXC.js";
 import {
   EXIT,
   UsageError,
   defineCli,
   runCli
-} from "./chunks/chunk-LBMNRH7Z.js";
+} from "./chunks/chunk-DGMV7F27.js";
 
 // src/qemu/cli.ts
 import { existsSync as existsSync2 } from "node:fs";
@@ -28,12 +28,36 @@ var QEMU_CLI = defineCli({
   ],
   options: {
     kernel: { type: "string", value: "VMLINUZ", description: "any bzImage/vmlinuz to boot" },
-    "kernel-release": { type: "string", value: "R", description: "a Debian release prepared by the setup (default 6.1.0-50-amd64), instead of --kernel" },
-    file: { type: "string", multiple: true, default: [], value: "HOST[:NAME]", description: "copied to /files in the guest (the steps run there, as root, PATH has /files)" },
-    step: { type: "string", multiple: true, default: [], value: "NAME=COMMAND", description: "a named shell step; steps run in the order given, each with --step-timeout" },
+    "kernel-release": {
+      type: "string",
+      value: "R",
+      description: "a Debian release prepared by the setup (default 6.1.0-50-amd64), instead of --kernel"
+    },
+    file: {
+      type: "string",
+      multiple: true,
+      default: [],
+      value: "HOST[:NAME]",
+      description: "copied to /files in the guest (the steps run there, as root, PATH has /files)"
+    },
+    step: {
+      type: "string",
+      multiple: true,
+      default: [],
+      value: "NAME=COMMAND",
+      description: "a named shell step; steps run in the order given, each with --step-timeout"
+    },
     script: { type: "string", value: "FILE", description: "a guest script, run as one step named after the file" },
-    update: { type: "string", value: "TARBALL", description: "prove an update: tools from the tarball, [check original], ksplice-apply, [check applied], ksplice-view, ksplice-undo, [check reverted]" },
-    check: { type: "string", value: "FILE", description: "with --update: a script run as `sh check.sh original|applied|reverted` (exit 0 = as expected)" },
+    update: {
+      type: "string",
+      value: "TARBALL",
+      description: "prove an update: tools from the tarball, [check original], ksplice-apply, [check applied], ksplice-view, ksplice-undo, [check reverted]"
+    },
+    check: {
+      type: "string",
+      value: "FILE",
+      description: "with --update: a script run as `sh check.sh original|applied|reverted` (exit 0 = as expected)"
+    },
     "keep-going": { type: "boolean", default: false, description: "run the remaining steps after one fails" },
     "step-timeout": { type: "string", value: "S", description: "seconds each step may run (default 120)" },
     timeout: { type: "string", value: "S", description: "seconds the whole guest may run" },
@@ -41,10 +65,29 @@ var QEMU_CLI = defineCli({
     memory: { type: "string", value: "MiB", description: "the guest's memory" },
     cpu: { type: "string", value: "MODEL", description: "QEMU's -cpu model" },
     append: { type: "string", value: "ARGS", description: "more kernel command line" },
-    "tcg-thread": { type: "string", value: "single|multi", description: "under TCG, one host thread for all vCPUs (single, the default) or one each (multi: faster, but runs stale code after kernel text patching)" },
-    modules: { type: "string", multiple: true, default: [], value: "NAME[,NAME]", description: "modules of the target kernel (and their dependencies) put in the guest's /lib/modules/<release> with a modules.dep: steps can modprobe/rmmod them" },
-    "serial-log": { type: "string", default: "ksplice-qemu-serial.log", value: "FILE", description: "the whole console (kernel console and steps, line by line), kept" },
-    json: { type: "boolean", default: false, description: "the verdict as one JSON object on stdout (booted, steps, splats, taint, timings)" }
+    "tcg-thread": {
+      type: "string",
+      value: "single|multi",
+      description: "under TCG, one host thread for all vCPUs (single, the default) or one each (multi: faster, but runs stale code after kernel text patching)"
+    },
+    modules: {
+      type: "string",
+      multiple: true,
+      default: [],
+      value: "NAME[,NAME]",
+      description: "modules of the target kernel (and their dependencies) put in the guest's /lib/modules/<release> with a modules.dep: steps can modprobe/rmmod them"
+    },
+    "serial-log": {
+      type: "string",
+      default: "ksplice-qemu-serial.log",
+      value: "FILE",
+      description: "the whole console (kernel console and steps, line by line), kept"
+    },
+    json: {
+      type: "boolean",
+      default: false,
+      description: "the verdict as one JSON object on stdout (booted, steps, splats, taint, timings)"
+    }
   },
   notes: ["Progress (boot time, each step, the last console line every 5 s) and a summary go to stderr."],
   exitCodes: ["ok", "error", "guestFailed", "usage", "sigint", "sigterm"]
@@ -110,7 +153,8 @@ async function buildInitramfs(dir, files, steps, keepGoing, modules) {
   for (const [i, step] of steps.entries()) await writeFile(path.join(root, "steps", `${i}.sh`), step.run + "\n");
   for (const file of files) {
     if (!/^[\w+][\w.+-]*$/.test(file.guestName)) throw new Error(`guest file name must be a plain name: ${file.guestName}`);
-    if (file.hostPath === void 0 === (file.content === void 0)) throw new Error(`guest file ${file.guestName}: give hostPath or content (one of them)`);
+    if (file.hostPath === void 0 === (file.content === void 0))
+      throw new Error(`guest file ${file.guestName}: give hostPath or content (one of them)`);
     const dest = path.join(root, "files", file.guestName);
     if (file.hostPath !== void 0) await copyFile(file.hostPath, dest);
     else await writeFile(dest, file.content);
@@ -137,7 +181,14 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { copyFile as copyFile2, mkdir as mkdir2, readFile, realpath, rename, rm, stat, symlink, writeFile as writeFile2 } from "node:fs/promises";
 import path2 from "node:path";
-var GUEST_INDEX_FILES = ["modules.dep", "modules.alias", "modules.softdep", "modules.symbols", "modules.builtin", "modules.order"];
+var GUEST_INDEX_FILES = [
+  "modules.dep",
+  "modules.alias",
+  "modules.softdep",
+  "modules.symbols",
+  "modules.builtin",
+  "modules.order"
+];
 function moduleName(pathOrName) {
   return path2.basename(pathOrName).replace(/\.ko(\.(xz|zst|gz))?$/, "").replace(/-/g, "_");
 }
@@ -147,7 +198,10 @@ function parseModulesDep(text) {
     const colon = line.indexOf(":");
     if (colon <= 0 || line.startsWith("#")) continue;
     const file = line.slice(0, colon).trim();
-    map.set(moduleName(file), { path: file, deps: line.slice(colon + 1).trim().split(/\s+/).filter(Boolean) });
+    map.set(moduleName(file), {
+      path: file,
+      deps: line.slice(colon + 1).trim().split(/\s+/).filter(Boolean)
+    });
   }
   return map;
 }
@@ -214,7 +268,8 @@ function filterIndex(file, text, names) {
 }
 function modulesDirFor(vmlinuz) {
   const base = path2.basename(vmlinuz);
-  if (!base.startsWith("vmlinuz-")) throw new Error(`cannot tell the kernel release from ${vmlinuz} (expected vmlinuz-<release>): give modulesDir`);
+  if (!base.startsWith("vmlinuz-"))
+    throw new Error(`cannot tell the kernel release from ${vmlinuz} (expected vmlinuz-<release>): give modulesDir`);
   return path2.join(path2.dirname(path2.dirname(vmlinuz)), "lib", "modules", base.slice("vmlinuz-".length));
 }
 async function moduleIndexDir(modulesDir, log, cacheDir = defaultCacheDir()) {
@@ -232,35 +287,46 @@ async function moduleIndexDir(modulesDir, log, cacheDir = defaultCacheDir()) {
   const stampFile = path2.join(home, "stamp.json");
   const fresh = async () => await readFile(stampFile, "utf8").catch(() => "") === stamp;
   if (await fresh()) return indexDir;
-  return withLock(home + ".lock", async () => {
-    if (await fresh()) return indexDir;
-    const started = Date.now();
-    const base = `${home}.tmp`;
-    await rm(base, { recursive: true, force: true });
-    const work = path2.join(base, "lib", "modules", release);
-    await mkdir2(work, { recursive: true });
-    await symlink(path2.join(real, "kernel"), path2.join(work, "kernel"));
-    for (const f of ["modules.order", "modules.builtin", "modules.builtin.modinfo"]) {
-      if (existsSync(path2.join(real, f))) await copyFile2(path2.join(real, f), path2.join(work, f));
-    }
-    await run("depmod", ["-b", base, release]).catch((e) => {
-      throw new Error(`depmod (host package kmod) could not index ${modulesDir}: ${e.message}`);
-    });
-    await rm(path2.join(work, "kernel"));
-    await rm(home, { recursive: true, force: true });
-    await rename(base, home);
-    await writeFile2(stampFile, stamp);
-    log?.(`[qemu] indexed the modules of ${release} with depmod in ${((Date.now() - started) / 1e3).toFixed(1)} s (${indexDir})`);
-    return indexDir;
-  }, log);
+  return withLock(
+    home + ".lock",
+    async () => {
+      if (await fresh()) return indexDir;
+      const started = Date.now();
+      const base = `${home}.tmp`;
+      await rm(base, { recursive: true, force: true });
+      const work = path2.join(base, "lib", "modules", release);
+      await mkdir2(work, { recursive: true });
+      await symlink(path2.join(real, "kernel"), path2.join(work, "kernel"));
+      for (const f of ["modules.order", "modules.builtin", "modules.builtin.modinfo"]) {
+        if (existsSync(path2.join(real, f))) await copyFile2(path2.join(real, f), path2.join(work, f));
+      }
+      await run("depmod", ["-b", base, release]).catch((e) => {
+        throw new Error(`depmod (host package kmod) could not index ${modulesDir}: ${e.message}`);
+      });
+      await rm(path2.join(work, "kernel"));
+      await rm(home, { recursive: true, force: true });
+      await rename(base, home);
+      await writeFile2(stampFile, stamp);
+      log?.(`[qemu] indexed the modules of ${release} with depmod in ${((Date.now() - started) / 1e3).toFixed(1)} s (${indexDir})`);
+      return indexDir;
+    },
+    log
+  );
 }
 async function guestModules(modulesDir, names, log) {
   const indexDir = await moduleIndexDir(modulesDir, log);
   const read = (f) => readFile(path2.join(indexDir, f), "utf8").catch(() => "");
   const text = Object.fromEntries(await Promise.all(GUEST_INDEX_FILES.map(async (f) => [f, await read(f)])));
-  const resolved = resolveModules(names, { dep: text["modules.dep"], alias: text["modules.alias"], softdep: text["modules.softdep"], builtin: text["modules.builtin"] });
+  const resolved = resolveModules(names, {
+    dep: text["modules.dep"],
+    alias: text["modules.alias"],
+    softdep: text["modules.softdep"],
+    builtin: text["modules.builtin"]
+  });
   if (resolved.unknown.length) {
-    throw new Error(`module${resolved.unknown.length > 1 ? "s" : ""} not shipped with ${path2.basename(modulesDir)}: ${resolved.unknown.join(", ")} (no such module in ${path2.join(indexDir, "modules.dep")}, nor built in)`);
+    throw new Error(
+      `module${resolved.unknown.length > 1 ? "s" : ""} not shipped with ${path2.basename(modulesDir)}: ${resolved.unknown.join(", ")} (no such module in ${path2.join(indexDir, "modules.dep")}, nor built in)`
+    );
   }
   const keep = new Set(resolved.load.map((m) => m.name));
   const metadata = {};
@@ -269,7 +335,14 @@ async function guestModules(modulesDir, names, log) {
   for (const f of files) {
     if (!existsSync(f.hostPath)) throw new Error(`module file missing: ${f.hostPath} (listed in ${path2.join(indexDir, "modules.dep")})`);
   }
-  return { release: path2.basename(modulesDir), requested: names.map(moduleName), modules: [...keep], builtin: resolved.builtin, files, metadata };
+  return {
+    release: path2.basename(modulesDir),
+    requested: names.map(moduleName),
+    modules: [...keep],
+    builtin: resolved.builtin,
+    files,
+    metadata
+  };
 }
 
 // src/qemu/splat-patterns.ts
@@ -346,7 +419,14 @@ function stepResults(protocol, steps, timings) {
     const began = timings.stepBegun[i];
     const ended = timings.stepEnded[i];
     const durationMs = began !== void 0 && ended !== void 0 ? ended - began : null;
-    if (!m) return { name: step.name, status: "failed", exitCode: null, output: output.trimEnd() + "\n(the guest stopped during this step)", durationMs };
+    if (!m)
+      return {
+        name: step.name,
+        status: "failed",
+        exitCode: null,
+        output: output.trimEnd() + "\n(the guest stopped during this step)",
+        durationMs
+      };
     const exitCode = Number(m[2]);
     return { name: step.name, status: killed ? "timed-out" : exitCode === 0 ? "passed" : "failed", exitCode, output, durationMs };
   });
@@ -377,7 +457,9 @@ function judge(transcript, steps, policy = {}) {
   const failures = [];
   if (!booted) failures.push("the guest never reached userspace");
   if (transcript.timedOut) failures.push(`the run was killed after ${transcript.timeoutSeconds} s`);
-  for (const r of results) if (r.status !== "passed" && r.status !== "not-run") failures.push(`step ${r.name} ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ""}`);
+  for (const r of results)
+    if (r.status !== "passed" && r.status !== "not-run")
+      failures.push(`step ${r.name} ${r.status}${r.exitCode !== null ? ` (exit ${r.exitCode})` : ""}`);
   if (booted && !results.some((r) => r.status !== "not-run")) failures.push("no step ran");
   if (after !== null && results.some((r) => r.status !== "not-run")) {
     let stopped = false;
@@ -388,7 +470,8 @@ function judge(transcript, steps, policy = {}) {
   }
   if (splats.length > 0) failures.push(`${splats.length} kernel splat line(s), first: ${splats[0].trim()}`);
   if (unexpected) failures.push(`the kernel gained taint ${describeTaint(unexpected)}`);
-  if (booted && !transcript.timedOut && after === null && results.every((r) => r.status !== "failed")) failures.push("the guest did not finish its run");
+  if (booted && !transcript.timedOut && after === null && results.every((r) => r.status !== "failed"))
+    failures.push("the guest did not finish its run");
   if (after !== null && dmesg.trim() === "") failures.push("the guest finished without its dmesg: no kernel log to judge");
   const first = results[0];
   return {
@@ -421,9 +504,15 @@ var kvmProbe = null;
 function kvmUsable() {
   kvmProbe ??= (async () => {
     if (process.env.KSPLICE_QEMU_ACCEL) return process.env.KSPLICE_QEMU_ACCEL === "kvm";
-    if (!await access("/dev/kvm", constants.R_OK | constants.W_OK).then(() => true, () => false)) return false;
+    if (!await access("/dev/kvm", constants.R_OK | constants.W_OK).then(
+      () => true,
+      () => false
+    ))
+      return false;
     return new Promise((resolve) => {
-      const probe = spawn("qemu-system-x86_64", ["-accel", "kvm", "-cpu", "host", "-display", "none", "-S", "-no-reboot"], { stdio: "ignore" });
+      const probe = spawn("qemu-system-x86_64", ["-accel", "kvm", "-cpu", "host", "-display", "none", "-S", "-no-reboot"], {
+        stdio: "ignore"
+      });
       const timer = setTimeout(() => {
         probe.kill("SIGKILL");
         resolve(true);
@@ -514,7 +603,9 @@ async function launchQemu(options) {
       const marks = m[1] === "BEGIN" ? stepBegun : stepEnded;
       if (marks[i] !== void 0) return;
       marks[i] = Date.now() - started;
-      log(m[1] === "BEGIN" ? `[qemu] step ${stepName(i)} ...` : `[qemu] step ${stepName(i)}: exit ${m[3]} (${seconds(marks[i] - (stepBegun[i] ?? marks[i]))})`);
+      log(
+        m[1] === "BEGIN" ? `[qemu] step ${stepName(i)} ...` : `[qemu] step ${stepName(i)}: exit ${m[3]} (${seconds(marks[i] - (stepBegun[i] ?? marks[i]))})`
+      );
     };
     const kernel = new SerialStream(keepLine);
     const protocol = new SerialStream(onProtocolLine);
@@ -620,7 +711,11 @@ function stepsOf(options) {
 async function guestTranscript(options) {
   const log = options.log ?? stderrSink;
   const steps = stepsOf(options);
-  const policy = { keepGoing: options.keepGoing ?? false, allowedTaint: options.allowedTaint, splatPatterns: options.splatPatterns ?? SPLAT_PATTERNS };
+  const policy = {
+    keepGoing: options.keepGoing ?? false,
+    allowedTaint: options.allowedTaint,
+    splatPatterns: options.splatPatterns ?? SPLAT_PATTERNS
+  };
   findSplats("", policy.splatPatterns);
   const modules = options.modules?.length ? await guestModules(options.modulesDir ?? modulesDirFor(options.vmlinuz), options.modules, log) : void 0;
   const startedAt = Date.now();
@@ -631,7 +726,9 @@ async function guestTranscript(options) {
     const protocolSocket = path4.join(dir, "protocol.sock");
     const args = qemuArgs({ ...options, accelerator, initramfs, protocolSocket });
     const timeoutSeconds = options.timeoutSeconds ?? BOOT_ALLOWANCE_SECONDS + steps.reduce((s, st) => s + (st.timeoutSeconds ?? DEFAULT_STEP_TIMEOUT), 0);
-    log(`[qemu] booting ${path4.basename(options.vmlinuz)} (${accelerator === "tcg" ? `TCG ${options.tcgThread ?? TCG_THREAD_DEFAULT}-threaded` : "KVM"}, ${options.smp ?? DEFAULT_SMP} vCPUs, ${steps.length} step(s)${modules ? `, ${modules.modules.length} module(s)` : ""}, ${timeoutSeconds} s at most)`);
+    log(
+      `[qemu] booting ${path4.basename(options.vmlinuz)} (${accelerator === "tcg" ? `TCG ${options.tcgThread ?? TCG_THREAD_DEFAULT}-threaded` : "KVM"}, ${options.smp ?? DEFAULT_SMP} vCPUs, ${steps.length} step(s)${modules ? `, ${modules.modules.length} module(s)` : ""}, ${timeoutSeconds} s at most)`
+    );
     const transcript = await launchQemu({
       args,
       protocolSocket,
@@ -653,7 +750,9 @@ async function runGuest(options) {
   const verdict = judge(transcript, steps, policy);
   const passed = verdict.steps.filter((r) => r.status === "passed").length;
   const boot = verdict.timingsMs.boot;
-  (options.log ?? stderrSink)(`[qemu] ${verdict.ok ? "passed" : "FAILED"}: booted in ${boot === null ? "never" : seconds(boot)}, ${passed}/${steps.length} step(s) passed, ${verdict.splats.length} splat(s), ${seconds(verdict.timingsMs.total)} in all${verdict.failures.length ? `; ${verdict.failures.join("; ")}` : ""}`);
+  (options.log ?? stderrSink)(
+    `[qemu] ${verdict.ok ? "passed" : "FAILED"}: booted in ${boot === null ? "never" : seconds(boot)}, ${passed}/${steps.length} step(s) passed, ${verdict.splats.length} splat(s), ${seconds(verdict.timingsMs.total)} in all${verdict.failures.length ? `; ${verdict.failures.join("; ")}` : ""}`
+  );
   return verdict;
 }
 function verdictJson(v) {
@@ -693,7 +792,11 @@ function updateSteps(options) {
   const check = (phase) => hasCheck ? [{ name: `check-${phase}`, run: `sh ./${checkName} ${phase}`, timeoutSeconds }] : [];
   const steps = [
     // the tools travel in the tarball: the guest runs the ones the update was built with
-    { name: "tools", run: `tar -xzf ./${tarName} ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(" ")} && mv ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(" ")} . && chmod 755 ${UPDATE_TOOLS.join(" ")}`, timeoutSeconds },
+    {
+      name: "tools",
+      run: `tar -xzf ./${tarName} ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(" ")} && mv ${UPDATE_TOOLS.map((t) => `ksplice-${id}/${t}`).join(" ")} . && chmod 755 ${UPDATE_TOOLS.join(" ")}`,
+      timeoutSeconds
+    },
     ...check("original"),
     { name: "apply", run: `ksplice-apply ./${tarName}`, timeoutSeconds },
     ...check("applied"),
@@ -724,8 +827,12 @@ function positiveNumber(value, name) {
   return n;
 }
 function summary(verdict) {
-  const lines = verdict.steps.map((s) => `  ${s.status.padEnd(9)} ${s.name}${s.exitCode !== null && s.exitCode !== 0 ? ` (exit ${s.exitCode})` : ""}${s.durationMs !== null ? `  ${(s.durationMs / 1e3).toFixed(1)} s` : ""}`);
-  lines.push(`${verdict.ok ? "PASSED" : "FAILED"}: ${verdict.accelerator.toUpperCase()} guest, userspace after ${verdict.timingsMs.boot === null ? "never" : `${(verdict.timingsMs.boot / 1e3).toFixed(1)} s`}, ${(verdict.timingsMs.total / 1e3).toFixed(1)} s in all; serial log ${verdict.serialLogPath}`);
+  const lines = verdict.steps.map(
+    (s) => `  ${s.status.padEnd(9)} ${s.name}${s.exitCode !== null && s.exitCode !== 0 ? ` (exit ${s.exitCode})` : ""}${s.durationMs !== null ? `  ${(s.durationMs / 1e3).toFixed(1)} s` : ""}`
+  );
+  lines.push(
+    `${verdict.ok ? "PASSED" : "FAILED"}: ${verdict.accelerator.toUpperCase()} guest, userspace after ${verdict.timingsMs.boot === null ? "never" : `${(verdict.timingsMs.boot / 1e3).toFixed(1)} s`}, ${(verdict.timingsMs.total / 1e3).toFixed(1)} s in all; serial log ${verdict.serialLogPath}`
+  );
   for (const f of verdict.failures) lines.push(`  - ${f}`);
   return lines.join("\n") + "\n";
 }
@@ -736,7 +843,11 @@ runCli(QEMU_CLI, async ({ values }) => {
   if (values.script) {
     if (!existsSync2(values.script)) throw new UsageError(`--script ${values.script}: no such file`);
     files.push({ guestName: path6.basename(values.script), hostPath: values.script, executable: true });
-    steps.push({ name: path6.basename(values.script).replace(/[^\w.-]/g, "_"), run: `sh ./${path6.basename(values.script)}`, timeoutSeconds: stepTimeout });
+    steps.push({
+      name: path6.basename(values.script).replace(/[^\w.-]/g, "_"),
+      run: `sh ./${path6.basename(values.script)}`,
+      timeoutSeconds: stepTimeout
+    });
   }
   if (values.check && !values.update) throw new UsageError("--check goes with --update");
   if (values.update) {
@@ -748,7 +859,8 @@ runCli(QEMU_CLI, async ({ values }) => {
   }
   if (steps.length === 0) throw new UsageError("nothing to run: give --step, --script or --update");
   const tcgThread = values["tcg-thread"];
-  if (tcgThread !== void 0 && tcgThread !== "single" && tcgThread !== "multi") throw new UsageError(`--tcg-thread=${tcgThread}: expected single or multi`);
+  if (tcgThread !== void 0 && tcgThread !== "single" && tcgThread !== "multi")
+    throw new UsageError(`--tcg-thread=${tcgThread}: expected single or multi`);
   const vmlinuz = values.kernel ?? (await ensureTarget({ release: values["kernel-release"] })).vmlinuz;
   if (!existsSync2(vmlinuz)) throw new UsageError(`--kernel ${vmlinuz}: no such file`);
   const verdict = await runGuest({

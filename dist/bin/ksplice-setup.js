@@ -1,19 +1,19 @@
 #!/usr/bin/env node
 import {
   checkToolchain
-} from "./chunks/chunk-AJSKX66K.js";
+} from "./chunks/chunk-KDVOPVSK.js";
 import {
   DEFAULT_RELEASE,
   HOST_PACKAGES,
   ensureHostPackages,
   ensureTarget,
   stderrSink
-} from "./chunks/chunk-IAR2P6FZ.js";
+} from "./chunks/chunk-E7X4KMXC.js";
 import {
   UsageError,
   defineCli,
   runCli
-} from "./chunks/chunk-LBMNRH7Z.js";
+} from "./chunks/chunk-DGMV7F27.js";
 
 // src/setup/cli-spec.ts
 var SETUP_CLI = defineCli({
@@ -24,13 +24,27 @@ var SETUP_CLI = defineCli({
     "--host-packages-only   (install the host's apt packages, nothing else)"
   ],
   options: {
-    release: { type: "string", value: "RELEASE", description: "the Debian kernel release to prepare, e.g. 6.1.0-50-amd64 (the default target of the other tools): downloads about 1 GB of Debian's packages the first time" },
-    "cache-dir": { type: "string", value: "DIR", description: "where prepared targets are kept (default: $KSPLICE_CACHE_DIR, else $XDG_CACHE_HOME/ksplice-action, else ~/.cache/ksplice-action)" },
+    release: {
+      type: "string",
+      value: "RELEASE",
+      description: "the Debian kernel release to prepare, e.g. 6.1.0-50-amd64 (the default target of the other tools): downloads about 1 GB of Debian's packages the first time"
+    },
+    "cache-dir": {
+      type: "string",
+      value: "DIR",
+      description: "where prepared targets are kept (default: $KSPLICE_CACHE_DIR, else $XDG_CACHE_HOME/ksplice-action, else ~/.cache/ksplice-action)"
+    },
     json: { type: "boolean", default: false, description: "print the prepared target (its paths, the toolchain check) as one JSON object" },
-    "allow-toolchain-mismatch": { type: "boolean", default: false, description: "succeed even if this machine's compiler is not the one that built the target" },
+    "allow-toolchain-mismatch": {
+      type: "boolean",
+      default: false,
+      description: "succeed even if this machine's compiler is not the one that built the target"
+    },
     "host-packages-only": { type: "boolean", default: false, description: "install the host's apt packages (gcc-12, make, ...) and stop" }
   },
-  notes: ["With no --release and no --host-packages-only nothing is done (usage error): a setup downloads and unpacks gigabytes, so it is never started by default."],
+  notes: [
+    "With no --release and no --host-packages-only nothing is done (usage error): a setup downloads and unpacks gigabytes, so it is never started by default."
+  ],
   exitCodes: ["ok", "error", "usage", "sigint", "sigterm"]
 });
 
@@ -40,7 +54,10 @@ runCli(SETUP_CLI, async ({ values }) => {
     await ensureHostPackages(HOST_PACKAGES, stderrSink);
     return;
   }
-  if (!values.release) throw new UsageError(`nothing to do: give --release=RELEASE (the default target is ${DEFAULT_RELEASE}; about 1 GB to download) or --host-packages-only`);
+  if (!values.release)
+    throw new UsageError(
+      `nothing to do: give --release=RELEASE (the default target is ${DEFAULT_RELEASE}; about 1 GB to download) or --host-packages-only`
+    );
   const target = await ensureTarget({ release: values.release, cacheDir: values["cache-dir"] });
   const toolchain = await checkToolchain(target, { allowMismatch: values["allow-toolchain-mismatch"] });
   if (values.json) {

@@ -1160,6 +1160,9 @@ function parseShippedKernel(file) {
     }
     return null;
   };
+  return shippedImage(file, locate);
+}
+function shippedImage(file, locate) {
   return {
     bytesAt(address, length) {
       const at = locate(address, length);
@@ -1229,18 +1232,7 @@ function linkShippedModule(ko) {
     if (address < MODULE_BASE || address + BigInt(length) > end) return null;
     return Number(address - MODULE_BASE);
   };
-  const kernel = {
-    bytesAt(address, length) {
-      const at = locate(address, length);
-      return at === null ? null : image.subarray(at, at + length);
-    },
-    stringAt(address, max = 4096) {
-      const at = locate(address, 1);
-      if (at === null) return null;
-      const stop = image.indexOf(0, at);
-      return image.toString("latin1", at, stop === -1 ? Math.min(image.length, at + max) : Math.min(stop, at + max));
-    }
-  };
+  const kernel = shippedImage(image, locate);
   return { kernel, map: new SystemMapIndex(symbols) };
 }
 async function shippedModulePath(modulesDir, module) {

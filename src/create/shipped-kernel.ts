@@ -50,6 +50,14 @@ export function parseShippedKernel(file: Buffer): ShippedKernel {
     }
     return null;
   };
+  return shippedImage(file, locate);
+}
+
+/**
+ * Bytes and strings by address over one buffer, given where an address range lies in it (null:
+ * outside the image). The shipped vmlinux and a linked shipped module (shipped-module.ts) share it.
+ */
+export function shippedImage(file: Buffer, locate: (address: bigint, length: number) => number | null): ShippedKernel {
   return {
     bytesAt(address, length) {
       const at = locate(address, length);

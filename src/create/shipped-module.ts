@@ -31,7 +31,7 @@ import {
 import { SystemMapIndex, type MapSymbol } from '../kbuild/system-map.ts';
 import { relocationWidth, R_X86_64_NONE } from '../x86/relocations.ts';
 import { relocationResult } from '../x86/relocation-values.ts';
-import type { ShippedKernel } from './shipped-kernel.ts';
+import { shippedImage, type ShippedKernel } from './shipped-kernel.ts';
 
 /** Where the module's sections start; module addresses on x86-64 live up here too. */
 const MODULE_BASE = 0xffffffffc0000000n;
@@ -97,18 +97,7 @@ export function linkShippedModule(ko: ElfObject): LinkedModule {
     if (address < MODULE_BASE || address + BigInt(length) > end) return null;
     return Number(address - MODULE_BASE);
   };
-  const kernel: ShippedKernel = {
-    bytesAt(address, length) {
-      const at = locate(address, length);
-      return at === null ? null : image.subarray(at, at + length);
-    },
-    stringAt(address, max = 4096) {
-      const at = locate(address, 1);
-      if (at === null) return null;
-      const stop = image.indexOf(0, at);
-      return image.toString('latin1', at, stop === -1 ? Math.min(image.length, at + max) : Math.min(stop, at + max));
-    },
-  };
+  const kernel = shippedImage(image, locate);
   return { kernel, map: new SystemMapIndex(symbols) };
 }
 

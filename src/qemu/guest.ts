@@ -79,6 +79,12 @@ export interface GuestOptions {
   modules?: string[];
   /** The target's /lib/modules/<release> (default: `<image>/lib/modules/R` for `<image>/boot/vmlinuz-R`). */
   modulesDir?: string;
+  /**
+   * Raw disk images (host files) attached as virtio disks, /dev/vda first; the guest needs the
+   * virtio_pci and virtio_blk modules (`modules`) to see them. Writes reach the host file, so a
+   * later run of the same image sees them (a reboot with the same disk).
+   */
+  disks?: string[];
   /** Go on with later steps after one failed (default: stop at the first failure). */
   keepGoing?: boolean;
   /** The whole run, boot included. Default: 60 s plus every step's timeout. */

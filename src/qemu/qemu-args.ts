@@ -31,6 +31,8 @@ export interface QemuArgsOptions {
   quietBoot?: boolean;
   /** `oops=panic softlockup_panic=1` (default true). */
   panicOnOops?: boolean;
+  /** Raw disk images, attached read-write as virtio disks in order (/dev/vda, /dev/vdb, ...). */
+  disks?: string[];
 }
 
 export const DEFAULT_SMP = 2;
@@ -87,6 +89,8 @@ export function qemuArgs(options: QemuArgsOptions): string[] {
     options.vmlinuz,
     '-initrd',
     options.initramfs,
+    // a host file the guest writes and a later run reads again (what survives a "reboot")
+    ...(options.disks ?? []).flatMap((file) => ['-drive', `file=${file.replace(/,/g, ',,')},format=raw,if=virtio`]),
     '-append',
     kernelCmdline(options),
   ];

@@ -14,7 +14,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { runGuest, TAINT_EXPECTED_FROM_MODULES, type GuestOptions, type GuestVerdict } from '../../src/qemu/guest.ts';
 
-export interface ScenarioOptions extends Pick<GuestOptions, 'smp' | 'cpu' | 'appendCmdline' | 'timeoutSeconds'> {
+export interface ScenarioOptions extends Pick<GuestOptions, 'smp' | 'cpu' | 'appendCmdline' | 'timeoutSeconds' | 'modules' | 'disks'> {
   vmlinuz: string;
   scenario: string;
   /** Host files, copied to /files under their own names. */
@@ -50,6 +50,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRun
     smp: options.smp,
     cpu: options.cpu,
     appendCmdline: options.appendCmdline,
+    modules: options.modules,
+    disks: options.disks,
     allowedTaint: TAINT_EXPECTED_FROM_MODULES | (options.extraTaint ?? 0),
     serialLogPath: options.keepLogAs,
     log: () => {},

@@ -61,3 +61,12 @@ test("the kernel command line: panics end the run unless told not to, quiet unle
     kernelCmdline({ appendCmdline: 'nokaslr' }),
   );
 });
+
+test('disks: none by default; each given image a raw virtio drive, in order (vda, vdb)', () => {
+  assert.equal(qemuArgs({ ...base, accelerator: 'tcg' }).includes('-drive'), false);
+  const args = qemuArgs({ ...base, accelerator: 'tcg', disks: ['/t/var.img', '/t/second.img'] });
+  const drives = args.flatMap((a, i) => (a === '-drive' ? [args[i + 1]] : []));
+  assert.deepEqual(drives, ['file=/t/var.img,format=raw,if=virtio', 'file=/t/second.img,format=raw,if=virtio']);
+  // QEMU's option syntax: a comma in the file name is doubled
+  assert.equal(qemuArgs({ ...base, accelerator: 'tcg', disks: ['/t/a,b.img'] }).at(-3), 'file=/t/a,,b.img,format=raw,if=virtio');
+});

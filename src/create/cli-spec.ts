@@ -8,7 +8,7 @@ export const CREATE_CLI = defineCli({
   name: 'ksplice-create',
   summary: 'build a rebootless update (ksplice-<id>.tar.gz) from a kernel source patch',
   usage: [
-    '--patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json] [--analyze-only] [--allow-toolchain-mismatch] [--skip-reproduction-check] [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL]] KERNEL_SOURCE',
+    '--patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json] [--analyze-only] [--allow-toolchain-mismatch] [--skip-reproduction-check] [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL]] [--sign-key=FILE --sign-cert=FILE] KERNEL_SOURCE',
     '--patch=FILE --kernel-release=RELEASE [options]   (a Debian release, prepared by the setup)',
   ],
   positionals: true,
@@ -48,6 +48,17 @@ export const CREATE_CLI = defineCli({
       multiple: true,
       value: 'SYMBOL[,SYMBOL]',
       description: 'findings of the safety analysis the author has reviewed (their `symbol`): they no longer refuse the update',
+    },
+    'sign-key': {
+      type: 'string',
+      value: 'FILE',
+      description:
+        'sign ksplice.ko and the update module with this private key (PEM; KBUILD_SIGN_PIN if encrypted), for Secure Boot hosts; needs --sign-cert',
+    },
+    'sign-cert': {
+      type: 'string',
+      value: 'FILE',
+      description: "the key's X.509 certificate (PEM or DER), the one the target trusts; its sha256 goes into the manifest",
     },
   },
   notes: [

@@ -4,7 +4,7 @@
  * Usage:
  *   ksplice-create --patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json]
  *                  [--analyze-only] [--allow-toolchain-mismatch] [--skip-reproduction-check]
- *                  [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL...]] KERNEL_SOURCE
+ *                  [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL...]] [--sign-key=FILE --sign-cert=FILE] KERNEL_SOURCE
  *   ksplice-create --patch=FILE --kernel-release=6.1.0-50-amd64 [...]   (Debian target, prepared by the setup)
  * (installed: the `ksplice-create` bin, dist/bin/ksplice-create.js; in the repository: `tsx src/create/cli.ts ...`)
  *
@@ -17,6 +17,8 @@
  * author has reviewed (each `symbol` of `unsafe`; repeatable or comma-separated): they no longer
  * refuse the update, the others still do (docs/hooks.md). In GitHub Actions (GITHUB_ACTIONS=true)
  * each finding is also printed on stderr as an annotation of the patch file.
+ * --sign-key/--sign-cert sign ksplice.ko and the update module with the target's sign-file (Secure
+ * Boot hosts; src/kbuild/sign-module.ts); the key is checked first and never printed or packed.
  * --analyze-only stops after the safety verdict (no tarball). Without it, the core and the update
  * module are built and ksplice-<id>.tar.gz is written to --output-dir (default: the current folder).
  *
@@ -52,6 +54,10 @@ runCli(CREATE_CLI, async ({ values, positionals }) => {
     );
   }
   if (!values.patch) throw new UsageError('--patch=FILE is required');
+  if (Boolean(values['sign-key']) !== Boolean(values['sign-cert']))
+    throw new UsageError(
+      values['sign-key'] ? '--sign-key needs --sign-cert=FILE (the certificate the target trusts)' : '--sign-cert needs --sign-key=FILE',
+    );
   if (positionals.length !== 1 && !values['kernel-release']) {
     throw new UsageError(
       positionals.length === 0
@@ -75,6 +81,10 @@ runCli(CREATE_CLI, async ({ values, positionals }) => {
       .flatMap((a) => a.split(','))
       .map((a) => a.trim())
       .filter(Boolean),
+    signing:
+      values['sign-key'] && values['sign-cert']
+        ? { keyPath: path.resolve(values['sign-key']), certPath: path.resolve(values['sign-cert']) }
+        : undefined,
   });
   annotate(path.resolve(values.patch), outcome);
   if (values.json) process.stdout.write(`${outcomeToJson(outcome)}\n`);

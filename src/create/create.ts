@@ -10,7 +10,8 @@
  *                              (with their module), findings of every rule (src/diff/findings.ts)
  *   6. safety verdict          safetyVerdict: `unsafe` unless every finding is accepted, `no-changes`,
  *                              or `analyzed` (--analyze-only)
- *   7. update module           buildCore (src/kbuild/core-module.ts) + buildUpdateModule (update-module.ts)
+ *   7. update module           buildCore (src/kbuild/core-module.ts) + buildUpdateModule (update-module.ts),
+ *                              both signed with the target's sign-file when a key is given (sign-module.ts)
  *   8. tarball                 writeUpdatePackage: ksplice-<id>.tar.gz in outputDir (`built`)
  *
  * The judgement is returned, never thrown: an outcome (outcome.ts) `built`, `analyzed`,
@@ -38,7 +39,8 @@ import { openShippedKernel, type ShippedKernel } from './shipped-kernel.ts';
 import { linkShippedModule, shippedModulePath, type LinkedModule } from './shipped-module.ts';
 import { updateIdFor } from '../package/update-tarball.ts';
 import { buildUpdateModule, ModuleSymbolsError } from './update-module.ts';
-import { buildCore } from '../kbuild/core-module.ts';
+import { buildCore, signedCore } from '../kbuild/core-module.ts';
+import { prepareSigner, type Signer, type SigningRequest } from '../kbuild/sign-module.ts';
 import { writeUpdatePackage } from '../package/update-package.ts';
 import { projectPath } from '../util/repo-root.ts';
 
@@ -68,6 +70,12 @@ export interface CreateOptions {
   hooksPath?: string;
   /** Stop after the safety verdict: report what the update would contain, write no tarball. */
   analyzeOnly?: boolean;
+  /**
+   * Sign ksplice.ko and the update module for hosts that enforce module signatures (Secure Boot):
+   * the key (PEM) and its certificate, checked before anything is built. The key is only handed to
+   * the target's sign-file, never logged or packed; the manifest records the certificate's sha256.
+   */
+  signing?: SigningRequest;
   log?: LogSink;
 }
 
@@ -167,6 +175,22 @@ async function checkInputs(options: CreateOptions, progress: Progress): Promise<
   progress.info(`target ${inputs.release}, config dir ${inputs.configDir}`);
   if (!inputs.vmlinux && !options.skipReproductionCheck) throw new MissingVmlinuxError(inputs.configDir);
   return inputs;
+}
+
+/**
+ * Step 1 too: a signing key is checked before anything is built (readable, the certificate's pair,
+ * a target that checks module signatures), so a refusal costs no build.
+ */
+async function prepareSigning(options: CreateOptions, inputs: KernelInputs, progress: Progress): Promise<Signer | null> {
+  if (!options.signing) return null;
+  const signer = await prepareSigner({
+    ...options.signing,
+    configText: await readFile(inputs.config, 'utf8'),
+    sourceDir: inputs.sourceDir,
+    headersDir: inputs.headersDir,
+  });
+  progress.info(`modules will be signed: ${signer.identity.hashAlgorithm}, certificate ${signer.identity.certificateSubject}`);
+  return signer;
 }
 
 /** Step 3: the double build, or the `unsafe` outcome of a patch too wide to build whose source shows why. */
@@ -305,6 +329,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
 
   progress.step('checking the kernel inputs');
   const inputs = await checkInputs(options, progress);
+  const signer = await prepareSigning(options, inputs, progress);
 
   progress.step('checking the toolchain');
   await checkToolchain({ config: inputs.config, vmlinux: inputs.vmlinux }, { allowMismatch: options.allowToolchainMismatch, log });
@@ -372,6 +397,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
 
     progress.step('update module');
     const core = await buildCore(inputs.headersDir, inputs.release);
+    const coreKo = signer ? await signedCore(core, signer, path.join(scratch, 'ksplice.ko')) : core.ko;
     let built;
     try {
       built = await buildUpdateModule({
@@ -395,6 +421,12 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
       );
       return { ...report, outcome: 'unsafe', tarball: null, unsafe: [refusal] };
     }
+    if (signer) {
+      await signer.sign(built.ko, built.ko);
+      progress.info(
+        `signed ksplice.ko and ${path.basename(built.ko)} (${signer.identity.hashAlgorithm}, certificate sha256 ${signer.identity.certificateSha256})`,
+      );
+    }
 
     progress.step('tarball');
     const tarball = await writeUpdatePackage({
@@ -403,7 +435,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
       sourceDir: inputs.sourceDir,
       config: inputs.config,
       patchPath: options.patchPath,
-      coreKo: core.ko,
+      coreKo,
       updateKo: built.ko,
       toolsDir: path.join(KMOD_DIR, 'tools'),
       changed: built.replaced,
@@ -411,6 +443,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
       objects: build.objects.map((object) => ({ object, pre: path.join(build.preDir, object), post: path.join(build.postDir, object) })),
       outputDir: options.outputDir ?? process.cwd(),
       banner: shippedBanner(shipped, map),
+      moduleSignature: signer?.identity,
     });
     progress.done(`${report.changed.length} changed, ${report.new.length} new function(s): ${tarball}`);
     return { ...report, outcome: 'built', tarball };

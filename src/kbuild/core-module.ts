@@ -12,6 +12,10 @@
  *   const core = await buildCore(target.headersDir, '6.1.0-50-amd64');
  *   core.ko    // <dir>/ksplice.ko
  *   core.dir   // its Module.symvers and ksplice_update.h, for building update modules against it
+ *   const ko = await signedCore(core, signer, path.join(scratch, 'ksplice.ko'));   // for Secure Boot hosts
+ *
+ * The cached ksplice.ko stays unsigned: creates with different keys (or none) share it, and each
+ * signs its own copy (signedCore).
  */
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -20,6 +24,7 @@ import { defaultCacheDir } from '../util/cache-dir.ts';
 import { run } from '../util/exec.ts';
 import { withLock } from '../util/lock.ts';
 import { projectPath } from '../util/repo-root.ts';
+import type { Signer } from './sign-module.ts';
 
 const READY_MARKER = '.ksplice-core-ready';
 
@@ -67,4 +72,10 @@ export async function buildCore(headersDir: string, release: string, options: Bu
     await writeFile(path.join(dir, READY_MARKER), `${release}\n`);
     return core;
   });
+}
+
+/** A copy of the core at `dest`, signed (src/kbuild/sign-module.ts); the cached core stays unsigned. */
+export async function signedCore(core: CoreModule, signer: Signer, dest: string): Promise<string> {
+  await signer.sign(core.ko, dest);
+  return dest;
 }

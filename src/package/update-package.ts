@@ -13,6 +13,7 @@ import { readFile, writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { writeUpdateTarball, type FunctionEntry, type PackedFile } from './update-tarball.ts';
 import { configValue } from '../kbuild/toolchain.ts';
+import type { SigningIdentity } from '../kbuild/sign-module.ts';
 
 export interface PackageInput {
   id: string;
@@ -30,6 +31,8 @@ export interface PackageInput {
   outputDir: string;
   /** The shipped kernel's linux_banner (`Linux version ... Debian 6.1.176-1 (...)`), when known. */
   banner?: string;
+  /** The signature both modules carry (src/kbuild/sign-module.ts); absent: unsigned. */
+  moduleSignature?: SigningIdentity;
 }
 
 const TOOLS = ['ksplice-apply', 'ksplice-undo', 'ksplice-view'];
@@ -87,6 +90,7 @@ export async function writeUpdatePackage(input: PackageInput): Promise<string> {
       patch: patchName,
       coreModule: 'ksplice.ko',
       updateModule: path.basename(input.updateKo),
+      ...(input.moduleSignature ? { moduleSignature: input.moduleSignature } : {}),
       changed: input.changed,
       new: input.new,
     },

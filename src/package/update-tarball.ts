@@ -40,6 +40,11 @@ export interface UpdateManifest {
   patch: string;
   coreModule: string;
   updateModule: string;
+  /**
+   * Present when the modules are signed (ksplice-create --sign-key): the hash and the certificate
+   * (sha256 of its DER) the target must trust. Absent: the modules are unsigned.
+   */
+  moduleSignature?: { hashAlgorithm: string; certificateSha256: string; certificateSubject: string };
   changed: FunctionEntry[];
   new: FunctionEntry[];
   files: { path: string; sha256: string }[];

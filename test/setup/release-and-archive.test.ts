@@ -1,11 +1,12 @@
 // Release names, Debian's archive and the same-source rule, against the real archive.
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { availableVersions, downloadPackage, readControl } from '../../src/setup/debian-archive.ts';
 import { defaultCacheDir, ensureTarget, packagesFor, parseRelease, sourceMismatches } from '../../src/setup/target-kernel.ts';
-import { scratchDir } from '../helpers/paths.ts';
+import { REPO, scratchDir } from '../helpers/paths.ts';
+import { runUnchecked } from '../../src/util/exec.ts';
 
 const debDir = path.join(defaultCacheDir(), 'debs');
 
@@ -62,4 +63,48 @@ test('packages from two source versions are caught by the same-source check', as
   const mismatches = sourceMismatches([good, newer], '6.1.176-1');
   assert.equal(mismatches.length, 1);
   assert.equal(mismatches[0].includes(`linux-kbuild-6.1 is from linux ${other}, expected linux 6.1.176-1`), true, mismatches[0]);
+});
+
+test('a non-root user with empty package lists (the toolchain container) still finds and downloads packages', async () => {
+  // The container's image deletes /var/lib/apt/lists and runs as another uid: APT_CONFIG points
+  // apt at an empty lists folder, setpriv drops to nobody; the archive must answer all the same.
+  const scratch = await scratchDir('nonroot-apt');
+  try {
+    await mkdir(path.join(scratch, 'empty-lists', 'partial'), { recursive: true });
+    await writeFile(path.join(scratch, 'apt.conf'), `Dir::State::Lists "${scratch}/empty-lists";\nDir::Cache "${scratch}/empty-cache";\n`);
+    await writeFile(
+      path.join(scratch, 'probe.mts'),
+      [
+        `import { availableVersions, downloadPackage, currentAptOptions } from '${REPO}/src/setup/debian-archive.ts';`,
+        `const versions = await availableVersions('linux-image-6.1.0-50-amd64-unsigned');`,
+        `const deb = await downloadPackage('linux-headers-6.1.0-50-amd64', '6.1.176-1', '${scratch}/debs');`,
+        `console.log(JSON.stringify({ versions, deb, options: currentAptOptions() }));`,
+        '',
+      ].join('\n'),
+    );
+    await chmod(scratch, 0o777);
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: scratch,
+      APT_CONFIG: path.join(scratch, 'apt.conf'),
+      KSPLICE_CACHE_DIR: path.join(scratch, 'cache'),
+    };
+    // Plain apt sees nothing through those lists: the situation of the bug.
+    const plain = await runUnchecked('apt-cache', ['madison', 'linux-image-6.1.0-50-amd64-unsigned'], { env });
+    assert.equal(plain.stdout.trim(), '');
+    const probe = await runUnchecked(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', path.join(REPO, 'node_modules/.bin/tsx'), path.join(scratch, 'probe.mts')],
+      { env, cwd: scratch },
+    );
+    assert.equal(probe.exitCode, 0, probe.stderr);
+    const answer = JSON.parse(probe.stdout.trim().split('\n').pop() ?? '{}') as { versions: string[]; deb: string; options: string[] };
+    assert.ok(answer.versions.includes('6.1.176-1'), answer.versions.join(', '));
+    assert.ok(answer.options.includes(`Dir::State::Lists=${scratch}/cache/apt/lists`), answer.options.join(' '));
+    assert.equal(path.basename(answer.deb), 'linux-headers-6.1.0-50-amd64_6.1.176-1_amd64.deb');
+    const control = await readControl(answer.deb);
+    assert.equal(control.sourceVersion, '6.1.176-1');
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 });

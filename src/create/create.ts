@@ -246,7 +246,7 @@ async function readAndCheckObjects(
   build: DoubleBuild,
   tree: string,
   shipped: ShippedCode,
-): Promise<{ objects: Map<string, ObjectPair>; checked: number; modules: string[] }> {
+): Promise<{ objects: Map<string, ObjectPair>; checked: number; modules: string[]; linked: Map<string, LinkedModule> }> {
   let checked = 0;
   const mismatches: ReproductionMismatch[] = [];
   const objects = new Map<string, ObjectPair>();
@@ -271,7 +271,7 @@ async function readAndCheckObjects(
     mismatches.push(...report.mismatches);
   }
   if (mismatches.length > 0) throw new ReproductionError(mismatches);
-  return { objects, checked, modules: [...linked.keys()] };
+  return { objects, checked, modules: [...linked.keys()], linked };
 }
 
 /**
@@ -362,7 +362,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
       progress.info(
         'WARNING: reproduction check skipped (no vmlinux, as asked): the pre build is checked at apply time only (run-pre matching)',
       );
-    const { objects, checked, modules } = await readAndCheckObjects(build, inputs.sourceDir, {
+    const { objects, checked, modules, linked } = await readAndCheckObjects(build, inputs.sourceDir, {
       vmlinux: shipped ? { kernel: shipped, map } : null,
       modulesDir: inputs.modulesDir,
       configDir: inputs.configDir,
@@ -408,16 +408,17 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
         workDir: path.join(scratch, 'module'),
         map,
         objects: diffs,
+        shippedModules: linked,
         hooksPath: options.hooksPath,
         log: (line) => progress.info(line),
       });
     } catch (e) {
-      // Module code whose new code needs the module's own non-exported symbols: not yet.
+      // Module code whose jump labels or static calls refer to the module's own symbols.
       if (!(e instanceof ModuleSymbolsError)) throw e;
       const refusal = finding(
         'module-code',
         e.object,
-        `the object is part of a loadable module (${e.module}); its new code refers to the module's own non-exported ${e.names.slice(0, 5).join(', ')}${e.names.length > 5 ? ` and ${e.names.length - 5} more` : ''}: not supported yet`,
+        `the object is part of a loadable module (${e.module}); entries the kernel reads when the update loads refer to the module's own ${e.names.slice(0, 5).join(', ')}${e.names.length > 5 ? ` and ${e.names.length - 5} more` : ''}`,
       );
       return { ...report, outcome: 'unsafe', tarball: null, unsafe: [refusal] };
     }

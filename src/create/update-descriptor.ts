@@ -19,6 +19,8 @@ export interface DescriptorInput {
   stopMachineMapAddr: bigint;
   /** System.map address of the kernel's `modules` list head; needed when a target has a module. */
   modulesMapAddr?: bigint;
+  /** System.map addresses of text_poke and text_mutex, when new code refers to a target module's own symbols. */
+  textPoke?: { poke: bigint; mutex: bigint };
   /** The module carries .klp.rela sections: modinfo livepatch=Y makes the loader apply them. */
   livepatch: boolean;
   /** The author's hooks (hooks.ts), run by dispatchers this descriptor defines. */
@@ -174,6 +176,9 @@ export function descriptorSource(input: DescriptorInput): string {
     `\t.printk_map_addr = ${hexAddr(input.printkMapAddr)},`,
     `\t.stop_machine_map_addr = ${hexAddr(input.stopMachineMapAddr)},`,
     ...(input.modulesMapAddr ? [`\t.modules_map_addr = ${hexAddr(input.modulesMapAddr)},`] : []),
+    ...(input.textPoke
+      ? [`\t.text_poke_map_addr = ${hexAddr(input.textPoke.poke)},`, `\t.text_mutex_map_addr = ${hexAddr(input.textPoke.mutex)},`]
+      : []),
     '\t.funcs = ksplice_funcs,',
     '\t.nr_funcs = ARRAY_SIZE(ksplice_funcs),',
     ...(input.loadedSymbols?.length

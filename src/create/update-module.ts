@@ -36,7 +36,17 @@ import { readElf } from '../elf/reader.ts';
 import { STB_GLOBAL, STT_FUNC, type ElfObject } from '../elf/types.ts';
 import { writeElf } from '../elf/writer.ts';
 import { buildExternalModule } from '../kbuild/external-module.ts';
-import { readExports, toKlpRelocations, unresolvedNames } from './klp-relocations.ts';
+import {
+  MODULE_REF_PREFIX,
+  moduleOwnNames,
+  readExportOwners,
+  readExports,
+  renameModuleRefs,
+  toKlpRelocations,
+  toModuleKlpRelocations,
+  unresolvedNames,
+} from './klp-relocations.ts';
+import type { LinkedModule } from './shipped-module.ts';
 import {
   anchorFor,
   coldPartOf,
@@ -61,6 +71,8 @@ export interface UpdateModuleInput {
   map: SystemMapIndex;
   /** `module`: the loadable module the object is part of (object-module.ts); absent or 'vmlinux' for built-in code. */
   objects: { object: string; diff: DiffResult; module?: string }[];
+  /** The shipped modules the reproduction check linked, by name: where a module-own name has several copies, which one. */
+  shippedModules?: ReadonlyMap<string, LinkedModule>;
   /** The patch author's hook source (kmod/ksplice_hooks.h), compiled in as hooks.o. */
   hooksPath?: string;
   log?: (line: string) => void;
@@ -89,9 +101,10 @@ export class UpdateModuleError extends Error {
 }
 
 /**
- * New code of a module's object that refers to that module's own non-exported symbols (its
- * statics, `__this_module`): they would have to be resolved against the loaded instance of the
- * module, which the engine does not do yet. create.ts turns it into a `module-code` refusal.
+ * New code of a module's object that refers to that module's own symbols from a section the
+ * kernel reads when the update module loads (a jump label or static call entry): the core writes
+ * those references only once the target module is there, too late. create.ts turns it into a
+ * `module-code` refusal.
  */
 export class ModuleSymbolsError extends UpdateModuleError {
   constructor(
@@ -99,7 +112,7 @@ export class ModuleSymbolsError extends UpdateModuleError {
     readonly module: string,
     readonly names: string[],
   ) {
-    super(`${object}: the new code refers to ${names.join(', ')} of module ${module}, not exported: not supported yet`);
+    super(`${object}: the new code's load-time entries refer to ${names.join(', ')} of module ${module}: not supported`);
     this.name = 'ModuleSymbolsError';
   }
 }
@@ -185,7 +198,11 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
   const parts = ['descriptor.o'];
   /** Each unresolved name → where its object's symbols of the same kind landed (to pick its copy). */
   const unresolved = new Map<string, bigint>();
-  const exported = await readExports([path.join(input.headersDir, 'Module.symvers'), path.join(input.kmodDir, 'Module.symvers')]);
+  const symvers = [path.join(input.headersDir, 'Module.symvers'), path.join(input.kmodDir, 'Module.symvers')];
+  const exported = await readExports(symvers);
+  const exportOwners = await readExportOwners(symvers);
+  /** Per target module: the module-own names its new code refers to (resolved by the core). */
+  const moduleRefs = new Map<string, { object: string; pre: ElfObject; names: Set<string> }>();
   for (const [i, { object, diff, module: home }] of input.objects.entries()) {
     const shipped = shippedFunctions(diff);
     if (shipped.length === 0) continue;
@@ -214,13 +231,17 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
       );
     }
     renameNewCode(code);
-    const unexported = unresolvedNames(code, exported);
-    if (module && unexported.length > 0) {
-      // Module code reaches only exports; anything else is the module's own (its statics): those
-      // must be resolved against the loaded instance, which the engine does not do yet.
-      throw new ModuleSymbolsError(object, module, unexported);
+    if (module) {
+      // Module code reaches exports through the loader; the module's own symbols (statics, its
+      // own exports) wait for the core, which resolves them against the loaded instance.
+      const own = moduleOwnNames(code, exportOwners, module);
+      renameModuleRefs(code, own);
+      if (own.length > 0)
+        moduleRefs.set(module, { object, pre: diff.pre, names: new Set([...(moduleRefs.get(module)?.names ?? []), ...own]) });
+    } else {
+      for (const name of unresolvedNames(code, exported))
+        if (!unresolved.has(name)) unresolved.set(name, anchorFor(diff.pre, name, input.map));
     }
-    for (const name of unexported) if (!unresolved.has(name)) unresolved.set(name, anchorFor(diff.pre, name, input.map));
     const part = `post-${i}.o`;
     await writeFile(path.join(input.workDir, `${part}_shipped`), writeElf(code));
     // modpost reads every object's .cmd file (srcversion); kbuild's `_shipped` copy writes none.
@@ -239,7 +260,7 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
     log(`hooks: ${hooks.map((h) => `${h.stage}(${h.fn})`).join(', ') || 'none registered'} from ${input.hooksPath}`);
   }
   // Hook code may reach non-exported kernel symbols too: those are only known after the build.
-  const livepatch = unresolved.size > 0 || input.hooksPath !== undefined;
+  const livepatch = unresolved.size > 0 || moduleRefs.size > 0 || input.hooksPath !== undefined;
   const build = async (): Promise<string> => {
     await writeFile(
       path.join(input.workDir, 'descriptor.c'),
@@ -253,6 +274,8 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
         stopMachineMapAddr: mustUnique(input.map, 'stop_machine'),
         hooks,
         modulesMapAddr: targets.some((t) => t.module) ? mustUnique(input.map, 'modules') : undefined,
+        textPoke:
+          moduleRefs.size > 0 ? { poke: mustUnique(input.map, 'text_poke'), mutex: mustUnique(input.map, 'text_mutex') } : undefined,
       }),
     );
     return kbuildModule({
@@ -275,19 +298,48 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
     const anchorObject = input.objects[0]!.diff.pre;
     const before = unresolved.size;
     for (const name of unresolvedNames(module, exported)) {
-      if (!unresolved.has(name) && !name.startsWith(HOOK_SYMBOL_PREFIX)) unresolved.set(name, anchorFor(anchorObject, name, input.map));
+      if (!unresolved.has(name) && !name.startsWith(HOOK_SYMBOL_PREFIX) && !name.startsWith(MODULE_REF_PREFIX))
+        unresolved.set(name, anchorFor(anchorObject, name, input.map));
     }
     // The hooks' own kernel symbols get their apply-time check too: one more (small) kbuild run.
     if (unresolved.size > before) ko = await build();
   }
   let klpSymbols: string[] = [];
-  if (unresolved.size > 0) {
+  if (unresolved.size > 0 || moduleRefs.size > 0) {
     const module: ElfObject = readElf(await readFile(ko));
-    klpSymbols = toKlpRelocations(module, [...unresolved.keys()], (name) => klpPosition(name, input.map, unresolved.get(name)!));
+    if (unresolved.size > 0) {
+      klpSymbols = toKlpRelocations(module, [...unresolved.keys()], (name) => klpPosition(name, input.map, unresolved.get(name)!));
+      log(`livepatch relocations for ${klpSymbols.join(', ')}, each checked at apply against System.map + slide`);
+    }
+    for (const [target, refs] of moduleRefs) {
+      const shipped = input.shippedModules?.get(target);
+      const { made, refused } = toModuleKlpRelocations(module, target, (name) => modulePosition(name, refs.pre, shipped));
+      if (refused.length > 0) {
+        const what = [...new Set(refused.map((r) => `${r.name} (from ${r.section})`))];
+        throw new ModuleSymbolsError(refs.object, target, what);
+      }
+      klpSymbols.push(...made);
+      log(`references into module ${target} for ${made.join(', ')}: resolved by the core in the loaded module`);
+    }
     await writeFile(ko, writeElf(module));
-    log(`livepatch relocations for ${klpSymbols.join(', ')}, each checked at apply against System.map + slide`);
   }
   return { ko, moduleName, replaced, klpSymbols };
+}
+
+/**
+ * Position of a module-own name among the same-named symbols of the shipped .ko (the order the
+ * module's kallsyms keeps): 0 when the name is unique (the core then insists it is), else the copy
+ * nearest to where this object's code landed in the linked module, like vmlinux sympos.
+ */
+function modulePosition(name: string, pre: ElfObject, shipped: LinkedModule | undefined): number {
+  const candidates = shipped?.map.addresses(name) ?? [];
+  if (candidates.length <= 1) return 0;
+  try {
+    return nearestPosition(candidates, anchorFor(pre, name, shipped!.map));
+  } catch (e) {
+    if (e instanceof RunPreError) return 0; // no anchor: the core refuses an ambiguous name at apply
+    throw e;
+  }
 }
 
 function mustUnique(map: SystemMapIndex, name: string): bigint {

@@ -67,7 +67,8 @@ export const FINDING_RULES = {
     acceptable: false,
   },
   'module-code': {
-    message: "new code of a loadable module needs that module's own non-exported symbols: not supported yet",
+    message:
+      "a jump label or static call of a loadable module's new code refers to that module's own symbols: the kernel reads it when the update loads, before the module's instance is known",
     acceptable: false,
   },
 } as const satisfies Record<string, FindingRule>;

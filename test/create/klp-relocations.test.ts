@@ -3,7 +3,16 @@
 // `.klp.rela.vmlinux.<section>` flagged SHF_RELA_LIVEPATCH), read back through the ELF writer/reader.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SHF_RELA_LIVEPATCH, SHN_LIVEPATCH, toKlpRelocations, unresolvedNames } from '../../src/create/klp-relocations.ts';
+import {
+  MODULE_REF_PREFIX,
+  moduleOwnNames,
+  renameModuleRefs,
+  SHF_RELA_LIVEPATCH,
+  SHN_LIVEPATCH,
+  toKlpRelocations,
+  toModuleKlpRelocations,
+  unresolvedNames,
+} from '../../src/create/klp-relocations.ts';
 import { readElf } from '../../src/elf/reader.ts';
 import {
   EM_X86_64,
@@ -20,7 +29,7 @@ import {
   type ElfSymbol,
 } from '../../src/elf/types.ts';
 import { writeElf } from '../../src/elf/writer.ts';
-import { R_X86_64_PC32, R_X86_64_PLT32 } from '../../src/x86/relocations.ts';
+import { R_X86_64_PC32, R_X86_64_PC64, R_X86_64_PLT32 } from '../../src/x86/relocations.ts';
 
 function undefinedSymbol(name: string): ElfSymbol {
   return { index: 0, name, bind: STB_GLOBAL, type: STT_NOTYPE, other: 0, section: null, shndx: 0, value: 0, size: 0 };
@@ -95,4 +104,60 @@ test('the rewrite survives writing and reading back', () => {
       [13, '.klp.sym.vmlinux.helper,2', -4n],
     ],
   );
+});
+
+// Module code: the module's own names (statics, its own exports, __this_module) wait for the core
+// (kmod/module_relocs.c); other modules' and vmlinux exports stay with the loader.
+test("a module's own names are those neither defined nor exported by vmlinux or another module", () => {
+  const owners = new Map([
+    ['seq_printf', 'vmlinux'],
+    ['helper', 'ext4'],
+  ]);
+  assert.deepEqual(moduleOwnNames(moduleObject(), owners, 'ext4'), ['helper', 'saved_command_line']);
+  assert.deepEqual(moduleOwnNames(moduleObject(), new Map([...owners, ['helper', 'jbd2']]), 'ext4'), ['saved_command_line']);
+});
+
+test('module references: renamed before kbuild, klp symbols of the module after, kept in memory', () => {
+  const obj = moduleObject();
+  renameModuleRefs(obj, ['helper']);
+  assert.ok(obj.symbols.some((s) => s.name === `${MODULE_REF_PREFIX}helper`));
+  const { made, refused } = toModuleKlpRelocations(obj, 'ext4', (name) => (name === 'helper' ? 3 : 0));
+  assert.deepEqual(refused, []);
+  assert.deepEqual(made, ['.klp.sym.ext4.helper,3']);
+  const back = readElf(writeElf(obj));
+  const moved = back.sections.find((s) => s.name === '.klp.rela.ext4..text.f')!;
+  assert.ok(moved, back.sections.map((s) => s.name).join(' '));
+  assert.equal(moved.flags & SHF_RELA_LIVEPATCH, SHF_RELA_LIVEPATCH);
+  assert.equal(moved.flags & SHF_ALLOC, SHF_ALLOC, 'the core reads it after load: it must stay in memory');
+  assert.deepEqual(
+    moved.rela!.entries.map((r) => [r.offset, r.symbol.name, r.symbol.shndx]),
+    [[13, '.klp.sym.ext4.helper,3', SHN_LIVEPATCH]],
+  );
+  assert.deepEqual(
+    back.sections.find((s) => s.name === '.rela.text.f')!.rela!.entries.map((r) => r.symbol.name),
+    ['saved_command_line', 'seq_printf'],
+  );
+});
+
+test('a jump label entry naming a module-own symbol is refused, and nothing is rewritten', () => {
+  const obj = moduleObject();
+  renameModuleRefs(obj, ['helper']);
+  const helper = obj.symbols.find((s) => s.name === `${MODULE_REF_PREFIX}helper`)!;
+  const table = newSection({ name: '__jump_table', type: SHT_PROGBITS, flags: SHF_ALLOC, data: Buffer.alloc(16) });
+  obj.sections.push(
+    table,
+    newSection({
+      name: '.rela__jump_table',
+      type: SHT_RELA,
+      flags: SHF_INFO_LINK,
+      addralign: 8n,
+      entsize: 24n,
+      rela: { target: table, entries: [{ offset: 8, type: R_X86_64_PC64, symbol: helper, addend: 0n }] },
+    }),
+  );
+  const { made, refused } = toModuleKlpRelocations(obj, 'ext4', () => 0);
+  assert.deepEqual(made, []);
+  assert.deepEqual(refused, [{ section: '__jump_table', name: 'helper' }]);
+  assert.equal(helper.name, `${MODULE_REF_PREFIX}helper`);
+  assert.ok(!obj.sections.some((s) => s.name.startsWith('.klp.rela.')));
 });

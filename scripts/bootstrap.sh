@@ -10,3 +10,5 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund >&2
 fi
 node --import tsx src/setup/cli.ts --host-packages-only
+# the container engine of test/container (podman, runc, podman-docker, debootstrap)
+node --import tsx scripts/container-image.ts --host-packages-only

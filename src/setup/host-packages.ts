@@ -32,6 +32,13 @@ export const HOST_PACKAGES = [
   'libc6-dev', // libc6-dev: static test programs for the guest (gcc-12 -static)
 ] as const;
 
+/**
+ * What the test suite needs beyond the pipeline (scripts/bootstrap.sh installs them too): a real
+ * container engine for test/container (podman run by runc, `docker` through podman-docker) and
+ * debootstrap for the local base image (src/container/base-image.ts).
+ */
+export const TEST_HOST_PACKAGES = ['podman', 'runc', 'podman-docker', 'debootstrap'] as const;
+
 /** The packages from `names` that dpkg does not report as installed. */
 export async function missingPackages(names: readonly string[]): Promise<string[]> {
   const result = await runUnchecked('dpkg-query', ['-W', '-f=${Package} ${db:Status-Status}\n', ...names]);

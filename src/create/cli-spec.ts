@@ -10,6 +10,7 @@ export const CREATE_CLI = defineCli({
   usage: [
     '--patch=FILE [--config=DIR] [--id=ID] [--output-dir=DIR] [--json] [--analyze-only] [--allow-toolchain-mismatch] [--skip-reproduction-check] [--hooks=FILE.c] [--accept=SYMBOL[,SYMBOL]] [--sign-key=FILE --sign-cert=FILE] KERNEL_SOURCE',
     '--patch=FILE --kernel-release=RELEASE [options]   (a Debian release, prepared by the setup)',
+    '--manifest=ksplice.yml [--kernel-release=RELEASE | KERNEL_SOURCE] [options]   (every patch × release of the project file)',
   ],
   positionals: true,
   options: {
@@ -43,6 +44,12 @@ export const CREATE_CLI = defineCli({
       value: 'FILE.c',
       description: "the author's hook code (kmod/ksplice_hooks.h), compiled into the update module (docs/hooks.md)",
     },
+    manifest: {
+      type: 'string',
+      value: 'ksplice.yml',
+      description:
+        'the project file: its patches (or series), ids, hooks and accepted findings, built one update per patch and kernel release (instead of --patch, --id, --hooks, --accept; docs/action.md)',
+    },
     accept: {
       type: 'string',
       multiple: true,
@@ -62,6 +69,7 @@ export const CREATE_CLI = defineCli({
     },
   },
   notes: [
+    "With --manifest, each update is built as --patch with that entry's --id, --hooks and --accept would build it, for each of the file's kernel-releases (else --kernel-release or KERNEL_SOURCE); --json prints one line per update, and the exit code is the worst outcome (unsafe, then no changes). An error in the file names its line: FILE:LINE:COLUMN: message (exit 64).",
     'Without --json the tarball path is printed on stdout; a refusal and "No changes detected" go to stderr. In GitHub Actions (GITHUB_ACTIONS=true) each finding is also printed on stderr as an annotation of the patch file.',
   ],
   exitCodes: ['ok', 'error', 'unsafe', 'usage', 'noChanges', 'sigint', 'sigterm'],

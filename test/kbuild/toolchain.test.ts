@@ -5,7 +5,15 @@ import { chmod, copyFile, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
-import { binutilsVersionNumber, checkToolchain, configValue, ToolchainMismatchError } from '../../src/kbuild/toolchain.ts';
+import {
+  binutilsVerdict,
+  binutilsVersionNumber,
+  checkToolchain,
+  compilerOf,
+  compilerVerdict,
+  configValue,
+  ToolchainMismatchError,
+} from '../../src/kbuild/toolchain.ts';
 import { scratchDir } from '../helpers/paths.ts';
 
 let target: TargetKernel;
@@ -21,6 +29,46 @@ test('binutils version lines convert as the kernel scripts do', () => {
   assert.equal(binutilsVersionNumber('GNU assembler (GNU Binutils for Debian) 2.40'), 24000);
   assert.equal(binutilsVersionNumber('GNU ld (GNU Binutils) 2.38.50.20220101'), 23850);
   assert.equal(configValue('CONFIG_CC_VERSION_TEXT="gcc-12 (Debian) 12.2.0"\n', 'CONFIG_CC_VERSION_TEXT'), 'gcc-12 (Debian) 12.2.0');
+});
+
+test("the compiler comes from the target's CONFIG_CC_VERSION_TEXT, not from a name in the code", () => {
+  const gcc12 = compilerOf('gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0');
+  assert.deepEqual(gcc12, {
+    program: 'gcc-12',
+    debianVersion: '12.2.0-14+deb12u1',
+    versionText: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0',
+  });
+  assert.equal(compilerOf('gcc-14 (Debian 14.2.0-19) 14.2.0').program, 'gcc-14');
+  assert.equal(compilerOf('gcc (GCC) 13.1.1 20230614').debianVersion, undefined);
+  assert.throws(
+    () => compilerOf('Debian clang version 14.0.6'),
+    /target built with 'Debian clang version 14\.0\.6': only gcc-built kernels/,
+  );
+});
+
+test('compiler verdict: use the same, install the exact Debian version, else refuse naming both', () => {
+  const target = compilerOf('gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0');
+  assert.deepEqual(compilerVerdict(target, target.versionText, []), { action: 'use' });
+  assert.deepEqual(compilerVerdict(target, null, ['12.2.0-14+deb12u1', '12.2.0-14']), {
+    action: 'install',
+    spec: 'gcc-12=12.2.0-14+deb12u1',
+  });
+  const newer = compilerOf('gcc-14 (Debian 14.2.0-19) 14.2.0');
+  const refused = compilerVerdict(newer, null, []);
+  assert.equal(refused.action, 'refuse');
+  assert.match(
+    refused.action === 'refuse' ? refused.reason : '',
+    /target built with 'gcc-14 \(Debian 14\.2\.0-19\) 14\.2\.0'; this machine has no gcc-14 and apt offers no gcc-14/,
+  );
+  const other = compilerVerdict(target, 'gcc-12 (Debian 12.3.0-1) 12.3.0', ['12.3.0-1']);
+  assert.match(
+    other.action === 'refuse' ? other.reason : '',
+    /this machine has 'gcc-12 \(Debian 12\.3\.0-1\) 12\.3\.0' and apt offers gcc-12 12\.3\.0-1/,
+  );
+  assert.deepEqual(binutilsVerdict({ asVersion: 24000, ldVersion: 24000 }, { asVersion: 24000, ldVersion: 24000 }), []);
+  assert.deepEqual(binutilsVerdict({ asVersion: 24200, ldVersion: 24000 }, { asVersion: 24000, ldVersion: 24000 }), [
+    "assembler: target CONFIG_AS_VERSION=24200, this machine's as is 24000",
+  ]);
 });
 
 test("this machine's toolchain matches the one that built Debian's 6.1.0-50", async () => {

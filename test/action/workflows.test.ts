@@ -71,6 +71,8 @@ const THIS_ACTION = 'ksplice-action/ksplice-action';
 
 let shipped: Loaded[];
 let selfTest: Loaded;
+/** The copy-paste setup of docs/action.md ("Setup: a repository of patches"), held to the same rules. */
+let docSetup: Loaded;
 let all: Loaded[];
 
 async function loadWorkflow(file: string): Promise<Loaded> {
@@ -82,7 +84,11 @@ before(async () => {
   const names = (await readdir(path.join(REPO, 'workflows'))).filter((f) => f.endsWith('.yml')).sort();
   shipped = await Promise.all(names.map((f) => loadWorkflow(path.join('workflows', f))));
   selfTest = await loadWorkflow('.github/workflows/self-test.yml');
-  all = [...shipped, selfTest];
+  const doc = await readFile(path.join(REPO, 'docs/action.md'), 'utf8');
+  const block = /^## Setup: a repository of patches\n[\s\S]*?^```yaml\n([\s\S]*?)^```$/m.exec(doc);
+  assert.ok(block, 'docs/action.md: the setup section and its yaml block');
+  docSetup = { file: 'docs/action.md#setup', text: block[1], workflow: load(block[1]) as Workflow };
+  all = [...shipped, selfTest, docSetup];
 });
 
 function* jobsOf(loaded: Loaded[]): Generator<[string, string, Job]> {
@@ -102,7 +108,7 @@ function usesComment(text: string, uses: string): string[] {
 }
 
 describe('the workflows, as GitHub reads them (js-yaml)', () => {
-  test('the files: three to copy, and the self-test', () => {
+  test('the files: three to copy, the self-test, the setup of docs/action.md', () => {
     assert.deepEqual(
       shipped.map((l) => path.basename(l.file)),
       ['nightly-qemu.yml', 'pr-check.yml', 'release.yml'],
@@ -131,7 +137,7 @@ describe('the workflows, as GitHub reads them (js-yaml)', () => {
   });
 
   test("this Action's ref in `uses:` is KSPLICE_ACTION_VERSION, the cache key's tool version (and the ref the nightly checks out)", () => {
-    for (const l of shipped) {
+    for (const l of [...shipped, docSetup]) {
       const version = l.workflow.env?.KSPLICE_ACTION_VERSION;
       assert.ok(version, `${l.file}: env.KSPLICE_ACTION_VERSION`);
       const refs = [...jobsOf([l])].flatMap(([, , j]) => (j.steps ?? []).filter(isThisAction).map((s) => s.uses!.split('@')[1]));
@@ -184,7 +190,7 @@ describe('the workflows, as GitHub reads them (js-yaml)', () => {
       assert.ok(/env\.KSPLICE_ACTION_VERSION|hashFiles\('package\.json'/.test(key), `${where}: the key has the tool version: ${key}`);
       assert.ok(!('restore-keys' in cache), `${where}: no restore-keys (another version's tree is not this one's)`);
     }
-    assert.equal(caches, 5, 'pr-check, release, nightly rebuild and released, self-test');
+    assert.equal(caches, 6, 'pr-check, release, nightly rebuild and released, self-test, the setup of docs/action.md');
   });
 
   test('container jobs run as root without sudo; the Action gets a kernel matrix where it builds', () => {

@@ -1,6 +1,7 @@
 # The pinned toolchain for building updates of Debian bookworm's 6.1 kernels: the gcc-12 and
 # binutils that built them (gcc-12 12.2.0-14+deb12u1, binutils 2.40-2, pinned below so a point
-# release that changes them fails this build instead of the fingerprint check), kbuild's tools,
+# release that changes them fails this build instead of the fingerprint check), `gcc` (bookworm's
+# is gcc-12 too: kbuild builds its host programs, fixdep first, with HOSTCC=gcc), kbuild's tools,
 # QEMU and busybox for the guest proof (src/setup/host-packages.ts lists them; a test checks this
 # file installs every one), and Node 24 for the Action's bundle (package.json: engines >= 20;
 # bookworm's own nodejs is 18). The base is Node's official image built on Debian bookworm, so
@@ -20,7 +21,7 @@ FROM ${BASE}
 RUN . /etc/os-release && test "$VERSION_CODENAME" = bookworm \
  && apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      gcc-12=12.2.0-14+deb12u1 binutils=2.40-2 \
+      gcc-12=12.2.0-14+deb12u1 binutils=2.40-2 gcc \
       make flex bison bc libelf-dev libssl-dev dwarves python3 kmod cpio rsync patch \
       xz-utils zstd dpkg-dev apt-utils libc6-dev ca-certificates \
       qemu-system-x86 busybox-static \

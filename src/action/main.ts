@@ -16,7 +16,7 @@
  * Usage: `await run()` (index.ts calls it; tests call it with the Actions environment set).
  */
 import { existsSync } from 'node:fs';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { createUpdate } from '../create/create.ts';
@@ -25,12 +25,15 @@ import { exitCodeOf, outcomeFromJson, outcomeMessage, OUTCOME_EXIT_CODES, type C
 import { runGuest, verdictJson, type GuestVerdict } from '../qemu/guest.ts';
 import { updateSteps } from '../qemu/update-steps.ts';
 import { defaultCacheDir, ensureTarget } from '../setup/target-kernel.ts';
-import { runUnchecked } from '../util/exec.ts';
+import * as actionsExec from '@actions/exec';
+import { ProjectFileError } from '../manifest/project-file.ts';
+import { enforceAcceptRules } from '../manifest/updates.ts';
+import { ensureHostPackages } from '../setup/host-packages.ts';
 import type { LogSink } from '../util/progress.ts';
 import { projectRoot } from '../util/repo-root.ts';
 import { dockerArgv } from './container.ts';
 import { InputError } from './errors.ts';
-import { readInputs, type ActionInputs } from './inputs.ts';
+import { acceptOf, hostPackagesFor, proofPlan, readInputs, type ActionInputs, type ActionUpdate } from './inputs.ts';
 import { attachToRelease, uploadTarball } from './publish.ts';
 import { writeSummary, type UpdateResult } from './summary.ts';
 
@@ -78,6 +81,16 @@ function runnerUser(): string {
   return `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`;
 }
 
+/** docker, through @actions/exec: each output line to `onLine`, the exit code whatever it is. */
+async function docker(argv: string[], onLine: (line: string) => void): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  core.info(`docker ${argv.join(' ')}`);
+  return actionsExec.getExecOutput('docker', argv, {
+    ignoreReturnCode: true,
+    silent: true,
+    listeners: { stdline: onLine, errline: onLine },
+  });
+}
+
 function containerRun(inputs: ActionInputs) {
   return {
     image: inputs.toolchainImage!,
@@ -93,19 +106,18 @@ function containerRun(inputs: ActionInputs) {
  * prepares the tree with the image's gcc-12 into the mounted cache, and checks the toolchain.
  * The build runs after it without network, on what it left there.
  */
-async function setupInContainer(inputs: ActionInputs): Promise<Target> {
+async function setupInContainer(inputs: ActionInputs, release: string): Promise<Target> {
   const argv = dockerArgv({
     ...containerRun(inputs),
     tool: 'setup',
     network: true,
     mounts: [],
-    args: [`--release=${inputs.kernelRelease}`, '--json'],
+    args: [`--release=${release}`, '--json'],
   });
-  core.info(`docker ${argv.join(' ')}`);
-  const result = await runUnchecked('docker', argv, { onLine: (line) => core.info(line) });
+  const result = await docker(argv, (line) => core.info(line));
   if (result.exitCode !== 0) {
     throw new Error(
-      `ksplice-setup ${inputs.kernelRelease} in ${inputs.toolchainImage!.reference} failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`,
+      `ksplice-setup ${release} in ${inputs.toolchainImage!.reference} failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`,
     );
   }
   const target = JSON.parse(result.stdout) as { sourceDir: string; configDir: string; vmlinuz: string; release: string };
@@ -116,19 +128,29 @@ function lastLines(text: string): string {
   return text.trim().split('\n').slice(-5).join('\n');
 }
 
-async function prepareTarget(inputs: ActionInputs): Promise<Target> {
-  if (inputs.kernelSource) {
-    const configDir = inputs.kernelConfig ?? path.join(inputs.kernelSource, 'ksplice');
+/** The kernels to build for: a tree of your own, or each Debian release (null: kernel-source). */
+function targetsOf(inputs: ActionInputs): (string | null)[] {
+  return inputs.kernelSource ? [null] : inputs.kernelReleases;
+}
+
+/** Host packages are ensured by the caller on every run (hostPackagesFor), warm cache or not. */
+async function prepareTarget(inputs: ActionInputs, release: string | null): Promise<Target> {
+  if (inputs.kernelSource || release === null) {
+    const source = inputs.kernelSource!;
+    const configDir = inputs.kernelConfig ?? path.join(source, 'ksplice');
     const vmlinuz = path.join(configDir, 'vmlinuz');
-    return { sourceDir: inputs.kernelSource, configDir, vmlinuz: existsSync(vmlinuz) ? vmlinuz : null, release: 'custom' };
+    return { sourceDir: source, configDir, vmlinuz: existsSync(vmlinuz) ? vmlinuz : null, release: 'custom' };
   }
-  if (inputs.toolchainImage) return setupInContainer(inputs);
-  const target = await ensureTarget({ release: inputs.kernelRelease, log: core.info });
+  if (inputs.toolchainImage) return setupInContainer(inputs, release);
+  const target = await ensureTarget({ release, log: core.info, skipHostPackages: true });
   return { sourceDir: target.sourceDir, vmlinuz: target.vmlinuz, release: target.release };
 }
 
-/** The Action's record of a create outcome, the same from both paths. */
-function fromCreate(patch: string, o: CreateOutcome): UpdateResult {
+/** The Action's record of a create outcome, the same from both paths (an accept's rule enforced). */
+async function fromCreate(update: ActionUpdate, created: CreateOutcome): Promise<UpdateResult> {
+  const patch = update.patch;
+  const { outcome: o, removedTarball } = enforceAcceptRules(created, update.accept);
+  if (removedTarball) await rm(removedTarball, { force: true });
   return {
     patch,
     outcome: o.outcome,
@@ -143,12 +165,21 @@ function fromCreate(patch: string, o: CreateOutcome): UpdateResult {
 }
 
 /** ksplice-create on the host, through its API. */
-async function buildOnHost(inputs: ActionInputs, target: Target, patch: string, outputDir: string): Promise<UpdateResult> {
+async function buildOnHost(target: Target, update: ActionUpdate, outputDir: string): Promise<UpdateResult> {
   const { log, close } = groupedLog();
   try {
-    return fromCreate(
-      patch,
-      await createUpdate({ sourceDir: target.sourceDir, configDir: target.configDir, patchPath: patch, id: inputs.id, outputDir, log }),
+    return await fromCreate(
+      update,
+      await createUpdate({
+        sourceDir: target.sourceDir,
+        configDir: target.configDir,
+        patchPath: update.patch,
+        id: update.id ?? undefined,
+        hooksPath: update.hooks ?? undefined,
+        accept: acceptOf(update),
+        outputDir,
+        log,
+      }),
     );
   } finally {
     close();
@@ -162,21 +193,29 @@ const OUTCOME_EXITS: readonly number[] = Object.values(OUTCOME_EXIT_CODES);
  * ksplice-create in the pinned container (container.ts), on the tree the setup prepared; its
  * --json answer read back. The output folder, the patch and a tree of your own are mounted too.
  */
-async function buildInContainer(inputs: ActionInputs, target: Target, patch: string, outputDir: string): Promise<UpdateResult> {
+async function buildInContainer(inputs: ActionInputs, target: Target, update: ActionUpdate, outputDir: string): Promise<UpdateResult> {
+  const accept = acceptOf(update);
   const args = [
-    `--patch=${patch}`,
+    `--patch=${update.patch}`,
     `--output-dir=${outputDir}`,
     '--json',
-    ...(inputs.id ? [`--id=${inputs.id}`] : []),
+    ...(update.id ? [`--id=${update.id}`] : []),
+    ...(update.hooks ? [`--hooks=${update.hooks}`] : []),
+    ...(accept.length > 0 ? [`--accept=${accept.join(',')}`] : []),
     ...(target.configDir ? [`--config=${target.configDir}`] : []),
     target.sourceDir,
   ];
-  const mounts = [outputDir, patch, ...(inputs.kernelSource ? [inputs.kernelSource] : []), ...(target.configDir ? [target.configDir] : [])];
+  const mounts = [
+    outputDir,
+    update.patch,
+    ...(update.hooks ? [update.hooks] : []),
+    ...(inputs.kernelSource ? [inputs.kernelSource] : []),
+    ...(target.configDir ? [target.configDir] : []),
+  ];
   await mkdir(outputDir, { recursive: true }); // docker would make a missing one, as root
   const argv = dockerArgv({ ...containerRun(inputs), tool: 'create', network: false, mounts, args });
-  core.info(`docker ${argv.join(' ')}`);
   const { log, close } = groupedLog();
-  const result = await runUnchecked('docker', argv, { onLine: log }).finally(close);
+  const result = await docker(argv, log).finally(close);
   const json = result.stdout.trim().split('\n').pop() ?? '';
   const exitCode = result.exitCode ?? 1;
   if (!OUTCOME_EXITS.includes(exitCode) || !json.startsWith('{')) {
@@ -185,12 +224,11 @@ async function buildInContainer(inputs: ActionInputs, target: Target, patch: str
   const outcome = outcomeFromJson(json);
   if (exitCodeOf(outcome) !== exitCode)
     throw new Error(`ksplice-create in ${inputs.toolchainImage!.reference} exited ${exitCode} with outcome ${outcome.outcome}`);
-  return fromCreate(patch, outcome);
+  return fromCreate(update, outcome);
 }
 
-async function prove(inputs: ActionInputs, target: Target, update: UpdateResult, outputDir: string): Promise<GuestVerdict> {
-  const vmlinuz = target.vmlinuz ?? (await ensureTarget({ release: inputs.kernelRelease, skipHostPackages: true })).vmlinuz;
-  const proof = updateSteps({ tarball: update.tarball!, check: inputs.checkScript });
+async function prove(vmlinuz: string, check: string | null, update: UpdateResult, outputDir: string): Promise<GuestVerdict> {
+  const proof = updateSteps({ tarball: update.tarball!, check: check ?? undefined });
   return runGuest({
     vmlinuz,
     files: proof.files,
@@ -209,6 +247,7 @@ async function publish(inputs: ActionInputs, update: UpdateResult): Promise<void
       repository: process.env.GITHUB_REPOSITORY ?? '',
       tag: inputs.releaseTag,
       tarball: update.tarball!,
+      overwrite: inputs.overwrite,
       apiUrl: process.env.GITHUB_API_URL,
     });
     if (asset.replaced) core.info(`${path.basename(update.tarball!)} was already on release ${inputs.releaseTag}: replaced by this build`);
@@ -233,28 +272,44 @@ function failureOf(r: UpdateResult): string | null {
   return null;
 }
 
+/** A project file's problems: one error annotation each, on its line of the file. */
+function annotateProjectFile(e: ProjectFileError): void {
+  for (const p of e.problems) {
+    core.error(p.message, { title: 'ksplice.yml', file: p.at.file, startLine: p.at.line, startColumn: p.at.column });
+  }
+  process.exitCode = core.ExitCode.Failure;
+}
+
 export async function run(): Promise<void> {
   try {
     const inputs = await readInputs((name) => core.getInput(name));
     const outputDir = path.join(process.env.RUNNER_TEMP ?? process.env.GITHUB_WORKSPACE ?? process.cwd(), 'ksplice-out');
-    const target = await core.group('setup: the target kernel', () => prepareTarget(inputs));
     const results: UpdateResult[] = [];
-    for (const patch of inputs.patches) {
-      const update = inputs.toolchainImage
-        ? await buildInContainer(inputs, target, patch, outputDir)
-        : await buildOnHost(inputs, target, patch, outputDir);
-      for (const line of findingAnnotations(patch, update.unsafe, [])) process.stdout.write(`${line}\n`);
-      if (update.tarball && inputs.qemuTest)
-        update.verdict = await core.group(`QEMU: prove update ${update.id}`, () => prove(inputs, target, update, outputDir));
-      if (update.tarball && (!update.verdict || update.verdict.ok))
-        await core.group(`publish ${path.basename(update.tarball)}`, () => publish(inputs, update));
-      results.push(update);
+    // Every run, whatever the cache holds: a warm cache or a kernel-source tree still needs the tools.
+    const packages = hostPackagesFor(inputs);
+    if (packages.length > 0) await core.group('setup: host packages', () => ensureHostPackages(packages, core.info));
+    for (const release of targetsOf(inputs)) {
+      const target = await core.group(`setup: the target kernel${release ? ` ${release}` : ''}`, () => prepareTarget(inputs, release));
+      for (const entry of inputs.updates) {
+        const update = inputs.toolchainImage
+          ? await buildInContainer(inputs, target, entry, outputDir)
+          : await buildOnHost(target, entry, outputDir);
+        for (const line of findingAnnotations(entry.patch, update.unsafe, [])) process.stdout.write(`${line}\n`);
+        const plan = proofPlan(inputs, target);
+        if (update.tarball && plan.prove)
+          update.verdict = await core.group(`QEMU: prove update ${update.id}`, () => prove(plan.vmlinuz, entry.check, update, outputDir));
+        else if (update.tarball && !plan.prove && plan.notice) core.notice(`${path.basename(entry.patch)}: ${plan.notice}`);
+        if (update.tarball && (!update.verdict || update.verdict.ok))
+          await core.group(`publish ${path.basename(update.tarball)}`, () => publish(inputs, update));
+        results.push(update);
+      }
     }
     setOutputs(results);
     await writeSummary(results);
     const failures = results.map(failureOf).filter((f): f is string => f !== null);
     if (failures.length > 0) core.setFailed(failures.join('\n'));
   } catch (e) {
-    core.setFailed((e as Error).message);
+    if (e instanceof ProjectFileError) annotateProjectFile(e);
+    else core.setFailed((e as Error).message);
   }
 }

@@ -147,10 +147,18 @@ async function linkShippedModules(target: TargetKernel): Promise<void> {
   });
 }
 
+/** The host packages ensureTarget makes sure of: all of them on every call, whatever the cache holds, unless the caller did it. */
+export function hostPackagesToEnsure(options: Pick<EnsureTargetOptions, 'skipHostPackages'>): readonly string[] {
+  return options.skipHostPackages ? [] : HOST_PACKAGES;
+}
+
 export async function ensureTarget(options: EnsureTargetOptions = {}): Promise<TargetKernel> {
   const requested = options.release ?? DEFAULT_RELEASE;
   const cacheDir = options.cacheDir ?? defaultCacheDir();
   const log = options.log ?? stderrSink;
+  // On every call, prepared or not: a warm cache still needs the compiler and the guest's tools.
+  const hostPackages = hostPackagesToEnsure(options);
+  if (hostPackages.length > 0) await ensureHostPackages(hostPackages, log);
 
   // A named release already prepared needs no archive (offline reuse); an alias always asks it.
   if (!isAlias(requested)) {
@@ -177,7 +185,7 @@ export async function ensureTarget(options: EnsureTargetOptions = {}): Promise<T
         cacheDir,
         options.debDir ?? process.env.KSPLICE_DEB_DIR ?? path.join(cacheDir, 'debs'),
         log,
-        !options.skipHostPackages,
+        false, // ensured above
       );
     },
     log,

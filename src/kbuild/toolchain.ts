@@ -91,8 +91,10 @@ export async function targetFingerprint(configFile: string, shippedObject?: stri
 
 /** The compiler a target names in `CONFIG_CC_VERSION_TEXT`, e.g. `gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0`. */
 export interface TargetCompiler {
-  /** The program kbuild called (Debian's .kernelvariables set CC to it), also its package's name: `gcc-12`. */
+  /** The program kbuild called (Debian's .kernelvariables set CC, with CROSS_COMPILE on 6.12): `gcc-12`, `x86_64-linux-gnu-gcc-12`. */
   program: string;
+  /** The Debian package holding it (the triplet-prefixed name is in the same package): `gcc-12`. */
+  package: string;
   /** The Debian package version in the text, when there is one: `12.2.0-14+deb12u1`. */
   debianVersion?: string;
   versionText: string;
@@ -100,9 +102,9 @@ export interface TargetCompiler {
 
 /** Reads the compiler out of `CONFIG_CC_VERSION_TEXT`; only gcc builds are understood. */
 export function compilerOf(ccVersionText: string): TargetCompiler {
-  const m = /^(gcc(?:-\d+)?) \((?:Debian ([^)\s]+))?[^)]*\) \S+/.exec(ccVersionText);
+  const m = /^((?:[a-z0-9_]+-linux-gnu-)?(gcc(?:-\d+)?)) \((?:Debian ([^)\s]+))?[^)]*\) \S+/.exec(ccVersionText);
   if (!m) throw new Error(`target built with '${ccVersionText}': only gcc-built kernels are supported`);
-  return { program: m[1], debianVersion: m[2], versionText: ccVersionText };
+  return { program: m[1], package: m[2], debianVersion: m[3], versionText: ccVersionText };
 }
 
 /** What to do about the target's compiler on this host. */
@@ -115,10 +117,10 @@ export type CompilerVerdict = { action: 'use' } | { action: 'install'; spec: str
 export function compilerVerdict(target: TargetCompiler, local: string | null, installable: readonly string[]): CompilerVerdict {
   if (local === target.versionText) return { action: 'use' };
   if (target.debianVersion && installable.includes(target.debianVersion)) {
-    return { action: 'install', spec: `${target.program}=${target.debianVersion}` };
+    return { action: 'install', spec: `${target.package}=${target.debianVersion}` };
   }
   const here = local ? `this machine has '${local}'` : `this machine has no ${target.program}`;
-  const offered = installable.length > 0 ? `apt offers ${target.program} ${installable.join(', ')}` : `apt offers no ${target.program}`;
+  const offered = installable.length > 0 ? `apt offers ${target.package} ${installable.join(', ')}` : `apt offers no ${target.package}`;
   return {
     action: 'refuse',
     reason: `target built with '${target.versionText}'; ${here} and ${offered}: build in a container with the target's compiler`,

@@ -34,7 +34,7 @@ export async function ensureTargetCompiler(configText: string, log: LogSink): Pr
   if (binutils.length > 0) throw new ReleaseRefusedError(`the target's binutils cannot be had here: ${binutils.join('; ')}`);
 
   const local = await firstLine(compiler.program);
-  const verdict = compilerVerdict(compiler, local, local === compiler.versionText ? [] : await availableVersions(compiler.program));
+  const verdict = compilerVerdict(compiler, local, local === compiler.versionText ? [] : await availableVersions(compiler.package));
   if (verdict.action === 'use') return;
   if (verdict.action === 'refuse') throw new ReleaseRefusedError(verdict.reason);
   const command = `apt-get install -y --no-install-recommends ${verdict.spec}`;

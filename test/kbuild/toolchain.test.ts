@@ -35,9 +35,13 @@ test("the compiler comes from the target's CONFIG_CC_VERSION_TEXT, not from a na
   const gcc12 = compilerOf('gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0');
   assert.deepEqual(gcc12, {
     program: 'gcc-12',
+    package: 'gcc-12',
     debianVersion: '12.2.0-14+deb12u1',
     versionText: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0',
   });
+  // 6.12's config names the triplet-prefixed program (CROSS_COMPILE=x86_64-linux-gnu-), which gcc-12 also ships.
+  const cross = compilerOf('x86_64-linux-gnu-gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0');
+  assert.deepEqual([cross.program, cross.package, cross.debianVersion], ['x86_64-linux-gnu-gcc-12', 'gcc-12', '12.2.0-14+deb12u1']);
   assert.equal(compilerOf('gcc-14 (Debian 14.2.0-19) 14.2.0').program, 'gcc-14');
   assert.equal(compilerOf('gcc (GCC) 13.1.1 20230614').debianVersion, undefined);
   assert.throws(

@@ -16,7 +16,7 @@ import { GUEST_PACKAGES, hostPackagesFor, parseAcceptInput, proofPlan, readInput
 import { parseImageReference } from '../../src/action/container.ts';
 import { ProjectFileError } from '../../src/manifest/project-file.ts';
 import { HOST_PACKAGES } from '../../src/setup/host-packages.ts';
-import { ensureTarget } from '../../src/setup/target-kernel.ts';
+import { ensureTarget, hostPackagesToEnsure } from '../../src/setup/target-kernel.ts';
 import { runUnchecked } from '../../src/util/exec.ts';
 import { corpusPatch, fixture, REPO, scratchDir } from '../helpers/paths.ts';
 
@@ -104,6 +104,33 @@ describe('the Action inputs', () => {
     assert.deepEqual(hostPackagesFor({ toolchainImage: image, qemuTest: true }), [...GUEST_PACKAGES], 'the runner boots the guest');
     assert.deepEqual(hostPackagesFor({ toolchainImage: image, qemuTest: false }), []);
     for (const p of GUEST_PACKAGES) assert.ok((HOST_PACKAGES as readonly string[]).includes(p), `${p} is a host package`);
+  });
+
+  test('ensureTarget on a warm cache (ksplice-setup, ksplice-create --kernel-release) still ensures the host packages (dpkg says gcc-12 is missing: apt installs it, or a non-root run names it)', async () => {
+    // Only apt is faked (dpkg-query reporting gcc-12 absent, apt-get logging its arguments):
+    // uninstalling the real gcc-12 is not a test's to do. The cache is the real, prepared one.
+    await ensureTarget({ skipHostPackages: true });
+    const bin = await mkdtemp(path.join(scratch, 'apt-'));
+    const log = path.join(bin, 'apt.log');
+    await writeFile(
+      path.join(bin, 'dpkg-query'),
+      '#!/bin/sh\nshift 2\nfor p in "$@"; do [ "$p" = gcc-12 ] && echo "$p not-installed" || echo "$p installed"; done\n',
+      { mode: 0o755 },
+    );
+    await writeFile(path.join(bin, 'apt-get'), `#!/bin/sh\necho "$*" >> ${log}\n`, { mode: 0o755 });
+    const script = `import { ensureTarget } from ${JSON.stringify(path.join(REPO, 'src/setup/target-kernel.ts'))};\nawait ensureTarget({ log: () => {} });\n`;
+    const result = await runUnchecked('node', ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], {
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
+    if (process.getuid?.() === 0) {
+      assert.equal(result.exitCode, 0, result.stderr);
+      assert.match(await readFile(log, 'utf8').catch(() => ''), /install -y --no-install-recommends gcc-12$/m);
+    } else {
+      assert.notEqual(result.exitCode, 0);
+      assert.match(result.stderr, /missing host packages: gcc-12; run as root/);
+    }
+    assert.deepEqual(hostPackagesToEnsure({}), HOST_PACKAGES);
+    assert.deepEqual(hostPackagesToEnsure({ skipHostPackages: true }), []);
   });
 
   test('no vmlinuz in the config folder: the proof is skipped with a notice, not run on another kernel', () => {

@@ -6,18 +6,18 @@
  * against the certificate over the module's content; the manifest's certificate fingerprint; the
  * key's bytes nowhere in the tarball nor in what the tool printed. And the refusals, before any
  * build: key without certificate, unreadable key, key of another certificate, a target without
- * CONFIG_MODULE_SIG.
+ * CONFIG_MODULE_SIG. The pure parts alone: the trailer reader, where sign-file is found.
  *
  * Run: bash scripts/test.sh test/create/signing.test.ts   (one create, about 1-2 min)
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import { buildCore } from '../../src/kbuild/core-module.ts';
-import { moduleSigHash, prepareSigner, readModuleSignature, SigningError } from '../../src/kbuild/sign-module.ts';
+import { findSignFile, moduleSigHash, prepareSigner, readModuleSignature, SigningError } from '../../src/kbuild/sign-module.ts';
 import { configValue } from '../../src/kbuild/toolchain.ts';
 import { readUpdateTarball } from '../../src/package/update-tarball.ts';
 import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.ts';
@@ -122,6 +122,30 @@ describe('signed modules (ksplice-create --sign-key/--sign-cert)', () => {
     await writeFile(both, Buffer.concat([await readFile(pair.key), await readFile(pair.cert)]));
     const signer = await prepareSigner({ keyPath: both, certPath: both, configText, sourceDir: target.sourceDir });
     assert.equal(signer.identity.hashAlgorithm, 'sha256');
+  });
+
+  test('readModuleSignature: null for an unsigned module, the parts of a signed one, an error for a cut trailer', () => {
+    const content = Buffer.from('\x7fELF module bytes', 'latin1');
+    const pkcs7 = Buffer.from([0x30, 0x03, 0x02, 0x01, 0x07]);
+    const struct = Buffer.from([0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, pkcs7.length]);
+    assert.equal(readModuleSignature(content), null);
+    const signed = readModuleSignature(Buffer.concat([content, pkcs7, struct, MAGIC]))!;
+    assert.ok(signed.content.equals(content) && signed.pkcs7.equals(pkcs7));
+    assert.equal(signed.idType, 2);
+    const tooLong = Buffer.from(struct);
+    tooLong.writeUInt32BE(1000, 8);
+    assert.throws(() => readModuleSignature(Buffer.concat([content, pkcs7, tooLong, MAGIC])), /exceeds the module/);
+  });
+
+  test("sign-file: the prepared tree's, else the headers' (Debian's linux-kbuild)", async () => {
+    assert.equal(await findSignFile(target.sourceDir, target.headersDir), path.join(target.sourceDir, 'scripts/sign-file'));
+    const tree = path.join(dir, 'tree');
+    const headers = path.join(dir, 'headers');
+    await mkdir(path.join(headers, 'scripts'), { recursive: true });
+    await mkdir(tree, { recursive: true });
+    await writeFile(path.join(headers, 'scripts/sign-file'), '#!/bin/sh\n');
+    await chmod(path.join(headers, 'scripts/sign-file'), 0o755);
+    assert.equal(await findSignFile(tree, headers), path.join(headers, 'scripts/sign-file'));
   });
 
   test('refused before any build: key without certificate, unreadable key, the key of another certificate', async () => {

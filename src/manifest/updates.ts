@@ -6,7 +6,7 @@
  *   enforceAcceptRules(outcome, entry.accept)     → the outcome, refused if an accept let through a rule it did not name
  *   worstExitCode([0, 66, 2])                     → 2 (unsafe, then no changes, then any other)
  */
-import type { CreateOutcome } from '../create/outcome.ts';
+import type { Finding } from '../diff/findings.ts';
 import { EXIT } from '../util/exit-codes.ts';
 import { acceptedBeyondRules, type ProjectFile, type ProjectPatch } from './project-file.ts';
 
@@ -24,15 +24,24 @@ export function plannedUpdates(project: ProjectFile, fallback: readonly (string 
   return releases.flatMap((release) => project.patches.map((p) => ({ ...p, release })));
 }
 
+/** What enforceAcceptRules reads of an outcome (src/create/outcome.ts's CreateOutcome; not imported: create sits above). */
+export interface JudgedOutcome {
+  outcome: string;
+  tarball: string | null;
+  unsafe: Finding[];
+  accepted: Finding[];
+  notes: string[];
+}
+
 /**
  * createUpdate accepts findings by symbol; an accept entry with a rule accepts that rule only. A
  * finding let through beyond its entries' rules refuses the update after all: outcome `unsafe`,
  * no tarball (the caller removes the file `removedTarball` names).
  */
-export function enforceAcceptRules(
-  outcome: CreateOutcome,
+export function enforceAcceptRules<O extends JudgedOutcome>(
+  outcome: O,
   accept: ProjectPatch['accept'],
-): { outcome: CreateOutcome; removedTarball: string | null } {
+): { outcome: O; removedTarball: string | null } {
   const beyond = acceptedBeyondRules(outcome.accepted, accept);
   if (beyond.length === 0) return { outcome, removedTarball: null };
   const notes = beyond.map((f) => {
@@ -47,7 +56,7 @@ export function enforceAcceptRules(
       unsafe: [...outcome.unsafe, ...beyond],
       accepted: outcome.accepted.filter((f) => !beyond.includes(f)),
       notes: [...outcome.notes, ...notes],
-    },
+    } as O, // the unsafe shape of the same outcome type (CreateOutcome's union)
     removedTarball: outcome.tarball,
   };
 }

@@ -272,10 +272,18 @@ function failureOf(r: UpdateResult): string | null {
   return null;
 }
 
-/** A project file's problems: one error annotation each, on its line of the file. */
+/** A project file's problems: one error annotation each, on its line of the file (relative to the workspace, as GitHub wants it). */
 function annotateProjectFile(e: ProjectFileError): void {
+  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   for (const p of e.problems) {
-    core.error(p.message, { title: 'ksplice.yml', file: p.at.file, startLine: p.at.line, startColumn: p.at.column });
+    const relative = path.relative(workspace, p.at.file);
+    const file = relative.startsWith('..') || path.isAbsolute(relative) ? p.at.file : relative;
+    core.error(`${file}:${p.at.line}:${p.at.column}: ${p.message}`, {
+      title: path.basename(file),
+      file,
+      startLine: p.at.line,
+      startColumn: p.at.column,
+    });
   }
   process.exitCode = core.ExitCode.Failure;
 }

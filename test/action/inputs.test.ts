@@ -142,7 +142,45 @@ describe('the Action inputs', () => {
   });
 });
 
+/** The Action run from its sources (node on src/action/index.ts) in `cwd`, with these inputs. */
+async function runAction(cwd: string, inputs: Record<string, string>) {
+  const files = { GITHUB_OUTPUT: path.join(cwd, 'output'), GITHUB_STEP_SUMMARY: path.join(cwd, 'summary') };
+  for (const f of Object.values(files)) await writeFile(f, '');
+  const result = await runUnchecked('node', ['--import', import.meta.resolve('tsx'), path.join(REPO, 'src/action/index.ts')], {
+    cwd,
+    env: {
+      ...process.env,
+      ...files,
+      GITHUB_WORKSPACE: cwd,
+      RUNNER_TEMP: cwd,
+      GITHUB_ACTIONS: 'true',
+      ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
+    },
+  });
+  return { ...result, outputs: await readFile(files.GITHUB_OUTPUT, 'utf8') };
+}
+
 describe('the Action from its sources', () => {
+  test("a project file's problems: one error annotation each, on its line of the file, before any work", async () => {
+    const work = await mkdtemp(path.join(scratch, 'bad-'));
+    await mkdir(path.join(work, 'ci'));
+    await writeFile(path.join(work, 'ci/ksplice.yml'), 'patches:\n  - nope.patch\n  - patch: x.patch\n    hook: h.c\n');
+    const run = await runAction(work, { manifest: 'ci/ksplice.yml' });
+    assert.equal(run.exitCode, 1);
+    const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error'));
+    assert.equal(errors.length, 3, run.stdout);
+    assert.match(
+      errors[0],
+      /^::error title=ksplice\.yml,file=ci\/ksplice\.yml,line=2,col=5::ci\/ksplice\.yml:2:5: patches\[0\]: nope\.patch: no such file/,
+    );
+    assert.match(
+      errors[1],
+      /^::error title=ksplice\.yml,file=ci\/ksplice\.yml,line=3,col=5::.*patches\[1\]\.patch: x\.patch: no such file/,
+    );
+    assert.match(errors[2], /^::error title=ksplice\.yml,file=ci\/ksplice\.yml,line=4,col=5::.*unknown key 'hook' in patches\[1\]/);
+    assert.doesNotMatch(run.stdout, /::group::/, 'nothing started');
+  });
+
   test('ksplice.yml on a kernel-source tree without vmlinuz: host packages checked, built, proof skipped with a notice, verdict skipped', async () => {
     const target = await ensureTarget();
     assert.ok(!existsSync(path.join(target.configDir, 'vmlinuz')), 'the prepared tree has no vmlinuz in its config dir');
@@ -154,25 +192,17 @@ describe('the Action from its sources', () => {
       path.join(work, 'ksplice.yml'),
       'patches:\n  - patch: patches/proc_cmdline.patch\n    check: check.sh\n    id: cmdline-fix\n',
     );
-    const files = { GITHUB_OUTPUT: path.join(work, 'output'), GITHUB_STEP_SUMMARY: path.join(work, 'summary') };
-    for (const f of Object.values(files)) await writeFile(f, '');
-    const inputs = { manifest: 'ksplice.yml', 'kernel-source': target.sourceDir, 'upload-artifact': 'false', 'qemu-test': 'true' };
-    const result = await runUnchecked('node', ['--import', import.meta.resolve('tsx'), path.join(REPO, 'src/action/index.ts')], {
-      cwd: work,
-      env: {
-        ...process.env,
-        ...files,
-        GITHUB_WORKSPACE: work,
-        RUNNER_TEMP: work,
-        GITHUB_ACTIONS: 'true',
-        ...Object.fromEntries(Object.entries(inputs).map(([k, v]) => [`INPUT_${k.toUpperCase()}`, v])),
-      },
+    const result = await runAction(work, {
+      manifest: 'ksplice.yml',
+      'kernel-source': target.sourceDir,
+      'upload-artifact': 'false',
+      'qemu-test': 'true',
     });
     assert.equal(result.exitCode, 0, result.stdout.slice(-3000) + result.stderr.slice(-2000));
     assert.match(result.stdout, /^::group::setup: host packages$/m);
     assert.match(result.stdout, /^::notice::proc_cmdline\.patch: no vmlinuz in .*\/ksplice: the QEMU proof is skipped/m);
     assert.doesNotMatch(result.stdout, /::group::QEMU/, 'no guest booted');
-    const outputs = await readFile(files.GITHUB_OUTPUT, 'utf8');
+    const outputs = result.outputs;
     assert.match(outputs, /^verdict<<(\S+)\nskipped\n\1$/m);
     assert.match(outputs, /^update-id<<(\S+)\ncmdline-fix\n\1$/m);
     assert.ok(existsSync(path.join(work, 'ksplice-out/ksplice-cmdline-fix.tar.gz')));

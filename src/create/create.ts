@@ -36,7 +36,7 @@ import type { CreateOutcome, CreateReport, FunctionEntry } from './outcome.ts';
 import { checkReproduction, type ReproductionMismatch } from './reproduction-check.ts';
 import { SystemMapIndex } from '../kbuild/system-map.ts';
 import { openShippedKernel, type ShippedKernel } from './shipped-kernel.ts';
-import { linkShippedModule, shippedModulePath, type LinkedModule } from './shipped-module.ts';
+import { checkShippedModuleFor, linkShippedModule, moduleInfo, shippedModulePath, type LinkedModule } from './shipped-module.ts';
 import { updateIdFor } from '../package/update-tarball.ts';
 import { buildUpdateModule, ModuleSymbolsError } from './update-module.ts';
 import { buildCore, signedCore } from '../kbuild/core-module.ts';
@@ -232,6 +232,8 @@ interface ShippedCode {
   vmlinux: { kernel: ShippedKernel; map: SystemMapIndex } | null;
   /** The target's /lib/modules/<release>, for module objects. */
   modulesDir: string | undefined;
+  /** The target's release: every shipped module must have been built for it. */
+  release: string;
   configDir: string;
 }
 
@@ -262,8 +264,12 @@ async function readAndCheckObjects(
     let against: { kernel: ShippedKernel; map: SystemMapIndex } = shipped.vmlinux;
     if (build.homes[object] === 'module') {
       const module = await moduleOfObject(tree, object, 'module');
-      if (!linked.has(module))
-        linked.set(module, linkShippedModule(readElf(await readFile(await shippedModulePath(shipped.modulesDir!, module)))));
+      if (!linked.has(module)) {
+        const where = await shippedModulePath(shipped.modulesDir!, module);
+        const ko = readElf(await readFile(where));
+        checkShippedModuleFor(shipped.release, module, moduleInfo(ko), where);
+        linked.set(module, linkShippedModule(ko));
+      }
       against = linked.get(module)!;
     }
     const report = checkReproduction(pre, object, against.map, against.kernel);
@@ -366,6 +372,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
       vmlinux: shipped ? { kernel: shipped, map } : null,
       modulesDir: inputs.modulesDir,
       configDir: inputs.configDir,
+      release: inputs.release,
     });
     report.reproduction = { checked, shippedVmlinux: shipped !== null, shippedModules: modules };
     if (shipped)

@@ -22,6 +22,7 @@ import {
   SHN_UNDEF,
   SHT_NOBITS,
   STT_FILE,
+  STT_FUNC,
   STT_SECTION,
   relaFor,
   type ElfObject,
@@ -42,6 +43,8 @@ const EXTERNAL_STRIDE = 0x10n;
 export interface LinkedModule {
   kernel: ShippedKernel;
   map: SystemMapIndex;
+  /** Addresses of the module's functions of a name, in its symbol table order (= the loaded module's kallsyms). */
+  functionAddresses(name: string): bigint[];
 }
 
 function alignUp(value: bigint, align: bigint): bigint {
@@ -76,9 +79,11 @@ export function linkShippedModule(ko: ElfObject): LinkedModule {
     return at;
   };
   const symbols: MapSymbol[] = [];
+  const functions = new Map<string, bigint[]>();
   for (const sym of ko.symbols) {
     if (sym.name === '' || sym.type === STT_SECTION || sym.type === STT_FILE) continue;
     symbols.push({ address: valueOf(sym), type: sym.shndx === SHN_UNDEF ? 'U' : 't', name: sym.name });
+    if (sym.type === STT_FUNC && sym.shndx !== SHN_UNDEF) functions.set(sym.name, [...(functions.get(sym.name) ?? []), valueOf(sym)]);
   }
 
   // 3. Apply the module's relocations, as the module loader does.
@@ -98,7 +103,35 @@ export function linkShippedModule(ko: ElfObject): LinkedModule {
     return Number(address - MODULE_BASE);
   };
   const kernel = shippedImage(image, locate);
-  return { kernel, map: new SystemMapIndex(symbols) };
+  return { kernel, map: new SystemMapIndex(symbols), functionAddresses: (name) => functions.get(name) ?? [] };
+}
+
+/**
+ * A module's modinfo (`.modinfo`: NUL-separated `key=value`), e.g. vermagic
+ * `6.1.0-50-amd64 SMP preempt mod_unload modversions `, srcversion (only with MODULE_VERSION or
+ * CONFIG_MODULE_SRCVERSION_ALL), depends. A key given several times keeps its first value.
+ */
+export function moduleInfo(ko: ElfObject): Map<string, string> {
+  const info = new Map<string, string>();
+  const section = ko.sections.find((s) => s.name === '.modinfo');
+  for (const entry of section?.data.toString('latin1').split('\0') ?? []) {
+    const eq = entry.indexOf('=');
+    if (eq > 0 && !info.has(entry.slice(0, eq))) info.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return info;
+}
+
+/**
+ * Refuses a shipped module built for another kernel than the target (a modules folder of another
+ * release, a module rebuilt locally): its vermagic must start with the target's release.
+ */
+export function checkShippedModuleFor(release: string, module: string, info: ReadonlyMap<string, string>, where: string): void {
+  const vermagic = info.get('vermagic');
+  if (vermagic === undefined) throw new Error(`${module}.ko (${where}) has no vermagic: not a kernel module of ${release}`);
+  if (vermagic.split(' ')[0] !== release)
+    throw new Error(
+      `${module}.ko (${where}) was built for kernel ${vermagic.split(' ')[0]} (vermagic '${vermagic.trim()}'), not ${release}`,
+    );
 }
 
 /**

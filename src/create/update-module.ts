@@ -51,6 +51,7 @@ import {
   anchorFor,
   coldPartOf,
   nearestPosition,
+  objectAnchor,
   RunPreError,
   runPreModuleTarget,
   runPreTarget,
@@ -132,10 +133,17 @@ function renameNewCode(code: ExtractedObject): void {
  *
  * Example: `_printk` changed, pre has no `_printk.cold` → one target `_printk` → `ksplice_new__printk`.
  */
-function targetsOf(diff: DiffResult, map: SystemMapIndex, module?: string): (RunPreTarget & { newFunction?: string })[] {
+function targetsOf(
+  diff: DiffResult,
+  map: SystemMapIndex,
+  module?: string,
+  shipped?: LinkedModule,
+): (RunPreTarget & { newFunction?: string })[] {
   const targets: (RunPreTarget & { newFunction?: string })[] = [];
   const runPre = (name: string, companion = false): RunPreTarget =>
-    module ? runPreModuleTarget(diff.pre, name, map, module, companion) : runPreTarget(diff.pre, name, map, companion);
+    module
+      ? { ...runPreModuleTarget(diff.pre, name, map, module, companion), sympos: moduleFunctionPosition(name, diff.pre, shipped) }
+      : runPreTarget(diff.pre, name, map, companion);
   const companions = new Set<string>();
   for (const change of diff.changed) {
     for (const part of change.parts) {
@@ -209,7 +217,7 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
     const module = home && home !== 'vmlinux' ? home : undefined;
     let objectTargets;
     try {
-      objectTargets = targetsOf(diff, input.map, module);
+      objectTargets = targetsOf(diff, input.map, module, module ? input.shippedModules?.get(module) : undefined);
     } catch (e) {
       if (e instanceof RunPreError) throw new UpdateModuleError(`${object}: ${e.message}`);
       throw e;
@@ -340,6 +348,16 @@ function modulePosition(name: string, pre: ElfObject, shipped: LinkedModule | un
     if (e instanceof RunPreError) return 0; // no anchor: the core refuses an ambiguous name at apply
     throw e;
   }
+}
+
+/**
+ * sympos of a target function in a composite module whose objects define several static functions
+ * of that name (the engine counts functions only, in kallsyms order): 0 when unique.
+ */
+function moduleFunctionPosition(name: string, pre: ElfObject, shipped: LinkedModule | undefined): number {
+  const candidates = shipped?.functionAddresses(name) ?? [];
+  if (candidates.length <= 1) return 0;
+  return nearestPosition(candidates, objectAnchor(pre, shipped!.map));
 }
 
 function mustUnique(map: SystemMapIndex, name: string): bigint {

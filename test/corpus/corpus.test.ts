@@ -6,6 +6,7 @@
 //
 // Run: bash scripts/test.sh test/corpus/corpus.test.ts   (about 2.5 min on 2 cores)
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -30,15 +31,55 @@ interface CorpusCase {
    * The functions the update must replace (all of vmlinux), or the refusal expected: its exit
    * code, its message, the rules among its findings and the module its changed code is part of.
    */
-  expect: { functions: string[]; module?: string } | { exitCode: 66 | 2 | 1; reason: RegExp; rules?: RuleCode[]; module?: string };
-  /** Guest check script and the programs it runs; absent: apply/undo only. */
+  expect:
+    | { functions: string[]; module?: string; modules?: string[] }
+    | { exitCode: 66 | 2 | 1; reason: RegExp; rules?: RuleCode[]; module?: string };
+  /** Guest check script and the programs it runs (test/fixtures/{corpus,modules}/NAME.c); absent: apply/undo only. */
   check?: string;
   programs?: string[];
+  /** Other files the check needs in the guest (made in before()), by guest name. */
+  files?: string[];
+  /** Modules of the target kernel the check loads (with their dependencies) in the guest. */
+  modules?: string[];
   /** Why the update is built but not applied, or why its effect cannot be seen. */
   note?: string;
   /** Apply in the guest (default: whenever a tarball is built). */
   apply?: boolean;
 }
+
+/** fs_ext4_namei's changed functions: the fix is in ext4_search_dir, the rest differ in __LINE__ only. */
+const EXT4_NAMEI_FUNCTIONS = [
+  '__ext4_find_entry',
+  '__ext4_link',
+  '__ext4_unlink',
+  'add_dirent_to_buf',
+  'do_split',
+  'ext4_add_entry',
+  'ext4_add_nondir',
+  'ext4_create',
+  'ext4_cross_rename',
+  'ext4_delete_entry',
+  'ext4_dx_add_entry',
+  'ext4_dx_find_entry',
+  'ext4_empty_dir',
+  'ext4_find_dest_de',
+  'ext4_generic_delete_entry',
+  'ext4_get_parent',
+  'ext4_lookup',
+  'ext4_mkdir',
+  'ext4_mknod',
+  'ext4_rename',
+  'ext4_rename_dir_finish',
+  'ext4_rename_dir_prepare',
+  'ext4_resetent',
+  'ext4_rmdir',
+  'ext4_search_dir',
+  'ext4_setent',
+  'ext4_symlink',
+  'ext4_tmpfile',
+  'ext4_update_dir_count',
+  'make_indexed_dir',
+];
 
 const CASES: CorpusCase[] = [
   {
@@ -96,22 +137,48 @@ const CASES: CorpusCase[] = [
     name: 'net_sched_sch_multiq',
     patch: path.join(corpus, 'modules-6.1.176-to-6.1.190/net_sched_sch_multiq.patch'),
     expect: { functions: ['multiq_dequeue'], module: 'sch_multiq' },
-    note: 'applied and undone with sch_multiq not loaded (its target pending); a module loaded before or after the apply is tested by test/kmod/module-targets.test.ts',
+    check: path.join(fixtures, 'check-net_sched_sch_multiq.sh'),
+    programs: ['qdisc-netlink'],
+    modules: ['sch_multiq', 'dummy'],
+    note: 'sch_multiq loaded after the apply (patched at load), traffic through multiq_dequeue; the fix (a peeked skb lost) needs a child qdisc that peeks, so fixed and unfixed both pass',
   },
-  // Module fixes whose new code needs the module's own non-exported symbols: refused (module-code) until the engine relocates them.
-  ...['fs_ext4_namei:fs/ext4/namei.o:ext4', 'fs_ext4_ialloc:fs/ext4/ialloc.o:ext4', 'net_sctp_auth:net/sctp/auth.o:sctp'].map((spec) => {
-    const [name, object, module] = spec.split(':');
-    return {
-      name,
-      patch: path.join(corpus, `modules-6.1.176-to-6.1.190/${name}.patch`),
-      expect: {
-        exitCode: 2 as const,
-        reason: new RegExp(`${object.replace(/\./g, '\\.')}: the object is part of a loadable module \\(${module}\\)`),
-        rules: ['module-code' as const],
-        module,
-      },
-    };
-  }),
+  {
+    name: 'cmdline-and-multiq',
+    patch: path.join(fixtures, 'cmdline-and-multiq.patch'),
+    expect: { functions: ['cmdline_proc_show', 'multiq_dequeue'], modules: ['sch_multiq', 'vmlinux'] },
+    check: path.join(repo, 'test/fixtures/qemu/check-cmdline.sh'),
+    note: 'one patch, built-in code and a module at once (proc_cmdline + sch_multiq): one update; /proc/cmdline shows it, sch_multiq pending',
+  },
+  {
+    name: 'fs_ext4_namei',
+    patch: path.join(corpus, 'modules-6.1.176-to-6.1.190/fs_ext4_namei.patch'),
+    expect: { functions: EXT4_NAMEI_FUNCTIONS, module: 'ext4' },
+    check: path.join(fixtures, 'check-fs_ext4_namei.sh'),
+    files: ['ext4.img'],
+    modules: ['ext4', 'loop'],
+    note: 'ext4 loaded after the apply, unloaded and loaded again while applied, used across the undo; the fix (a dirent whose hash runs past the block) needs a crafted image, so fixed and unfixed both pass; 29 of the 30 functions differ only in __LINE__ immediates (issue 19)',
+  },
+  {
+    name: 'net_sctp_auth',
+    patch: path.join(corpus, 'modules-6.1.176-to-6.1.190/net_sctp_auth.patch'),
+    expect: { functions: ['sctp_auth_ep_add_chunkid'], module: 'sctp' },
+    check: path.join(fixtures, 'check-net_sctp_auth.sh'),
+    programs: ['sctp-loopback'],
+    modules: ['sctp'],
+    note: 'sctp loaded before the apply (patched at apply); an association over loopback in every phase; the off-by-one needs a full chunk list to show',
+  },
+  {
+    name: 'fs_ext4_ialloc',
+    patch: path.join(corpus, 'modules-6.1.176-to-6.1.190/fs_ext4_ialloc.patch'),
+    expect: {
+      exitCode: 2,
+      reason:
+        /fs\/ext4\/ialloc\.o: the object is part of a loadable module \(ext4\).*__tracepoint_ext4_request_inode \(from __jump_table\)/,
+      rules: ['module-code'],
+      module: 'ext4',
+    },
+    note: "refused: its new code fires ext4's own tracepoints, whose jump label and static call entries the kernel reads when the update loads",
+  },
   {
     name: 'net_netfilter_nft_byteorder',
     patch: path.join(corpus, 'modules-6.1.176-to-6.1.190/net_netfilter_nft_byteorder.patch'),
@@ -184,8 +251,14 @@ before(async () => {
   target = await ensureTarget();
   scratch = await scratchDir('corpus');
   const programs = new Set(CASES.flatMap((c) => c.programs ?? []));
-  for (const program of programs)
-    await run('gcc-12', ['-static', '-O2', '-o', path.join(scratch, program), path.join(fixtures, `${program}.c`)]);
+  for (const program of programs) {
+    const source = [fixtures, fixture('modules')].map((dir) => path.join(dir, `${program}.c`)).find((f) => existsSync(f))!;
+    await run('gcc-12', ['-static', '-O2', '-o', path.join(scratch, program), source]);
+  }
+  // fs_ext4_namei's filesystem: a small ext4 image with one file, mounted through a loop device.
+  await mkdir(path.join(scratch, 'ext4-root'));
+  await writeFile(path.join(scratch, 'ext4-root/hello'), 'hello from the host\n');
+  await run('mkfs.ext4', ['-q', '-d', path.join(scratch, 'ext4-root'), path.join(scratch, 'ext4.img'), '4M']);
   for (const c of CASES) built.set(c.name, await create(c));
 
   const files: GuestFile[] = [];
@@ -195,7 +268,7 @@ before(async () => {
     const proof = updateSteps({
       tarball: b.tarball,
       check: b.case.check,
-      checkPrograms: (b.case.programs ?? []).map((p) => path.join(scratch, p)),
+      checkPrograms: [...(b.case.programs ?? []), ...(b.case.files ?? [])].map((p) => path.join(scratch, p)),
       stepPrefix: b.case.name,
     });
     files.push(...proof.files.filter((f) => !files.some((g) => g.guestName === f.guestName)));
@@ -209,6 +282,7 @@ before(async () => {
     vmlinuz: target.vmlinuz,
     files,
     steps,
+    modules: [...new Set(CASES.filter((c) => built.get(c.name)?.tarball).flatMap((c) => c.modules ?? []))],
     keepGoing: true,
     serialLogPath: path.join(repo, '.tmp/corpus-serial.log'),
     log: () => {},
@@ -295,7 +369,11 @@ test('every corpus patch gives the expected functions, or its refusal with the r
     if ('functions' in c.expect) {
       assert.equal(b.exitCode, 0, `${c.name}: ${b.message}`);
       assert.deepEqual(b.functions, [...c.expect.functions].sort(), c.name);
-      assert.deepEqual(b.modules, [c.expect.module ?? 'vmlinux'], `${c.name}: the module of its changed code`);
+      assert.deepEqual(
+        [...b.modules].sort(),
+        c.expect.modules ?? [c.expect.module ?? 'vmlinux'],
+        `${c.name}: the module of its changed code`,
+      );
       assert.ok(b.tarball, c.name);
     } else {
       assert.equal(b.exitCode, c.expect.exitCode, `${c.name}: ${b.message}`);

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import { createUpdate, MissingShippedModulesError } from '../../src/create/create.ts';
 import { doubleBuild } from '../../src/create/double-build.ts';
 import { checkReproduction } from '../../src/create/reproduction-check.ts';
-import { linkShippedModule, shippedModulePath } from '../../src/create/shipped-module.ts';
+import { checkShippedModuleFor, linkShippedModule, moduleInfo, shippedModulePath } from '../../src/create/shipped-module.ts';
 import { readElf } from '../../src/elf/reader.ts';
 import { isFunction } from '../../src/elf/types.ts';
 import { relocationResult, impliedSymbolValue } from '../../src/x86/relocation-values.ts';
@@ -110,4 +110,25 @@ test('a config dir without the shipped modules is an error for a module patch, b
     (e: Error) =>
       e instanceof MissingShippedModulesError && /net\/sched\/sch_multiq\.o/.test(e.message) && /--skip-reproduction-check/.test(e.message),
   );
+});
+
+test("a composite module's same-named static functions are all listed, in symbol table order (the engine's sympos)", async () => {
+  const ext4 = await linked('ext4');
+  const delayed = ext4.functionAddresses('ext4_es_is_delayed');
+  assert.equal(delayed.length, 2, 'ext4_es_is_delayed is emitted out of line by two objects of ext4.ko');
+  assert.notEqual(delayed[0], delayed[1]);
+  assert.equal(ext4.functionAddresses('ext4_search_dir').length, 1);
+  assert.deepEqual(ext4.functionAddresses('no_such_function'), []);
+});
+
+test('a shipped module built for another kernel is refused by name, naming both releases', async () => {
+  const where = await shippedModulePath(target.modulesDir, 'sch_multiq');
+  const info = moduleInfo(readElf(await readFile(where)));
+  assert.match(info.get('vermagic') ?? '', new RegExp(`^${target.release.replace(/\./g, '\\.')} SMP`));
+  assert.doesNotThrow(() => checkShippedModuleFor(target.release, 'sch_multiq', info, where));
+  assert.throws(
+    () => checkShippedModuleFor('6.1.0-57-amd64', 'sch_multiq', info, where),
+    new RegExp(`sch_multiq\\.ko \\(.*\\) was built for kernel ${target.release.replace(/\./g, '\\.')} .*not 6\\.1\\.0-57-amd64`),
+  );
+  assert.throws(() => checkShippedModuleFor(target.release, 'x', new Map(), 'x.ko'), /has no vermagic/);
 });

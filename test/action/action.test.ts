@@ -20,6 +20,7 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { load as loadYaml } from 'js-yaml';
 import { dockerArgv, outermostPaths, parseImageReference } from '../../src/action/container.ts';
 import { expandPatchPattern } from '../../src/action/inputs.ts';
 import { HOST_PACKAGES } from '../../src/setup/host-packages.ts';
@@ -369,16 +370,19 @@ describe('the action, its parts', () => {
   });
 
   test('action.yml runs the bundle on node24 and declares every input the code reads', async () => {
-    const yml = await readFile(path.join(repo, 'action.yml'), 'utf8');
-    assert.match(yml, /^runs:\n {2}using: node24\n {2}main: dist\/index\.js$/m);
-    const declared = new Set(
-      [...yml.slice(yml.indexOf('\ninputs:'), yml.indexOf('\noutputs:')).matchAll(/^ {2}([\w-]+):$/gm)].map((m) => m[1]),
-    );
+    const action = loadYaml(await readFile(path.join(repo, 'action.yml'), 'utf8')) as {
+      runs: Record<string, string>;
+      inputs: Record<string, { description: string; default?: string; required?: boolean }>;
+      outputs: Record<string, { description: string }>;
+    };
+    assert.deepEqual(action.runs, { using: 'node24', main: 'dist/index.js' });
     const code = await readFile(path.join(repo, 'src/action/inputs.ts'), 'utf8');
     const read = new Set([...code.matchAll(/get\('([\w-]+)'\)|flag\(get, '([\w-]+)'/g)].map((m) => m[1] ?? m[2]));
-    assert.deepEqual([...read].sort(), [...declared].sort());
-    const outputs = [...yml.slice(yml.indexOf('\noutputs:'), yml.indexOf('\nruns:')).matchAll(/^ {2}([\w-]+):$/gm)].map((m) => m[1]).sort();
-    assert.deepEqual(outputs, ['changed-functions', 'tarball', 'update-id', 'verdict']);
+    assert.deepEqual([...read].sort(), Object.keys(action.inputs).sort());
+    for (const [name, input] of Object.entries(action.inputs)) assert.ok(input.description, `input ${name} is described`);
+    assert.ok(!action.inputs.patch.required, 'patch or manifest');
+    assert.equal(action.inputs.overwrite.default, 'false');
+    assert.deepEqual(Object.keys(action.outputs).sort(), ['changed-functions', 'tarball', 'update-id', 'verdict']);
   });
 
   test('the workflows users copy pass actionlint; a broken one does not', async () => {

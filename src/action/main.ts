@@ -1,14 +1,19 @@
 /**
  * The GitHub Action (action.yml → dist/index.js): for each patch, build the update with
- * ksplice-create (on the host, or in the pinned toolchain container), prove it in a QEMU guest,
+ * ksplice-create (on the host, or in the pinned toolchain container; docker through @actions/exec),
+ * for each kernel release, prove it in a QEMU guest,
  * publish the tarball (artifact, release asset), and report (outputs, annotations, job summary).
  *
- *   1. inputs          read and check every input (inputs.ts)
- *   2. setup           the target kernel's source, config, System.map and headers (with
- *                      toolchain-image: ksplice-setup in the container, with the network)
+ *   1. inputs          read and check every input (inputs.ts): the project file (manifest,
+ *                      src/manifest/) or the shortcuts patch, id, hooks, accept, check-script
+ *   2. setup           the host packages (every run, hostPackagesFor: a warm cache or a
+ *                      kernel-source tree needs them too); per kernel release the target's
+ *                      source, config, System.map and headers (with toolchain-image:
+ *                      ksplice-setup in the container, with the network)
  *   3. build           ksplice-create: toolchain check, pre build, post build, diff, module build,
  *                      tarball, each stage its own log group (in the container: no network)
- *   4. QEMU            the article's proof: check, apply, check, view, undo, check (src/qemu/update-steps.ts)
+ *   4. QEMU            the article's proof: check, apply, check, view, undo, check (src/qemu/update-steps.ts);
+ *                      a kernel-source config dir without vmlinuz skips it with a notice (proofPlan)
  *   5. publish         workflow artifact; release asset on release-tag
  *   6. report          outputs, an error annotation on the patch per unsafe finding, the job summary
  * The run fails on any refused patch, failed guest check or kernel splat.

@@ -17,7 +17,14 @@ runCli(RELEASE_ASSETS_CLI, async ({ values }) => {
   if (!repository) throw new UsageError('--repository or $GITHUB_REPOSITORY is required');
   const token = process.env.GITHUB_TOKEN || process.env.GH_TOKEN;
   if (!token) throw new Error('no token: set GITHUB_TOKEN (e.g. env: GITHUB_TOKEN: ${{ github.token }})');
-  const got = await downloadReleasedTarballs({ token, repository, dir: values.dir, apiUrl: process.env.GITHUB_API_URL, log: stderrSink });
+  const got = await downloadReleasedTarballs({
+    token,
+    repository,
+    dir: values.dir,
+    kernelRelease: values['kernel-release'],
+    apiUrl: process.env.GITHUB_API_URL,
+    log: stderrSink,
+  });
   for (const t of got) process.stdout.write(`${t.path}\n`);
   stderrSink(`${got.length} released update(s), ${got.filter((t) => t.verified).length} verified against SHA256SUMS`);
   return EXIT.ok;

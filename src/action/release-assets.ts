@@ -5,9 +5,12 @@
  * SHA256SUMS when it has one (publish.ts attaches it): a tarball whose bytes differ from its line,
  * or that is missing from the file, is an error, never proven as if it were the released update.
  * Drafts are left out (admins cannot download them); a release without tarballs is only noted.
+ * With a kernel release, only the updates built for it are kept (their manifest says which; a
+ * tarball that is not a readable update is an error): a matrix over kernels proves each against
+ * its own kernel.
  *
  * workflows/nightly-qemu.yml's `released` job runs it from the Action's bundle:
- *   node dist/index.js release-assets --dir=released > tarballs.txt   (release-assets-cli.ts)
+ *   node dist/index.js release-assets --dir=released --kernel-release=R > tarballs.txt   (release-assets-cli.ts)
  *
  * Usage:
  *   const got = await downloadReleasedTarballs({ token, repository: 'org/repo', dir: 'released' });
@@ -17,6 +20,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defineCli } from '../util/cli.ts';
 import type { LogSink } from '../util/progress.ts';
+import { readUpdateTarball } from '../package/update-tarball.ts';
 import { CHECKSUMS_ASSET, downloadAsset, octokitFor, parseSha256Sums, sha256Hex, splitRepository } from './publish.ts';
 
 /** An update tarball's asset name, as publish.ts attaches it (ksplice-<id>.tar.gz). */
@@ -51,6 +55,15 @@ export interface ReleasedTarball {
   verified: boolean;
 }
 
+/**
+ * Whether a released tarball is an update for `kernelRelease` (its manifest's kernel release);
+ * throws when it is not a readable update tarball at all.
+ */
+export function isUpdateFor(bytes: Buffer, kernelRelease: string): { wanted: boolean; release: string } {
+  const { manifest } = readUpdateTarball(bytes);
+  return { wanted: manifest.kernelRelease === kernelRelease, release: manifest.kernelRelease };
+}
+
 export interface DownloadOptions {
   token: string;
   /** owner/name */
@@ -58,6 +71,8 @@ export interface DownloadOptions {
   dir: string;
   /** GitHub's API (GITHUB_API_URL on GitHub Enterprise, a fake in tests). */
   apiUrl?: string;
+  /** Keep only the updates built for this kernel release (uname -r); default: all. */
+  kernelRelease?: string;
   log?: LogSink;
 }
 
@@ -90,6 +105,19 @@ export async function downloadReleasedTarballs(options: DownloadOptions): Promis
         problems.push(`${tag}: ${verdict}`);
         continue;
       }
+      if (options.kernelRelease) {
+        let target: { wanted: boolean; release: string };
+        try {
+          target = isUpdateFor(bytes, options.kernelRelease);
+        } catch (e) {
+          problems.push(`${tag}: ${asset.name}: not a readable update tarball: ${(e as Error).message}`);
+          continue;
+        }
+        if (!target.wanted) {
+          log(`${tag}: ${asset.name} is for ${target.release}, not ${options.kernelRelease}: left out`);
+          continue;
+        }
+      }
       const file = path.join(folder, asset.name);
       await writeFile(file, bytes);
       got.push({ tag, name: asset.name, path: file, verified: verdict === 'verified' });
@@ -104,9 +132,14 @@ export async function downloadReleasedTarballs(options: DownloadOptions): Promis
 export const RELEASE_ASSETS_CLI = defineCli({
   name: 'release-assets',
   summary: 'download every released update tarball (ksplice-*.tar.gz) of a repository, checked against its SHA256SUMS',
-  usage: ['--dir=DIR [--repository=OWNER/NAME]'],
+  usage: ['--dir=DIR [--kernel-release=R] [--repository=OWNER/NAME]'],
   options: {
     dir: { type: 'string', value: 'DIR', description: 'where to write them, one folder per release tag' },
+    'kernel-release': {
+      type: 'string',
+      value: 'R',
+      description: 'keep only the updates built for this kernel release (their manifest says which); default: every update',
+    },
     repository: { type: 'string', value: 'OWNER/NAME', description: 'the repository whose releases to read (default $GITHUB_REPOSITORY)' },
   },
   notes: [

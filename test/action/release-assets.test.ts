@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { CHECKSUMS_ASSET, formatSha256Sums, sha256Hex } from '../../src/action/publish.ts';
 import { checkAgainstSums, downloadReleasedTarballs, isUpdateTarball, tagFolder } from '../../src/action/release-assets.ts';
 import { runUnchecked } from '../../src/util/exec.ts';
-import { fakeReleasesApi, type FakeRelease } from '../helpers/fake-github-releases.ts';
+import { fakeReleasesApi, updateTarball, type FakeRelease } from '../helpers/fake-github-releases.ts';
 import { REPO, scratchDir } from '../helpers/paths.ts';
 
 let scratch: string;
@@ -97,6 +97,39 @@ describe('downloading the released updates (fake API)', () => {
         return true;
       });
       await assert.rejects(readFile(path.join(dir, 'v2.0/ksplice-2b.tar.gz')), /ENOENT/);
+    } finally {
+      await gh.close();
+    }
+  });
+});
+
+describe('a kernel matrix: only the updates built for the kernel asked for', () => {
+  test("each tarball's manifest says its kernel; others left out, a tarball that is no update an error", async () => {
+    const files = {
+      'ksplice-a50.tar.gz': updateTarball('a50', '6.1.0-50-amd64'),
+      'ksplice-b57.tar.gz': updateTarball('b57', '6.1.0-57-amd64'),
+    };
+    const sums = formatSha256Sums(new Map(Object.entries(files).map(([n, b]) => [n, sha256Hex(b)])));
+    const gh = await fakeReleasesApi({ releases: [{ tag: 'v5.0', assets: { ...files, [CHECKSUMS_ASSET]: sums } }] });
+    try {
+      const lines: string[] = [];
+      const options = { token: 't', repository: 'org/kernel-fixes', apiUrl: gh.base, log: (l: string) => lines.push(l) };
+      const for50 = await downloadReleasedTarballs({ ...options, dir: path.join(scratch, 'k50'), kernelRelease: '6.1.0-50-amd64' });
+      assert.deepEqual(
+        for50.map((t) => t.name),
+        ['ksplice-a50.tar.gz'],
+      );
+      assert.ok(lines.includes('v5.0: ksplice-b57.tar.gz is for 6.1.0-57-amd64, not 6.1.0-50-amd64: left out'), lines.join('\n'));
+      await assert.rejects(readFile(path.join(scratch, 'k50/v5.0/ksplice-b57.tar.gz')), /ENOENT/);
+      const all = await downloadReleasedTarballs({ ...options, dir: path.join(scratch, 'kall') });
+      assert.equal(all.length, 2, 'without a kernel release: every update');
+
+      gh.put('v5.0', 'ksplice-junk.tar.gz', 'not a tarball');
+      gh.put('v5.0', CHECKSUMS_ASSET, sums + `${sha256Hex(Buffer.from('not a tarball'))}  ksplice-junk.tar.gz\n`);
+      await assert.rejects(
+        downloadReleasedTarballs({ ...options, dir: path.join(scratch, 'kjunk'), kernelRelease: '6.1.0-50-amd64' }),
+        /v5\.0: ksplice-junk\.tar\.gz: not a readable update tarball/,
+      );
     } finally {
       await gh.close();
     }

@@ -21,7 +21,7 @@ import { CHECKSUMS_ASSET, formatSha256Sums, sha256Hex } from '../../src/action/p
 import { ensureBaseImage } from '../../src/container/base-image.ts';
 import { containerEngine, type ContainerEngine } from '../../src/container/engine.ts';
 import { runUnchecked } from '../../src/util/exec.ts';
-import { fakeReleasesApi } from '../helpers/fake-github-releases.ts';
+import { fakeReleasesApi, updateTarball } from '../helpers/fake-github-releases.ts';
 import { REPO, scratchDir } from '../helpers/paths.ts';
 
 interface Step {
@@ -89,8 +89,11 @@ describe('container-job steps in a real bookworm container (podman)', () => {
   });
 
   test("the nightly released job's download step: the bundle's release-assets in the container, against the API, the verified tarballs listed", async () => {
-    const files = { 'ksplice-c1.tar.gz': 'update c1', 'ksplice-c2.tar.gz': 'update c2' };
-    const sums = formatSha256Sums(new Map(Object.entries(files).map(([n, b]) => [n, sha256Hex(Buffer.from(b))])));
+    const files = {
+      'ksplice-c1.tar.gz': updateTarball('c1', '6.1.0-50-amd64'),
+      'ksplice-c2.tar.gz': updateTarball('c2', '6.1.0-50-amd64'),
+    };
+    const sums = formatSha256Sums(new Map(Object.entries(files).map(([n, b]) => [n, sha256Hex(b)])));
     const gh = await fakeReleasesApi({ releases: [{ tag: 'v1.0', assets: { ...files, [CHECKSUMS_ASSET]: sums } }] });
     try {
       const workspace = await mkdtemp(path.join(scratch, 'ws-'));
@@ -118,9 +121,10 @@ describe('container-job steps in a real bookworm container (podman)', () => {
         GITHUB_TOKEN: 'fake',
         GITHUB_REPOSITORY: 'org/kernel-fixes',
         GITHUB_API_URL: gh.base,
+        KERNEL_RELEASE: '6.1.0-50-amd64', // the job's env: ${{ matrix.kernel }}
       });
       assert.equal(result.exitCode, 0, result.stdout + result.stderr);
-      assert.match(result.stdout, /^2 released update\(s\)$/m);
+      assert.match(result.stdout, /^2 released update\(s\) for 6\.1\.0-50-amd64$/m);
       assert.match(result.stderr, /2 released update\(s\), 2 verified against SHA256SUMS/);
       assert.deepEqual((await readFile(path.join(workspace, 'tarballs.txt'), 'utf8')).trim().split('\n').sort(), [
         'released/v1.0/ksplice-c1.tar.gz',

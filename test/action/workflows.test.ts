@@ -24,7 +24,7 @@ import { CHECKSUMS_ASSET, formatSha256Sums, sha256Hex } from '../../src/action/p
 import { isToolName } from '../../src/action/tools.ts';
 import { runUnchecked } from '../../src/util/exec.ts';
 import { workflowLinter } from '../helpers/actionlint.ts';
-import { fakeReleasesApi } from '../helpers/fake-github-releases.ts';
+import { fakeReleasesApi, updateTarball } from '../helpers/fake-github-releases.ts';
 import { REPO, scratchDir } from '../helpers/paths.ts';
 
 interface Step {
@@ -181,8 +181,9 @@ describe('the workflows, as GitHub reads them (js-yaml)', () => {
       assert.ok(zstd >= 0 && zstd < at, `${where}: zstd must be installed before the cache restore (step ${zstd} vs ${at})`);
       assert.ok(j.container, `${where}: the cache is restored in the job container the Action runs in`);
       const cache = steps[at].with ?? {};
-      const release = steps.find(isThisAction)?.with?.['kernel-release'] ?? '${{ env.KERNEL_RELEASE }}';
-      assert.match(String(release), /^\$\{\{ (matrix\.kernel|env\.KERNEL_RELEASE) \}\}$/, `${where}: the kernel release is a variable`);
+      const release = steps.find(isThisAction)?.with?.['kernel-release'] ?? '${{ matrix.kernel }}';
+      assert.equal(release, '${{ matrix.kernel }}', `${where}: the kernel release is the matrix's`);
+      assert.ok(Array.isArray(j.strategy?.matrix?.kernel), `${where}: a kernel matrix`);
       assert.equal(
         cache.path,
         `~/.cache/ksplice-action/${release}`,
@@ -317,14 +318,22 @@ describe("the nightly released job's steps, run by bash as written (js-yaml), ag
   }
 
   test('download, then prove each: every tarball listed once, proven with --check, a failed proof fails the step naming it', async () => {
-    const files = { 'ksplice-aa.tar.gz': 'update aa', 'ksplice-bb.tar.gz': 'update bb' };
+    const nightly = shipped.find((l) => l.file.endsWith('nightly-qemu.yml'))!.workflow;
+    const released = nightly.jobs.released as Job & { env?: Record<string, string> };
+    assert.equal(released.env?.KERNEL_RELEASE, '${{ matrix.kernel }}', "the job's kernel is its matrix's");
+    const kernel = (released.strategy!.matrix!.kernel as string[])[0];
+    const files = {
+      'ksplice-aa.tar.gz': updateTarball('aa', kernel),
+      'ksplice-bb.tar.gz': updateTarball('bb', kernel),
+      'ksplice-cc.tar.gz': updateTarball('cc', '6.1.0-99-amd64'), // another kernel's: not this job's
+    };
     const gh = await fakeReleasesApi({
       releases: [
         {
           tag: 'v1.0',
           assets: {
             ...files,
-            [CHECKSUMS_ASSET]: formatSha256Sums(new Map(Object.entries(files).map(([n, b]) => [n, sha256Hex(Buffer.from(b))]))),
+            [CHECKSUMS_ASSET]: formatSha256Sums(new Map(Object.entries(files).map(([n, b]) => [n, sha256Hex(b)]))),
           },
         },
         { tag: 'v2.0', assets: { 'notes.txt': 'no update' } },
@@ -338,18 +347,19 @@ describe("the nightly released job's steps, run by bash as written (js-yaml), ag
         GITHUB_TOKEN: 'fake',
         GITHUB_REPOSITORY: 'org/kernel-fixes',
         GITHUB_API_URL: gh.base,
-        KERNEL_RELEASE: '6.1.0-50-amd64',
+        KERNEL_RELEASE: kernel,
         QEMU_LOG: path.join(dir, 'qemu.log'),
       };
       // GitHub runs `run:` with bash -e {0}
       const download = await runUnchecked('bash', ['-e', '-c', stepScript('Download every released update')], { cwd: dir, env });
       assert.equal(download.exitCode, 0, download.stderr);
-      assert.match(download.stdout, /^2 released update\(s\)$/m);
+      assert.equal(download.stdout, `2 released update(s) for ${kernel}\n`);
+      assert.match(download.stderr, /v1\.0: ksplice-cc\.tar\.gz is for 6\.1\.0-99-amd64, not 6\.1\.0-50-amd64: left out/);
       assert.deepEqual((await readFile(path.join(dir, 'tarballs.txt'), 'utf8')).trim().split('\n').sort(), [
         'released/v1.0/ksplice-aa.tar.gz',
         'released/v1.0/ksplice-bb.tar.gz',
       ]);
-      assert.equal(await readFile(path.join(dir, 'released/v1.0/ksplice-bb.tar.gz'), 'utf8'), 'update bb');
+      assert.deepEqual(await readFile(path.join(dir, 'released/v1.0/ksplice-bb.tar.gz')), files['ksplice-bb.tar.gz']);
 
       const prove = stepScript('Prove each released update again');
       const ok = await runUnchecked('bash', ['-e', '-c', prove], { cwd: dir, env });
@@ -360,7 +370,7 @@ describe("the nightly released job's steps, run by bash as written (js-yaml), ag
         .map((l) => JSON.parse(l) as string[]);
       assert.equal(calls.length, 2);
       for (const c of calls) {
-        assert.equal(c[0], '--kernel-release=6.1.0-50-amd64');
+        assert.equal(c[0], `--kernel-release=${kernel}`);
         assert.match(c[1], /^--update=released\/v1\.0\/ksplice-(aa|bb)\.tar\.gz$/);
         assert.ok(c.includes('--check=checks/nightly.sh'), c.join(' '));
         assert.ok(c.includes(`--serial-log=${c[1].slice('--update='.length)}.serial.log`), c.join(' '));
@@ -368,7 +378,7 @@ describe("the nightly released job's steps, run by bash as written (js-yaml), ag
 
       const failed = await runUnchecked('bash', ['-e', '-c', prove], { cwd: dir, env: { ...env, FAIL_FOR: 'ksplice-aa.tar.gz' } });
       assert.equal(failed.exitCode, 1, 'the step fails');
-      assert.match(failed.stdout, /::error::released\/v1\.0\/ksplice-aa\.tar\.gz: the QEMU proof failed against 6\.1\.0-50-amd64/);
+      assert.ok(failed.stdout.includes(`::error::released/v1.0/ksplice-aa.tar.gz: the QEMU proof failed against ${kernel}`), failed.stdout);
       assert.doesNotMatch(failed.stdout, /::error::[^\n]*ksplice-bb/, 'the other one passed, and was still proven');
     } finally {
       await gh.close();

@@ -8,8 +8,29 @@
  * Usage:
  *   const gh = await fakeReleasesApi({ releases: [{ tag: 'v1.0', assets: { 'ksplice-a.tar.gz': bytes } }] });
  *   ... getOctokit('t', { baseUrl: gh.base }) ...;   gh.asset('v1.0', 'SHA256SUMS');   gh.calls;   await gh.close();
+ *   const bytes = updateTarball('aa11', '6.1.0-50-amd64');   // a small, real update tarball (no modules in it)
  */
 import { createServer, type IncomingMessage } from 'node:http';
+import { writeUpdateTarball } from '../../src/package/update-tarball.ts';
+
+/** A real update tarball (manifest and checksums as ksplice-create writes them) for a kernel release, with one small file. */
+export function updateTarball(id: string, kernelRelease: string): Buffer {
+  return writeUpdateTarball(
+    {
+      id,
+      kernelRelease,
+      sourceVersion: '6.1.176-1',
+      toolchain: { cc: 'gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0', as: 24000, ld: 24000 },
+      description: `update ${id}`,
+      patch: `${id}.patch`,
+      coreModule: 'ksplice.ko',
+      updateModule: `ksplice_${id}.ko`,
+      changed: [{ object: 'kernel/printk/printk.o', function: '_printk', address: 'ffffffff81b4c6a8' }],
+      new: [],
+    },
+    [{ path: `${id}.patch`, data: Buffer.from(`--- a/x\n+++ b/x\n`) }],
+  );
+}
 
 const REPO = '/repos/org/kernel-fixes';
 

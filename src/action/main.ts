@@ -256,7 +256,8 @@ async function publish(inputs: ActionInputs, update: UpdateResult): Promise<void
       apiUrl: process.env.GITHUB_API_URL,
     });
     if (asset.replaced) core.info(`${path.basename(update.tarball!)} was already on release ${inputs.releaseTag}: replaced by this build`);
-    if (asset.unchanged) core.info(`${path.basename(update.tarball!)} was already on release ${inputs.releaseTag} with these very bytes: kept`);
+    if (asset.unchanged)
+      core.info(`${path.basename(update.tarball!)} was already on release ${inputs.releaseTag} with these very bytes: kept`);
     update.releaseAsset = asset.url;
   }
 }

@@ -35,7 +35,7 @@ interface ExampleRun {
   reproduced: number | null;
   createSeconds: number;
   /** null: not run; else whether apply, the checks and undo passed in the guest. */
-  guest: { ok: boolean; bootedLine: string | null; seconds: number } | null;
+  guest: { ok: boolean; bootedLine: string | null; seconds: number; exitCode: number | null; failures: string[] } | null;
   error?: string;
 }
 
@@ -101,11 +101,14 @@ async function proveInGuest(
   ]);
   const seconds = Math.round((Date.now() - begun) / 1000);
   const console = await readFile(serialLog, 'utf8').catch(() => '');
-  const booted = /Linux version (\S+) .*?(Debian \S+)/.exec(console);
-  const bootedLine = booted ? `${booted[1]} (${booted[2]})` : null;
+  // `Linux version 6.1.0-47-amd64 (…) (gcc-12 (Debian 12.2.0-14+deb12u1) 12.2.0, …) #1 SMP PREEMPT_DYNAMIC Debian 6.1.170-3 (2026-05-08)`
+  const booted = /Linux version (\S+) .*Debian (\S+) \(\d{4}-\d\d-\d\d\)/.exec(console);
+  const bootedLine = booted ? `${booted[1]} (Debian ${booted[2]})` : null;
   // The guest must have booted this release's own kernel, not the default one.
-  const rightKernel = booted !== null && booted[1] === release && booted[2] === `Debian ${sourceVersion}`;
-  return { ok: result.exitCode === 0 && rightKernel, bootedLine, seconds };
+  const rightKernel = booted !== null && booted[1] === release && booted[2] === sourceVersion;
+  const failures = result.exitCode === 0 ? [] : result.stderr.trim().split('\n').slice(-3);
+  if (!rightKernel) failures.push(`booted ${bootedLine ?? 'no Linux version line'}, expected ${release} (Debian ${sourceVersion})`);
+  return { ok: failures.length === 0, bootedLine, seconds, exitCode: result.exitCode, failures };
 }
 
 async function runKernel(requested: string, withGuest: boolean): Promise<KernelRun> {

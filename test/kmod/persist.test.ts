@@ -17,7 +17,7 @@
  * and finds both back, in order, then undoes them; boot 3 restores nothing, then stops at a
  * corrupted update in a hand-made store. A store of another release on the disk is ignored.
  *
- * Run: bash scripts/test.sh test/kmod/persist.test.ts   (about 3 min on 2 cores: three boots)
+ * Run: bash scripts/test.sh test/kmod/persist.test.ts   (about 4 min on 2 cores: three updates built, three boots)
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

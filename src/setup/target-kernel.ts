@@ -262,9 +262,12 @@ async function prepareTarget(name: ReleaseName, cacheDir: string, debDir: string
   progress.step("installing Debian's config and build variables");
   const debianConfig = path.join(target.headersDir, '.config');
   await copyFile(debianConfig, path.join(target.sourceDir, '.config'));
-  // .kernelvariables sets KERNELRELEASE and CC=gcc-12 exactly as Debian's build did; the tree's
-  // Makefile includes it.
-  await copyFile(path.join(target.headersDir, '.kernelvariables'), path.join(target.sourceDir, '.kernelvariables'));
+  // .kernelvariables sets KERNELRELEASE and CC exactly as Debian's build did; the tree's Makefile
+  // includes it (every make in the tree, the double build's too, sees the same variables).
+  await writeFile(
+    path.join(target.sourceDir, '.kernelvariables'),
+    kernelVariablesForTree(await readFile(path.join(target.headersDir, '.kernelvariables'), 'utf8'), await readFile(debianConfig, 'utf8')),
+  );
 
   progress.step('make olddefconfig prepare modules_prepare (with the update build flags)');
   await run('make', [...kbuildArgs(target.sourceDir, os.availableParallelism()), 'olddefconfig', 'prepare', 'modules_prepare'], {
@@ -344,6 +347,17 @@ async function useTreeKbuildPrograms(headersRoot: string, sourceDir: string): Pr
       await symlink(path.join(sourceDir, link), at);
     }
   }
+}
+
+/**
+ * Debian's .kernelvariables for the tree, plus what keeps Kconfig from seeing this host where
+ * Debian's build saw nothing: a kernel built without rustc (6.12: `CONFIG_RUSTC_VERSION=0`) gets a
+ * RUSTC that does not exist, or a rustc on this host would change the config's RUSTC lines and
+ * the tree would no longer be configured as the target.
+ */
+export function kernelVariablesForTree(kernelVariables: string, debianConfig: string): string {
+  if (!/^CONFIG_RUSTC_VERSION=0$/m.test(debianConfig)) return kernelVariables;
+  return `${kernelVariables.replace(/\n?$/, '\n')}# ksplice-setup: Debian built this kernel without rustc\nRUSTC = ksplice-no-rustc\n`;
 }
 
 /**

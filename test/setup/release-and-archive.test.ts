@@ -5,7 +5,7 @@ import { chmod, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { archiveControl, availableVersions, readControl } from '../../src/setup/debian-archive.ts';
-import { ensureTarget, releaseInArchive } from '../../src/setup/target-kernel.ts';
+import { ensureTarget, kernelVariablesForTree, releaseInArchive } from '../../src/setup/target-kernel.ts';
 import {
   checkFlavour,
   chooseSourceVersion,
@@ -177,4 +177,13 @@ test('a non-root user with empty package lists (the toolchain container) still f
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+});
+
+test('a kernel Debian built without rustc gets a RUSTC that does not exist in its tree; a 6.1 one is left as is', () => {
+  const vars = 'override KERNELRELEASE = 6.12.118+deb12-amd64\nCC = $(CROSS_COMPILE)gcc-12\n';
+  assert.equal(kernelVariablesForTree(vars, 'CONFIG_CC_VERSION_TEXT="gcc-12"\n'), vars);
+  const tree = kernelVariablesForTree(vars, 'CONFIG_RUSTC_VERSION=0\nCONFIG_RUSTC_LLVM_VERSION=0\n');
+  assert.ok(tree.startsWith(vars));
+  assert.match(tree, /^RUSTC = ksplice-no-rustc$/m);
+  assert.equal(kernelVariablesForTree(vars, 'CONFIG_RUSTC_VERSION=108500\n'), vars);
 });

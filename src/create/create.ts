@@ -382,7 +382,9 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
 
     progress.step('diff');
     const { diffs, changed, new: added, notes, findings } = await diffEachObject(objects, build, inputs.sourceDir);
-    Object.assign(report, { changed, new: added, notes });
+    // A touched file this config does not compile (a module that is `not set`): said, by name.
+    const notCompiled = build.notBuilt.map((f) => `${f}: not compiled in the configuration of ${inputs.release}`);
+    Object.assign(report, { changed, new: added, notes: [...notCompiled, ...notes] });
     findings.push(
       ...(await sourceSafetyFindings({
         patchText: patchText.toString('utf8'),

@@ -57,8 +57,10 @@ export function outcomeMessage(o: CreateOutcome): string {
       return `Ksplice update tarball written to ${o.tarball}`;
     case 'analyzed':
       return `Analysis only: update ${o.id} would replace ${o.changed.map((c) => c.function).join(', ')}`;
-    case 'no-changes':
-      return 'No changes detected';
+    case 'no-changes': {
+      const notCompiled = o.notes.filter((n) => n.includes(': not compiled in the configuration of '));
+      return notCompiled.length > 0 ? `No changes detected (${notCompiled.join('; ')})` : 'No changes detected';
+    }
     case 'unsafe':
       return `the patch cannot be applied safely without custom code:\n${o.unsafe.map((f) => `  ${describeFinding(f)}`).join('\n')}`;
   }

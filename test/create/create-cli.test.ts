@@ -81,6 +81,13 @@ test('kernel_audit_tree.patch changes no code: "No changes detected", exit 66', 
   assert.deepEqual(json.changed, []);
 });
 
+test('a patch to a file this config does not compile: "No changes detected", naming the file', async () => {
+  const { exitCode, stderr, json } = await createFromFixture('apm-not-built.patch');
+  assert.equal(exitCode, 66, stderr);
+  assert.match(stderr, /No changes detected \(arch\/x86\/kernel\/apm_32\.c: not compiled in the configuration of 6\.1\.0-50-amd64\)/);
+  assert.deepEqual(json.notes, ['arch/x86/kernel/apm_32.c: not compiled in the configuration of 6.1.0-50-amd64']);
+});
+
 test('kernel_user.patch adds an export: refused with that rule and reason, exit 2; the JSON reads back as the same outcome', async () => {
   const { exitCode, json, stderr, stdout } = await createFromCorpus('6.1.176-to-6.1.190/kernel_user.patch');
   assert.equal(exitCode, 2);

@@ -118,7 +118,16 @@ async function buildBaseImage(engine: ContainerEngine, tag: string, log: LogSink
   }
 }
 
-export async function ensureBaseImage(engine: ContainerEngine, log: LogSink): Promise<string> {
+/** The base image's tag, built first if missing (one builder at a time across processes). */
+export function ensureBaseImage(engine: ContainerEngine, log: LogSink): Promise<string> {
+  return withLock(buildLock(engine), () => baseImage(engine, log), log);
+}
+
+function buildLock(engine: ContainerEngine): string {
+  return path.join(engine.layout.graphRoot, '..', 'build.lock');
+}
+
+async function baseImage(engine: ContainerEngine, log: LogSink): Promise<string> {
   const tag = baseImageTag();
   if (await imageExists(engine, tag)) return tag;
   await buildBaseImage(engine, tag, log);
@@ -136,9 +145,9 @@ async function pinned(engine: ContainerEngine, tag: string): Promise<PinnedImage
 /** The toolchain image of docker/toolchain.Dockerfile on the local base, built once per input change. */
 export async function ensureToolchainImage(engine: ContainerEngine, log: LogSink): Promise<PinnedImage> {
   return withLock(
-    path.join(engine.layout.graphRoot, '..', 'build.lock'),
+    buildLock(engine),
     async () => {
-      const base = await ensureBaseImage(engine, log);
+      const base = await baseImage(engine, log);
       const dockerfilePath = projectPath('docker/toolchain.Dockerfile');
       const tag = toolchainImageTag(base, await readFile(dockerfilePath));
       if (!(await imageExists(engine, tag))) {

@@ -15,7 +15,6 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { build } from 'esbuild';
 import { load } from 'js-yaml';
 import { CHECKSUMS_ASSET, formatSha256Sums, sha256Hex } from '../../src/action/publish.ts';
 import { ensureBaseImage } from '../../src/container/base-image.ts';
@@ -23,6 +22,7 @@ import { containerEngine, type ContainerEngine } from '../../src/container/engin
 import { runUnchecked } from '../../src/util/exec.ts';
 import { fakeReleasesApi, updateTarball } from '../helpers/fake-github-releases.ts';
 import { REPO, scratchDir } from '../helpers/paths.ts';
+import { buildActionBundle } from '../helpers/action-bundle.ts';
 
 interface Step {
   name?: string;
@@ -99,20 +99,7 @@ describe('container-job steps in a real bookworm container (podman)', () => {
       const workspace = await mkdtemp(path.join(scratch, 'ws-'));
       // the Action as the job checks it out: its bundle (npm run build:action's command) and package.json
       await mkdir(path.join(workspace, '.ksplice-action/dist'), { recursive: true });
-      await build({
-        absWorkingDir: REPO,
-        entryPoints: ['src/action/index.ts'],
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node20',
-        outfile: path.join(workspace, '.ksplice-action/dist/index.js'),
-        legalComments: 'none',
-        banner: {
-          js: "import { createRequire as __ksCreateRequire } from 'node:module'; const require = __ksCreateRequire(import.meta.url);",
-        },
-        logLevel: 'warning',
-      });
+      await buildActionBundle(path.join(workspace, '.ksplice-action/dist/index.js'));
       await writeFile(path.join(workspace, '.ksplice-action/package.json'), await readFile(path.join(REPO, 'package.json')));
       const nightly = await workflow('nightly-qemu.yml');
       const step = nightly.jobs.released.steps!.find((s) => s.name === 'Download every released update');

@@ -14,7 +14,6 @@
 //   (warm about 2 min; cold, on a fresh machine, the image build adds 3-5 min: debootstrap 45 s,
 //   import 6 s, the Dockerfile's apt-get install 2.5 min, more on a loaded machine)
 import assert from 'node:assert/strict';
-import { build } from 'esbuild';
 import { chmod, copyFile, cp, mkdir, readdir, readFile, readlink, rm, stat, symlink, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -26,6 +25,7 @@ import { ensureTarget } from '../../src/setup/target-kernel.ts';
 import { run, runUnchecked } from '../../src/util/exec.ts';
 import { withLock } from '../../src/util/lock.ts';
 import { corpusPatch, REPO, scratchDir } from '../helpers/paths.ts';
+import { buildActionBundle } from '../helpers/action-bundle.ts';
 
 /** The runner's uid and gid on GitHub's hosted runners; unknown to the image (no passwd entry). */
 const RUNNER = { uid: 1001, gid: 1001 };
@@ -46,20 +46,7 @@ function docker(args: string[], onLine?: (line: string) => void) {
 
 /** The Action as the runner has it: dist/index.js built from these sources (not the committed bundle), and kmod/. */
 async function actionFolder(dir: string): Promise<void> {
-  const pkg = JSON.parse(await readFile(path.join(REPO, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const banner = /--banner:js="([^"]+)"/.exec(pkg.scripts['build:action'])![1];
-  await build({
-    absWorkingDir: REPO,
-    entryPoints: ['src/action/index.ts'],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    outfile: path.join(dir, 'dist/index.js'),
-    legalComments: 'none',
-    banner: { js: banner },
-    logLevel: 'error',
-  });
+  await buildActionBundle(path.join(dir, 'dist/index.js'));
   await cp(path.join(REPO, 'kmod'), path.join(dir, 'kmod'), { recursive: true });
 }
 

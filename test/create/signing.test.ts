@@ -24,36 +24,10 @@ import { ensureTarget, type TargetKernel } from '../../src/setup/target-kernel.t
 import { run, runUnchecked } from '../../src/util/exec.ts';
 import { createUpdate } from '../helpers/create-cli.ts';
 import { corpusPatch, scratchDir } from '../helpers/paths.ts';
+import { makeKeyPair } from '../helpers/throwaway-key.ts';
 
 const PROC_CMDLINE = corpusPatch('examples/proc_cmdline.patch');
 const MAGIC = Buffer.from('~Module signature appended~\n');
-
-/** A throwaway RSA key and its self-signed code-signing certificate, as the kernel's x509.genkey makes them. */
-async function makeKeyPair(dir: string, name: string): Promise<{ key: string; cert: string }> {
-  const key = path.join(dir, `${name}.key.pem`);
-  const cert = path.join(dir, `${name}.cert.pem`);
-  await run('openssl', [
-    'req',
-    '-new',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    key,
-    '-out',
-    cert,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=ksplice test ${name}`,
-    '-addext',
-    'keyUsage=digitalSignature',
-    '-addext',
-    'extendedKeyUsage=codeSigning',
-  ]);
-  return { key, cert };
-}
 
 /** The appended signature, parsed here independently of sign-module.ts: content, PKCS#7, struct. */
 function splitSigned(ko: Buffer): { content: Buffer; pkcs7: Buffer; struct: Buffer } {

@@ -16,9 +16,9 @@ import { createUpdate } from '../../src/create/create.ts';
 import { readModuleSignature } from '../../src/kbuild/sign-module.ts';
 import { readUpdateTarball, writeUpdateTarball, type ManifestFields } from '../../src/package/update-tarball.ts';
 import { ensureTarget } from '../../src/setup/target-kernel.ts';
-import { run } from '../../src/util/exec.ts';
 import { runScenario } from '../helpers/guest-scenario.ts';
 import { corpusPatch, fixture, REPO, scratchDir } from '../helpers/paths.ts';
+import { makeKeyPair } from '../helpers/throwaway-key.ts';
 
 const REFUSAL =
   /^ksplice-apply: cannot load (the ksplice core \(ksplice\.ko\)|update module ksplice_sigkey\.ko): the kernel enforces module signatures \(Secure Boot or module\.sig_enforce=1\) and (ksplice\.ko|ksplice_sigkey\.ko) is unsigned or signed by a key the kernel does not trust; build the update with ksplice-create --sign-key=KEY --sign-cert=CERT/;
@@ -47,24 +47,7 @@ describe('module.sig_enforce=1 guest: unsigned and untrusted modules refused, wi
     const target = await ensureTarget();
     vmlinuz = target.vmlinuz;
     dir = await scratchDir('signed-guest');
-    const key = path.join(dir, 'key.pem');
-    const cert = path.join(dir, 'cert.pem');
-    await run('openssl', [
-      'req',
-      '-new',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      key,
-      '-out',
-      cert,
-      '-days',
-      '2',
-      '-subj',
-      '/CN=ksplice throwaway',
-    ]);
+    const { key, cert } = await makeKeyPair(dir, 'throwaway');
     const signed = await createUpdate({
       sourceDir: target.sourceDir,
       patchPath: corpusPatch('examples/proc_cmdline.patch'),

@@ -90,6 +90,8 @@ before(async () => {
   const doc = await readFile(path.join(REPO, 'docs/action.md'), 'utf8');
   const block = /^## Setup: a repository of patches\n[\s\S]*?^```yaml\n([\s\S]*?)^```$/m.exec(doc);
   assert.ok(block, 'docs/action.md: the setup section and its yaml block');
+  const readme = await readFile(path.join(REPO, 'README.md'), 'utf8');
+  assert.ok(readme.includes('```yaml\n' + block[1] + '```'), "README's GitHub Action section shows the same setup block as docs/action.md");
   docSetup = { file: 'docs/action.md#setup', text: block[1], workflow: load(block[1]) as Workflow };
   all = [...shipped, selfTest, docSetup];
 });

@@ -3,7 +3,7 @@ import {
   diffObjects,
   readElf,
   summarize
-} from "./chunks/chunk-NTZ7BIJ7.js";
+} from "./chunks/chunk-VCFN5GIP.js";
 import {
   OUTCOME_EXIT_CODES,
   UsageError,

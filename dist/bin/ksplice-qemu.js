@@ -7,7 +7,7 @@ import {
   seconds,
   stderrSink,
   withLock
-} from "./chunks/chunk-E7X4KMXC.js";
+} from "./chunks/chunk-B2Q4NLRO.js";
 import {
   EXIT,
   UsageError,
@@ -690,6 +690,8 @@ function qemuArgs(options) {
     options.vmlinuz,
     "-initrd",
     options.initramfs,
+    // a host file the guest writes and a later run reads again (what survives a "reboot")
+    ...(options.disks ?? []).flatMap((file) => ["-drive", `file=${file.replace(/,/g, ",,")},format=raw,if=virtio`]),
     "-append",
     kernelCmdline(options)
   ];

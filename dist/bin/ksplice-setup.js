@@ -1,14 +1,12 @@
 #!/usr/bin/env node
 import {
-  checkToolchain
-} from "./chunks/chunk-KDVOPVSK.js";
-import {
   DEFAULT_RELEASE,
   HOST_PACKAGES,
+  checkToolchain,
   ensureHostPackages,
   ensureTarget,
   stderrSink
-} from "./chunks/chunk-E7X4KMXC.js";
+} from "./chunks/chunk-B2Q4NLRO.js";
 import {
   UsageError,
   defineCli,
@@ -27,7 +25,7 @@ var SETUP_CLI = defineCli({
     release: {
       type: "string",
       value: "RELEASE",
-      description: "the Debian kernel release to prepare, e.g. 6.1.0-50-amd64 (the default target of the other tools): downloads about 1 GB of Debian's packages the first time"
+      description: "the Debian kernel release to prepare: any amd64 or cloud-amd64 kernel Debian's archive holds, e.g. 6.1.0-50-amd64 (the default target of the other tools), 6.1.0-47-cloud-amd64, 6.12.115+deb12-amd64; or latest (the newest 6.1 ABI) or latest-6.12. Downloads about 1 GB of Debian's packages the first time"
     },
     "cache-dir": {
       type: "string",
@@ -43,6 +41,7 @@ var SETUP_CLI = defineCli({
     "host-packages-only": { type: "boolean", default: false, description: "install the host's apt packages (gcc-12, make, ...) and stop" }
   },
   notes: [
+    "Refused by name before any download: a release the archive does not hold, a flavour other than amd64 and cloud-amd64 (rt, other architectures), packages missing or disagreeing on their source version, a target compiler this machine cannot install.",
     "With no --release and no --host-packages-only nothing is done (usage error): a setup downloads and unpacks gigabytes, so it is never started by default."
   ],
   exitCodes: ["ok", "error", "usage", "sigint", "sigterm"]

@@ -83,7 +83,7 @@ export function linkShippedModule(ko: ElfObject): LinkedModule {
   for (const sym of ko.symbols) {
     if (sym.name === '' || sym.type === STT_SECTION || sym.type === STT_FILE) continue;
     symbols.push({ address: valueOf(sym), type: sym.shndx === SHN_UNDEF ? 'U' : 't', name: sym.name });
-    if (sym.type === STT_FUNC && sym.shndx !== SHN_UNDEF) functions.set(sym.name, [...(functions.get(sym.name) ?? []), valueOf(sym)]);
+    if (sym.type === STT_FUNC && sym.section) functions.set(sym.name, [...(functions.get(sym.name) ?? []), valueOf(sym)]);
   }
 
   // 3. Apply the module's relocations, as the module loader does.

@@ -4068,7 +4068,7 @@ function linkShippedModule(ko) {
   for (const sym of ko.symbols) {
     if (sym.name === "" || sym.type === STT_SECTION || sym.type === STT_FILE) continue;
     symbols.push({ address: valueOf(sym), type: sym.shndx === SHN_UNDEF ? "U" : "t", name: sym.name });
-    if (sym.type === STT_FUNC && sym.shndx !== SHN_UNDEF) functions.set(sym.name, [...functions.get(sym.name) ?? [], valueOf(sym)]);
+    if (sym.type === STT_FUNC && sym.section) functions.set(sym.name, [...functions.get(sym.name) ?? [], valueOf(sym)]);
   }
   for (const [section, at] of base) {
     for (const rela of relaFor(ko, section)?.entries ?? []) {

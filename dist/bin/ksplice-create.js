@@ -37,7 +37,6 @@ import {
   SHF_STRINGS,
   SHN_ABS,
   SHN_LORESERVE,
-  SHN_UNDEF,
   SHN_XINDEX,
   SHT_GROUP,
   SHT_NOBITS,
@@ -75,7 +74,7 @@ import {
   specialSectionLayout,
   summarize,
   symbolBytes
-} from "./chunks/chunk-VCFN5GIP.js";
+} from "./chunks/chunk-KWAWIE4T.js";
 import {
   EXIT,
   OUTCOME_EXIT_CODES,
@@ -4067,7 +4066,7 @@ function linkShippedModule(ko) {
   const functions = /* @__PURE__ */ new Map();
   for (const sym of ko.symbols) {
     if (sym.name === "" || sym.type === STT_SECTION || sym.type === STT_FILE) continue;
-    symbols.push({ address: valueOf(sym), type: sym.shndx === SHN_UNDEF ? "U" : "t", name: sym.name });
+    symbols.push({ address: valueOf(sym), type: sym.section ? "t" : "U", name: sym.name });
     if (sym.type === STT_FUNC && sym.section) functions.set(sym.name, [...functions.get(sym.name) ?? [], valueOf(sym)]);
   }
   for (const [section, at] of base) {

@@ -3,7 +3,7 @@ import {
   diffObjects,
   readElf,
   summarize
-} from "./chunks/chunk-VCFN5GIP.js";
+} from "./chunks/chunk-KWAWIE4T.js";
 import {
   OUTCOME_EXIT_CODES,
   UsageError,

@@ -19,7 +19,6 @@ import path from 'node:path';
 import {
   SHF_ALLOC,
   SHN_ABS,
-  SHN_UNDEF,
   SHT_NOBITS,
   STT_FILE,
   STT_FUNC,
@@ -82,7 +81,7 @@ export function linkShippedModule(ko: ElfObject): LinkedModule {
   const functions = new Map<string, bigint[]>();
   for (const sym of ko.symbols) {
     if (sym.name === '' || sym.type === STT_SECTION || sym.type === STT_FILE) continue;
-    symbols.push({ address: valueOf(sym), type: sym.shndx === SHN_UNDEF ? 'U' : 't', name: sym.name });
+    symbols.push({ address: valueOf(sym), type: sym.section ? 't' : 'U', name: sym.name });
     if (sym.type === STT_FUNC && sym.section) functions.set(sym.name, [...(functions.get(sym.name) ?? []), valueOf(sym)]);
   }
 

@@ -1,12 +1,14 @@
 /**
  * Targets in a loadable module, in the guest (Debian's kernel, KASLR, TCG): an update of
  * binfmt_misc.ko's bm_status_read (test/fixtures/kmod/binfmt-status.patch), made by the create
- * stage's parts with the object's module (test/helpers/module-update.ts; ksplice-create itself
- * still refuses module code), and binfmt_misc.ko of the target's /lib/modules insmodded directly.
+ * stage's parts with the object's module (test/helpers/module-update.ts), and binfmt_misc.ko of
+ * the target's /lib/modules insmodded directly.
  * One boot, five scenarios (test/fixtures/kmod/scenario-module-targets.sh): loaded before apply;
  * loaded after apply, rmmod while patched and loaded again; undo while the module is gone; a
  * run-pre mismatch refused at apply and, for a module loaded later, refused at its load; two
  * updates of the same module function (binfmt-status-second.patch on top), reloaded in between.
+ * A second boot: new code reading the module's own static `enabled` (binfmt-status-static.patch,
+ * test/fixtures/kmod/scenario-module-static.sh), resolved by the core against the loaded module.
  *
  * Run: bash scripts/test.sh test/kmod/module-targets.test.ts
  */
@@ -107,10 +109,25 @@ test('module targets in the guest: loaded before and after apply, rmmod while pa
   assert.equal(c.get('cleanup'), 'ok', all);
 });
 
-test("new code using the module's own static data is refused until the engine relocates it against the loaded module", async () => {
+test("new code reading the module's own static data follows the loaded module's variable, also after a reload", async () => {
   const target = await ensureTarget();
-  await assert.rejects(buildModuleUpdate(target, { id: 'bmstatic', patch: path.join(FIX, 'binfmt-status-static.patch'), outputDir: OUT }), {
-    name: 'ModuleSymbolsError',
-    message: /^fs\/binfmt_misc\.o: the new code refers to (.*, )?enabled(, .*)? of module binfmt_misc, not exported: not supported yet$/,
+  const statics = await buildModuleUpdate(target, { id: 'bmstatic', patch: path.join(FIX, 'binfmt-status-static.patch'), outputDir: OUT });
+  const { checks: c, output } = await runScenario({
+    vmlinuz,
+    scenario: path.join(FIX, 'scenario-module-static.sh'),
+    files: [statics.core, statics.ko, binfmtKo],
+    keepLogAs: path.join(OUT, 'module-static.log'),
   });
+  assert.equal(c.get('st-apply-rc'), '0', output);
+  assert.equal(c.get('st-enabled'), 'enabled (ksplice)', output);
+  assert.equal(c.get('st-disabled'), 'disabled (ksplice)', "the new code reads the module's own `enabled`");
+  assert.equal(c.get('st-modules-absent'), 'binfmt_misc pending', output);
+  assert.equal(c.get('st-reload-rc'), '0', output);
+  assert.equal(c.get('st-reloaded'), 'enabled (ksplice)', output);
+  assert.equal(c.get('st-reloaded-disabled'), 'disabled (ksplice)', "after a reload: the new instance's variable");
+  assert.equal(c.get('st-undo-rc'), '0', output);
+  assert.equal(c.get('st-undone'), 'disabled', output);
+  assert.equal(c.get('st-cleanup'), 'ok', output);
+  const log = [...output.matchAll(/^CHECK log: (.*)$/gm)].map((m) => m[1]!);
+  assert.equal(log.filter((l) => /Update bmstatic: \d+ reference\(s\) into module binfmt_misc resolved/.test(l)).length, 2, log.join('\n'));
 });

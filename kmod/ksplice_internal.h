@@ -103,6 +103,7 @@ const char *ksplice_abort_word(enum ksplice_abort code);
 const char *ksplice_abort_message(enum ksplice_abort code);
 
 /* match.c */
+bool ksplice_kallsyms_names(unsigned long addr, const char *name, unsigned long *size);
 int ksplice_locate_and_match(struct ksplice_update_state *us);
 int ksplice_match_coming(struct ksplice_update_state *us, struct module *mod);
 bool ksplice_update_targets_module(const struct ksplice_update *u, const char *name);

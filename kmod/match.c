@@ -281,8 +281,11 @@ static int match_function(struct ksplice_update_state *us, struct ksplice_func_s
 	return ksplice_match_plain(us, fs, run, pos, f->pre_size - pos);
 }
 
-/* "name+0x0/0x1a0" -> true when it names `name` at offset 0; size out. */
-static bool kallsyms_names(unsigned long addr, const char *name, unsigned long *size)
+/*
+ * "name+0x0/0x1a0" -> true when kallsyms names `addr` `name` at offset 0, in
+ * vmlinux (not a module); its size out if asked.
+ */
+bool ksplice_kallsyms_names(unsigned long addr, const char *name, unsigned long *size)
 {
 	char buf[KSYM_SYMBOL_LEN];
 	size_t n = strlen(name);
@@ -333,7 +336,7 @@ static int verify_loaded_symbols(struct ksplice_update_state *us)
 			return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
 					     "%s: the module loader resolved it to 0x%lx, System.map 0x%lx + slide gives 0x%lx",
 					     sym->name, *sym->loaded, sym->map_addr, expected);
-		if (!sym->is_percpu && !kallsyms_names(expected, sym->name, NULL))
+		if (!sym->is_percpu && !ksplice_kallsyms_names(expected, sym->name, NULL))
 			return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
 					     "%s: 0x%lx is not %s in kallsyms", sym->name, expected,
 					     sym->name);
@@ -351,7 +354,7 @@ static int resolve_symbols(struct ksplice_update_state *us)
 		struct ksplice_symbol *sym = &u->symbols[i];
 		unsigned long addr = sym->map_addr + us->slide;
 
-		if (!sym->name || !sym->addr || !kallsyms_names(addr, sym->name, NULL))
+		if (!sym->name || !sym->addr || !ksplice_kallsyms_names(addr, sym->name, NULL))
 			return ksplice_abort(us, KSPLICE_ABORT_BAD_ADDRESS,
 					     "symbol %s: System.map address 0x%lx + slide is not %s in kallsyms",
 					     sym->name ? sym->name : "?", sym->map_addr,
@@ -370,7 +373,7 @@ static int locate_at(struct ksplice_update_state *us, struct ksplice_func_state 
 
 	fs->addr = map_addr + us->slide;
 	fs->fentry_ip = 0;
-	if (!kallsyms_names(fs->addr, f->name, &ksize)) {
+	if (!ksplice_kallsyms_names(fs->addr, f->name, &ksize)) {
 		char buf[KSYM_SYMBOL_LEN];
 
 		sprint_symbol(buf, fs->addr);

@@ -46,15 +46,8 @@ typedef void *(*text_poke_fn)(void *addr, const void *opcode, size_t len);
 static void *map_symbol(struct ksplice_update_state *us, unsigned long map_addr, const char *name)
 {
 	unsigned long addr = map_addr + us->slide;
-	char buf[KSYM_SYMBOL_LEN];
-	size_t len = strlen(name);
 
-	if (!map_addr)
-		return NULL;
-	sprint_symbol(buf, addr);
-	if (strncmp(buf, name, len) || strncmp(buf + len, "+0x0/", 5) || strchr(buf, '['))
-		return NULL;
-	return (void *)addr;
+	return map_addr && ksplice_kallsyms_names(addr, name, NULL) ? (void *)addr : NULL;
 }
 
 /* Is section `sec` of the update module a relocation section for module `modname`? */

@@ -57,12 +57,8 @@ static struct ksplice_seen *find_seen(struct module *mod)
 static struct list_head *modules_head(struct ksplice_update_state *us)
 {
 	unsigned long addr = us->update->modules_map_addr + us->slide;
-	char buf[KSYM_SYMBOL_LEN];
 
-	if (!us->update->modules_map_addr)
-		return NULL;
-	sprint_symbol(buf, addr);
-	if (strncmp(buf, "modules+0x0/", 12) || strchr(buf, '['))
+	if (!us->update->modules_map_addr || !ksplice_kallsyms_names(addr, "modules", NULL))
 		return NULL;
 	return (struct list_head *)addr;
 }

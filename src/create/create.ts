@@ -32,7 +32,7 @@ import { Progress, stderrSink, type LogSink } from '../util/progress.ts';
 import { doubleBuild, UnsupportedPatchError, type DoubleBuild } from './double-build.ts';
 import { resolveKernelInputs, type KernelInputs } from './kernel-inputs.ts';
 import { moduleOfObject } from './object-module.ts';
-import type { CreateOutcome, CreateReport, FunctionEntry } from './outcome.ts';
+import { notCompiledNote, type CreateOutcome, type CreateReport, type FunctionEntry } from './outcome.ts';
 import { checkReproduction, type ReproductionMismatch } from './reproduction-check.ts';
 import { SystemMapIndex } from '../kbuild/system-map.ts';
 import { openShippedKernel, type ShippedKernel } from './shipped-kernel.ts';
@@ -248,7 +248,7 @@ async function readAndCheckObjects(
   build: DoubleBuild,
   tree: string,
   shipped: ShippedCode,
-): Promise<{ objects: Map<string, ObjectPair>; checked: number; modules: string[]; linked: Map<string, LinkedModule> }> {
+): Promise<{ objects: Map<string, ObjectPair>; checked: number; linked: Map<string, LinkedModule> }> {
   let checked = 0;
   const mismatches: ReproductionMismatch[] = [];
   const objects = new Map<string, ObjectPair>();
@@ -277,7 +277,7 @@ async function readAndCheckObjects(
     mismatches.push(...report.mismatches);
   }
   if (mismatches.length > 0) throw new ReproductionError(mismatches);
-  return { objects, checked, modules: [...linked.keys()], linked };
+  return { objects, checked, linked };
 }
 
 /**
@@ -368,12 +368,13 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
       progress.info(
         'WARNING: reproduction check skipped (no vmlinux, as asked): the pre build is checked at apply time only (run-pre matching)',
       );
-    const { objects, checked, modules, linked } = await readAndCheckObjects(build, inputs.sourceDir, {
+    const { objects, checked, linked } = await readAndCheckObjects(build, inputs.sourceDir, {
       vmlinux: shipped ? { kernel: shipped, map } : null,
       modulesDir: inputs.modulesDir,
       configDir: inputs.configDir,
       release: inputs.release,
     });
+    const modules = [...linked.keys()];
     report.reproduction = { checked, shippedVmlinux: shipped !== null, shippedModules: modules };
     if (shipped)
       progress.info(
@@ -383,7 +384,7 @@ export async function createUpdate(options: CreateOptions): Promise<CreateOutcom
     progress.step('diff');
     const { diffs, changed, new: added, notes, findings } = await diffEachObject(objects, build, inputs.sourceDir);
     // A touched file this config does not compile (a module that is `not set`): said, by name.
-    const notCompiled = build.notBuilt.map((f) => `${f}: not compiled in the configuration of ${inputs.release}`);
+    const notCompiled = build.notBuilt.map((f) => notCompiledNote(f, inputs.release));
     Object.assign(report, { changed, new: added, notes: [...notCompiled, ...notes] });
     findings.push(
       ...(await sourceSafetyFindings({

@@ -28,7 +28,7 @@
  * read by the kernel when the update module loads, before the core could write it.
  *
  * Usage:
- *   const exported = await readExports([headersSymvers, kmodSymvers]);
+ *   const exported = new Set((await readExportOwners([headersSymvers, kmodSymvers])).keys());
  *   const names = unresolvedNames(koObject, exported);          // before: decide livepatch=Y
  *   const ko = toKlpRelocations(koObject, (name) => positionOf(name));   // after kbuild
  */
@@ -46,18 +46,6 @@ import {
 
 export const SHN_LIVEPATCH = 0xff20;
 export const SHF_RELA_LIVEPATCH = 0x00100000n;
-
-/** Names exported to modules, from Module.symvers files (`crc<TAB>name<TAB>module<TAB>kind`). */
-export async function readExports(symversFiles: readonly string[]): Promise<Set<string>> {
-  const names = new Set<string>();
-  for (const file of symversFiles) {
-    for (const line of (await readFile(file, 'utf8')).split('\n')) {
-      const name = line.split('\t')[1];
-      if (name) names.add(name);
-    }
-  }
-  return names;
-}
 
 /** Exported name → the module exporting it (`vmlinux`, `ext4`, …), from Module.symvers files. */
 export async function readExportOwners(symversFiles: readonly string[]): Promise<Map<string, string>> {
@@ -80,8 +68,13 @@ function isUndefinedSymbol(sym: ElfSymbol): boolean {
  * nor exported. Each needs a livepatch relocation.
  */
 export function unresolvedNames(obj: ElfObject, exported: ReadonlySet<string>): string[] {
+  return undefinedNames(obj, (name) => !exported.has(name));
+}
+
+/** The sorted names `obj` uses and does not define, those `keep` says yes to. */
+function undefinedNames(obj: ElfObject, keep: (name: string) => boolean): string[] {
   const defined = new Set(obj.symbols.filter((s) => s.section !== null).map((s) => s.name));
-  const names = obj.symbols.filter((s) => isUndefinedSymbol(s) && !defined.has(s.name) && !exported.has(s.name)).map((s) => s.name);
+  const names = obj.symbols.filter((s) => isUndefinedSymbol(s) && !defined.has(s.name) && keep(s.name)).map((s) => s.name);
   return [...new Set(names)].sort();
 }
 
@@ -98,13 +91,10 @@ export const MODULE_REF_PREFIX = '__ksplice_modref.';
  * dependency). `__this_module` is always the module's own.
  */
 export function moduleOwnNames(obj: ElfObject, exportOwners: ReadonlyMap<string, string>, module: string): string[] {
-  const defined = new Set(obj.symbols.filter((s) => s.section !== null).map((s) => s.name));
-  const own = (name: string): boolean => {
+  return undefinedNames(obj, (name) => {
     const owner = exportOwners.get(name);
     return owner === undefined || owner === module || name === '__this_module';
-  };
-  const names = obj.symbols.filter((s) => isUndefinedSymbol(s) && !defined.has(s.name) && own(s.name)).map((s) => s.name);
-  return [...new Set(names)].sort();
+  });
 }
 
 /** Step 1 for module code: renames the module-own references so kbuild leaves them undefined. */

@@ -51,6 +51,13 @@ export function exitCodeOf(outcome: { outcome: OutcomeKind }): number {
 }
 
 /** The outcome in one message for a person (ksplice-create prints it; the Action's summary shows it). */
+const NOT_COMPILED = ': not compiled in the configuration of ';
+
+/** The note for a touched file the target's config does not compile; "No changes detected" repeats it. */
+export function notCompiledNote(file: string, release: string): string {
+  return `${file}${NOT_COMPILED}${release}`;
+}
+
 export function outcomeMessage(o: CreateOutcome): string {
   switch (o.outcome) {
     case 'built':
@@ -58,7 +65,7 @@ export function outcomeMessage(o: CreateOutcome): string {
     case 'analyzed':
       return `Analysis only: update ${o.id} would replace ${o.changed.map((c) => c.function).join(', ')}`;
     case 'no-changes': {
-      const notCompiled = o.notes.filter((n) => n.includes(': not compiled in the configuration of '));
+      const notCompiled = o.notes.filter((n) => n.includes(NOT_COMPILED));
       return notCompiled.length > 0 ? `No changes detected (${notCompiled.join('; ')})` : 'No changes detected';
     }
     case 'unsafe':

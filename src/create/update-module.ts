@@ -40,7 +40,6 @@ import {
   MODULE_REF_PREFIX,
   moduleOwnNames,
   readExportOwners,
-  readExports,
   renameModuleRefs,
   toKlpRelocations,
   toModuleKlpRelocations,
@@ -207,8 +206,8 @@ export async function buildUpdateModule(input: UpdateModuleInput): Promise<Built
   /** Each unresolved name → where its object's symbols of the same kind landed (to pick its copy). */
   const unresolved = new Map<string, bigint>();
   const symvers = [path.join(input.headersDir, 'Module.symvers'), path.join(input.kmodDir, 'Module.symvers')];
-  const exported = await readExports(symvers);
   const exportOwners = await readExportOwners(symvers);
+  const exported = new Set(exportOwners.keys());
   /** Per target module: the module-own names its new code refers to (resolved by the core). */
   const moduleRefs = new Map<string, { object: string; pre: ElfObject; names: Set<string> }>();
   for (const [i, { object, diff, module: home }] of input.objects.entries()) {

@@ -3839,6 +3839,47 @@ async function moduleOfObject(tree, object, home) {
   return name;
 }
 
+// src/create/outcome.ts
+function exitCodeOf(outcome) {
+  return OUTCOME_EXIT_CODES[outcome.outcome];
+}
+var NOT_COMPILED = ": not compiled in the configuration of ";
+function notCompiledNote(file, release) {
+  return `${file}${NOT_COMPILED}${release}`;
+}
+function outcomeMessage(o) {
+  switch (o.outcome) {
+    case "built":
+      return `Ksplice update tarball written to ${o.tarball}`;
+    case "analyzed":
+      return `Analysis only: update ${o.id} would replace ${o.changed.map((c) => c.function).join(", ")}`;
+    case "no-changes": {
+      const notCompiled = o.notes.filter((n) => n.includes(NOT_COMPILED));
+      return notCompiled.length > 0 ? `No changes detected (${notCompiled.join("; ")})` : "No changes detected";
+    }
+    case "unsafe":
+      return `the patch cannot be applied safely without custom code:
+${o.unsafe.map((f) => `  ${describeFinding(f)}`).join("\n")}`;
+  }
+}
+var OUTCOME_KINDS = Object.keys(OUTCOME_EXIT_CODES);
+function outcomeToJson(o) {
+  const findings = (list) => list.map(({ rule, symbol, reason, acceptable }) => ({ rule, symbol, reason, acceptable }));
+  return JSON.stringify({
+    outcome: o.outcome,
+    id: o.id,
+    tarball: o.tarball,
+    kernelRelease: o.kernelRelease,
+    changed: o.changed,
+    new: o.new,
+    unsafe: findings(o.unsafe),
+    accepted: findings(o.accepted),
+    notes: o.notes,
+    reproduction: o.reproduction,
+    timingsMs: o.timingsMs
+  });
+}
+
 // src/x86/relocation-values.ts
 var MASK64 = (1n << 64n) - 1n;
 function signExtend32(value) {
@@ -4710,16 +4751,6 @@ ${composite ? `${opts.moduleName}-y := ${opts.parts.join(" ")}
 import { readFile as readFile9 } from "node:fs/promises";
 var SHN_LIVEPATCH = 65312;
 var SHF_RELA_LIVEPATCH = 0x00100000n;
-async function readExports(symversFiles) {
-  const names = /* @__PURE__ */ new Set();
-  for (const file of symversFiles) {
-    for (const line of (await readFile9(file, "utf8")).split("\n")) {
-      const name = line.split("	")[1];
-      if (name) names.add(name);
-    }
-  }
-  return names;
-}
 async function readExportOwners(symversFiles) {
   const owners = /* @__PURE__ */ new Map();
   for (const file of symversFiles) {
@@ -4734,8 +4765,11 @@ function isUndefinedSymbol(sym) {
   return sym.section === null && sym.shndx === 0 && sym.name !== "";
 }
 function unresolvedNames(obj, exported) {
+  return undefinedNames(obj, (name) => !exported.has(name));
+}
+function undefinedNames(obj, keep) {
   const defined = new Set(obj.symbols.filter((s) => s.section !== null).map((s) => s.name));
-  const names = obj.symbols.filter((s) => isUndefinedSymbol(s) && !defined.has(s.name) && !exported.has(s.name)).map((s) => s.name);
+  const names = obj.symbols.filter((s) => isUndefinedSymbol(s) && !defined.has(s.name) && keep(s.name)).map((s) => s.name);
   return [...new Set(names)].sort();
 }
 function klpSymbolName(name, position, object = "vmlinux") {
@@ -4743,13 +4777,10 @@ function klpSymbolName(name, position, object = "vmlinux") {
 }
 var MODULE_REF_PREFIX = "__ksplice_modref.";
 function moduleOwnNames(obj, exportOwners, module) {
-  const defined = new Set(obj.symbols.filter((s) => s.section !== null).map((s) => s.name));
-  const own = (name) => {
+  return undefinedNames(obj, (name) => {
     const owner = exportOwners.get(name);
     return owner === void 0 || owner === module || name === "__this_module";
-  };
-  const names = obj.symbols.filter((s) => isUndefinedSymbol(s) && !defined.has(s.name) && own(s.name)).map((s) => s.name);
-  return [...new Set(names)].sort();
+  });
 }
 function renameModuleRefs(obj, names) {
   const wanted = new Set(names);
@@ -5399,8 +5430,8 @@ async function buildUpdateModule(input) {
   const parts = ["descriptor.o"];
   const unresolved = /* @__PURE__ */ new Map();
   const symvers = [path11.join(input.headersDir, "Module.symvers"), path11.join(input.kmodDir, "Module.symvers")];
-  const exported = await readExports(symvers);
   const exportOwners = await readExportOwners(symvers);
+  const exported = new Set(exportOwners.keys());
   const moduleRefs = /* @__PURE__ */ new Map();
   for (const [i, { object, diff, module: home }] of input.objects.entries()) {
     const shipped = shippedFunctions(diff);
@@ -5864,7 +5895,7 @@ async function readAndCheckObjects(build, tree, shipped) {
     mismatches.push(...report.mismatches);
   }
   if (mismatches.length > 0) throw new ReproductionError(mismatches);
-  return { objects, checked, modules: [...linked.keys()], linked };
+  return { objects, checked, linked };
 }
 async function diffEachObject(objects, build, tree) {
   const out = {
@@ -5927,12 +5958,13 @@ async function createUpdate(options) {
       progress.info(
         "WARNING: reproduction check skipped (no vmlinux, as asked): the pre build is checked at apply time only (run-pre matching)"
       );
-    const { objects, checked, modules, linked } = await readAndCheckObjects(build, inputs.sourceDir, {
+    const { objects, checked, linked } = await readAndCheckObjects(build, inputs.sourceDir, {
       vmlinux: shipped ? { kernel: shipped, map } : null,
       modulesDir: inputs.modulesDir,
       configDir: inputs.configDir,
       release: inputs.release
     });
+    const modules = [...linked.keys()];
     report.reproduction = { checked, shippedVmlinux: shipped !== null, shippedModules: modules };
     if (shipped)
       progress.info(
@@ -5940,7 +5972,7 @@ async function createUpdate(options) {
       );
     progress.step("diff");
     const { diffs, changed, new: added, notes, findings } = await diffEachObject(objects, build, inputs.sourceDir);
-    const notCompiled = build.notBuilt.map((f) => `${f}: not compiled in the configuration of ${inputs.release}`);
+    const notCompiled = build.notBuilt.map((f) => notCompiledNote(f, inputs.release));
     Object.assign(report, { changed, new: added, notes: [...notCompiled, ...notes] });
     findings.push(
       ...await sourceSafetyFindings({
@@ -6013,43 +6045,6 @@ async function createUpdate(options) {
   } finally {
     await rm4(scratch, { recursive: true, force: true });
   }
-}
-
-// src/create/outcome.ts
-function exitCodeOf(outcome) {
-  return OUTCOME_EXIT_CODES[outcome.outcome];
-}
-function outcomeMessage(o) {
-  switch (o.outcome) {
-    case "built":
-      return `Ksplice update tarball written to ${o.tarball}`;
-    case "analyzed":
-      return `Analysis only: update ${o.id} would replace ${o.changed.map((c) => c.function).join(", ")}`;
-    case "no-changes": {
-      const notCompiled = o.notes.filter((n) => n.includes(": not compiled in the configuration of "));
-      return notCompiled.length > 0 ? `No changes detected (${notCompiled.join("; ")})` : "No changes detected";
-    }
-    case "unsafe":
-      return `the patch cannot be applied safely without custom code:
-${o.unsafe.map((f) => `  ${describeFinding(f)}`).join("\n")}`;
-  }
-}
-var OUTCOME_KINDS = Object.keys(OUTCOME_EXIT_CODES);
-function outcomeToJson(o) {
-  const findings = (list) => list.map(({ rule, symbol, reason, acceptable }) => ({ rule, symbol, reason, acceptable }));
-  return JSON.stringify({
-    outcome: o.outcome,
-    id: o.id,
-    tarball: o.tarball,
-    kernelRelease: o.kernelRelease,
-    changed: o.changed,
-    new: o.new,
-    unsafe: findings(o.unsafe),
-    accepted: findings(o.accepted),
-    notes: o.notes,
-    reproduction: o.reproduction,
-    timingsMs: o.timingsMs
-  });
 }
 
 // src/create/cli.ts
